@@ -1,0 +1,45 @@
+# Siaga: two commands do everything on a fresh Debian machine.
+#   make demo   services + migrations + pilot data + simulated fleet, API and live map
+#   make test   services + the whole test suite against real PostGIS and Mosquitto
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: demo test services stop status migrate venv lint bench
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[server,bridge,test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+services: venv
+	@scripts/system-deps.sh services
+	@scripts/services.sh start
+
+stop:
+	@scripts/services.sh stop
+
+status:
+	@scripts/services.sh status
+
+migrate: services
+	@set -a; . .siaga/env; set +a; $(VENV)/bin/siaga db upgrade
+
+test: venv
+	@scripts/system-deps.sh test
+	@scripts/services.sh start
+	@scripts/test.sh
+
+demo: migrate
+	@set -a; . .siaga/env; set +a; $(VENV)/bin/siaga demo
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: migrate
+	@set -a; . .siaga/env; set +a; for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

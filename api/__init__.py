@@ -1,0 +1,1 @@
+"""Composition root: settings, the FastAPI app, the ``siaga`` command line and workers."""

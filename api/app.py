@@ -1,0 +1,89 @@
+"""The composition root of the HTTP service: ``create_app(settings)``.
+
+Nothing is built at import time. Each router module in ``api/routes/`` exposes ``router`` and may
+expose ``startup(app_state)`` / ``shutdown(app_state)`` hooks that build what it needs (the
+geocoder, the routing indexes, the MQTT fan-out) from the shared :class:`AppState`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.db import make_engine, make_sessionmaker
+from api.errors import install_error_handlers
+from api.settings import Settings, load_settings
+from api.state import AppState
+
+#: Router modules under ``api.routes``, in the order they appear in the OpenAPI document.
+ROUTE_MODULES: list[str] = [
+    "meta",
+    "geocode",
+    "regions",
+    "routing",
+    "incidents",
+    "units",
+    "agencies",
+    "tracking",
+    "auth",
+    "live",
+    "maps",
+]
+
+
+def _modules() -> list[Any]:
+    return [importlib.import_module(f"api.routes.{name}") for name in ROUTE_MODULES]
+
+
+def create_app(settings: Settings | None = None, **state_overrides: Any) -> FastAPI:
+    """Build the FastAPI application. ``state_overrides`` set :class:`AppState` fields (tests)."""
+    settings = settings or load_settings()
+    modules = _modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state: AppState = app.state.siaga
+        for module in modules:
+            hook = getattr(module, "startup", None)
+            if hook is not None:
+                result = hook(state)
+                if hasattr(result, "__await__"):
+                    await result
+        try:
+            yield
+        finally:
+            for module in reversed(modules):
+                hook = getattr(module, "shutdown", None)
+                if hook is not None:
+                    result = hook(state)
+                    if hasattr(result, "__await__"):
+                        await result
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="Siaga",
+        description=(
+            "Dispatch 112 dan pelacakan unit reaksi cepat / 112 dispatch and responder tracking. "
+            "Administrative boundaries: BPS/OCHA COD-AB via HDX (CC BY-IGO); codes: Kemendagri; "
+            "roads: © OpenStreetMap contributors (ODbL)."
+        ),
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    engine = state_overrides.pop("engine", None) or make_engine(settings.database_url)
+    app.state.siaga = AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        **state_overrides,
+    )
+    install_error_handlers(app)
+    for module in modules:
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    return app

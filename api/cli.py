@@ -1,0 +1,52 @@
+"""The ``siaga`` command line: one Typer app, each command group in ``api/commands/<name>.py``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="siaga",
+    help="Siaga: 112 dispatch and responder tracking / dispatch 112 dan pelacakan unit reaksi cepat.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: (module under api.commands, command group name). A module exposes ``app`` (a Typer group)
+#: or ``register(root_app)`` for top-level commands.
+COMMAND_MODULES: list[tuple[str, str]] = [
+    ("db", "db"),
+    ("serve", "serve"),
+    ("regions", "regions"),
+    ("geocode", "geocode"),
+    ("roads", "roads"),
+    ("route", "route"),
+    ("incidents", "incidents"),
+    ("dispatch", "dispatch"),
+    ("ingest", "ingest"),
+    ("users", "users"),
+    ("demo", "demo"),
+]
+
+
+def _register() -> None:
+    for module_name, group in COMMAND_MODULES:
+        module = importlib.import_module(f"api.commands.{module_name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+        elif getattr(module, "app", None) is not None:
+            app.add_typer(module.app, name=group)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

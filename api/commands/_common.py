@@ -1,0 +1,41 @@
+"""Helpers shared by CLI commands: settings, sessions, JSON output, clean error exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from api.db import make_engine, make_sessionmaker, unit_of_work
+from api.settings import Settings, load_settings
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
+    """A committed-on-success session against the configured database."""
+    cfg = cfg or settings()
+    engine = make_engine(cfg.database_url)
+    try:
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line error to stderr and exit non-zero (no traceback for expected errors)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)

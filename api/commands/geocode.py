@@ -1,0 +1,5 @@
+"""``siaga geocode``: not implemented yet."""
+
+from __future__ import annotations
+
+app = None

@@ -1,0 +1,5 @@
+"""``siaga ingest``: not implemented yet."""
+
+from __future__ import annotations
+
+app = None

@@ -1,0 +1,5 @@
+"""``siaga regions``: not implemented yet."""
+
+from __future__ import annotations
+
+app = None

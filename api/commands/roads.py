@@ -1,0 +1,5 @@
+"""``siaga roads``: not implemented yet."""
+
+from __future__ import annotations
+
+app = None

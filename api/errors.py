@@ -1,0 +1,90 @@
+"""The one place where domain errors become HTTP responses (JSON a person can act on).
+
+Body: ``{"error": {"code": "...", "message": "...", "message_en": "...", "detail": ...}}``.
+Register a domain exception class with :func:`register_error` from the module that owns the
+routes; unregistered exceptions become a 500 with a generic message (and are logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo import exceptions as geo_exc
+
+log = logging.getLogger("siaga.api")
+
+#: exception class -> (HTTP status, error code)
+_REGISTRY: dict[type[BaseException], tuple[int, str]] = {
+    geo_exc.InvalidCoordinateError: (422, "invalid_coordinate"),
+    geo_exc.RegionNotFoundError: (404, "region_not_found"),
+    geo_exc.UnknownProfileError: (422, "unknown_profile"),
+    geo_exc.NoRoadNetworkError: (404, "no_road_network"),
+    geo_exc.RegionImportError: (422, "region_import_failed"),
+    geo_exc.RoadNetworkError: (422, "road_network_error"),
+}
+
+
+def register_error(exc_type: type[BaseException], status: int, code: str) -> None:
+    _REGISTRY[exc_type] = (status, code)
+
+
+def error_body(code: str, message: str, detail: Any = None, message_en: str | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if message_en:
+        body["message_en"] = message_en
+    if detail is not None:
+        body["detail"] = detail
+    return {"error": body}
+
+
+def _lookup(exc: BaseException) -> tuple[int, str] | None:
+    for cls in type(exc).__mro__:
+        if cls in _REGISTRY:
+            return _REGISTRY[cls]
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query")),
+                "problem": err.get("msg"),
+            }
+            for err in exc.errors()
+        ]
+        text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return JSONResponse(
+            status_code=422,
+            content=error_body("invalid_request", f"Permintaan tidak valid: {text}", problems,
+                               message_en=f"Invalid request: {text}"),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "error"
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body(f"http_{exc.status_code}", detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _domain(request: Request, exc: Exception) -> JSONResponse:
+        found = _lookup(exc)
+        if found is None:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return JSONResponse(
+                status_code=500,
+                content=error_body("internal_error", "Terjadi kesalahan internal.",
+                                   message_en="Internal error."),
+            )
+        status, code = found
+        return JSONResponse(status_code=status, content=error_body(code, str(exc)))

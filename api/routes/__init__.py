@@ -1,0 +1,1 @@
+"""HTTP routers, one module per domain (see ``api.app.ROUTE_MODULES``)."""

@@ -1,0 +1,3 @@
+"""Routes for agencies (not implemented yet)."""
+
+router = None

@@ -1,0 +1,3 @@
+"""Routes for auth (not implemented yet)."""
+
+router = None

@@ -1,0 +1,3 @@
+"""Routes for geocode (not implemented yet)."""
+
+router = None

@@ -1,0 +1,3 @@
+"""Routes for incidents (not implemented yet)."""
+
+router = None

@@ -1,0 +1,3 @@
+"""Routes for live (not implemented yet)."""
+
+router = None

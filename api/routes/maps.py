@@ -1,0 +1,3 @@
+"""Routes for maps (not implemented yet)."""
+
+router = None

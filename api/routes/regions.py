@@ -1,0 +1,3 @@
+"""Routes for regions (not implemented yet)."""
+
+router = None

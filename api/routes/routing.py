@@ -1,0 +1,3 @@
+"""Routes for routing (not implemented yet)."""
+
+router = None

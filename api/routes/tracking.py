@@ -1,0 +1,3 @@
+"""Routes for tracking (not implemented yet)."""
+
+router = None

@@ -1,0 +1,3 @@
+"""Routes for units (not implemented yet)."""
+
+router = None

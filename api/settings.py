@@ -1,0 +1,58 @@
+"""Runtime settings, read only here at the composition root (environment prefix ``SIAGA_``).
+
+When ``SIAGA_DATABASE_URL`` / ``SIAGA_MQTT_URL`` are not set in the environment, the values written
+by ``make services`` to ``.siaga/env`` are used, so ``siaga`` commands work against the private
+services started by the project's scripts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _state_dir() -> Path:
+    env = os.environ.get("SIAGA_STATE_DIR")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), REPO_ROOT):
+        if (base / ".siaga").is_dir():
+            return base / ".siaga"
+    return REPO_ROOT / ".siaga"
+
+
+class Settings(BaseSettings):
+    """All settings of a Siaga deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SIAGA_", env_file=str(_state_dir() / "env"), extra="ignore"
+    )
+
+    database_url: str = "postgresql+psycopg://siaga@127.0.0.1:55432/siaga"
+    mqtt_url: str = "mqtt://127.0.0.1:11883"
+    state_dir: Path = _state_dir()
+    data_dir: Path = REPO_ROOT / "data"
+    #: Where compiled routing indexes are cached (one file per region and profile).
+    roads_dir: Path = _state_dir() / "roads"
+    #: Vehicle profiles file (YAML); default: the one shipped in ``geo/routing/profiles.yaml``.
+    profiles_path: Path | None = None
+    #: Agencies/SLA seed file (YAML); default: the one shipped with ``dispatch``.
+    agencies_path: Path | None = None
+    #: Tile URL template for the live map, or empty for vector-only (offline) maps.
+    tile_url: str = ""
+    tile_attribution: str = ""
+    #: Secret used to sign session cookies/tokens. Set it in production.
+    secret_key: str = "change-me-in-production"
+    session_ttl_s: int = 12 * 3600
+    default_language: str = "id"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and ``.siaga/env``), with explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

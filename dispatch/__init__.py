@@ -1,0 +1,1 @@
+"""Incidents, triage, agencies (OPD), units, recommendation, assignments and SLA clocks."""

@@ -1,0 +1,1 @@
+"""Administrative boundaries, geocoding and the road network (the bottom layer of Siaga)."""

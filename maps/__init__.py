@@ -1,0 +1,1 @@
+"""Map rendering (folium/Leaflet) of data it is given; static assets served offline."""

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages Siaga needs, if any are missing.
+#   scripts/system-deps.sh services   PostgreSQL 15 + PostGIS 3 (+ pgRouting for benchmarks), Mosquitto
+#   scripts/system-deps.sh test       the above + docker-compose (config validation) + Chromium (browser tests)
+# Runs apt-get only when something is missing; as non-root it prints the command to run instead.
+set -euo pipefail
+want=${1:-services}
+
+pkgs=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || pkgs+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || pkgs+=(postgresql-15-postgis-3)
+[ -f /usr/share/postgresql/15/extension/pgrouting.control ] || pkgs+=(postgresql-15-pgrouting)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || pkgs+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || pkgs+=(mosquitto-clients)
+if [ "$want" = test ]; then
+  command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
+  command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+fi
+
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Siaga needs these Debian packages: ${pkgs[*]}" >&2
+  echo "Install them as root:  apt-get update && apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${pkgs[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Do not let the Debian packages start their own system-wide services: Siaga runs private ones.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+echo "System packages installed."

@@ -1,0 +1,1 @@
+"""Vehicle positions: MQTT ingest, track storage, latest position, arrival detection."""
