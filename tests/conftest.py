@@ -18,6 +18,15 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+pytest_plugins = [
+    "tests.fixtures.api",
+    "tests.fixtures.geo",
+    "tests.fixtures.routing",
+    "tests.fixtures.tracking",
+    "tests.fixtures.dispatch",
+    "tests.fixtures.console",
+]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
