@@ -1,1 +1,2 @@
-"""Incidents, triage, agencies (OPD), units, recommendation, assignments and SLA clocks."""
+"""Dispatch: incidents, triage, agencies (OPD) and SLA, units, recommendation, assignments,
+audit, and GPS verification of arrival on scene."""
