@@ -1,0 +1,173 @@
+"""Vectorised reverse-geocoding index (private to :mod:`geo.geocode`).
+
+* ``exact``: one bulk ``STRtree.query(points, predicate="covered_by")`` over the desa polygons in
+  lon/lat degrees (planar, like PostGIS ``ST_Covers`` on ``geometry(4326)``).
+* ``nearest``: per region (kabupaten/kota), the polygons are projected **once** to a transverse
+  Mercator centred on the region (WGS 84 ellipsoid, metres); the remaining points near the region
+  are projected with pyproj and queried in bulk with ``predicate="dwithin"``; exact distances of
+  the candidate pairs come from ``shapely.distance``.
+
+Ties: smallest polygon index, and the polygons are sorted by ``kode_desa`` by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely import STRtree
+
+MATCH_EXACT, MATCH_NEAREST, MATCH_OUTSIDE, MATCH_INVALID = 0, 1, 2, 3
+TIE_EPSILON_M = 0.01
+
+#: Metres per degree of latitude, lower bound on the WGS 84 ellipsoid.
+_M_PER_DEG_LAT_MIN = 110_574.0
+#: Metres per degree of longitude at the equator (multiplied by cos(lat)).
+_M_PER_DEG_LON_EQ = 111_320.0
+
+
+@dataclass
+class _Region:
+    kode_kab: str
+    indices: np.ndarray  # global polygon indices (sorted)
+    bounds: tuple[float, float, float, float]  # lon/lat bbox of the region
+    to_metric: Transformer
+    tree_m: STRtree
+    geoms_m: np.ndarray
+
+    def margin_deg(self, tolerance_m: float) -> tuple[float, float]:
+        """Conservative (lon, lat) degree margins that contain every point within tolerance."""
+        max_abs_lat = min(max(abs(self.bounds[1]), abs(self.bounds[3])) + 1.0, 89.0)
+        lon = tolerance_m / (_M_PER_DEG_LON_EQ * math.cos(math.radians(max_abs_lat)))
+        lat = tolerance_m / _M_PER_DEG_LAT_MIN
+        return lon * 1.05 + 1e-9, lat * 1.05 + 1e-9
+
+
+def _metric_transformer(bounds: tuple[float, float, float, float]) -> Transformer:
+    lon0 = (bounds[0] + bounds[2]) / 2.0
+    lat0 = (bounds[1] + bounds[3]) / 2.0
+    crs = (
+        f"+proj=tmerc +lat_0={lat0:.6f} +lon_0={lon0:.6f} +k=1 +x_0=0 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs"
+    )
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def _project(transformer: Transformer, geoms: np.ndarray) -> np.ndarray:
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, fn)
+
+
+def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Positions of the first row of each ``group`` after sorting by (group, *keys)."""
+    order = np.lexsort(tuple(reversed(keys)) + (group,))
+    g = group[order]
+    first = np.ones(g.shape[0], dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    return order[first]
+
+
+class ReverseIndex:
+    """Bulk point-in-polygon and nearest-polygon queries over desa polygons."""
+
+    def __init__(self, areas: Sequence, geometries: np.ndarray) -> None:
+        self.geoms = geometries
+        self.tree = STRtree(geometries)
+        self.regions: list[_Region] = []
+        by_kab: dict[str, list[int]] = {}
+        for i, area in enumerate(areas):
+            by_kab.setdefault(area.kode_kab, []).append(i)
+        for kode_kab, idx in sorted(by_kab.items()):
+            indices = np.asarray(idx, dtype=np.int64)
+            bounds = tuple(float(v) for v in shapely.total_bounds(geometries[indices]))
+            transformer = _metric_transformer(bounds)  # type: ignore[arg-type]
+            geoms_m = _project(transformer, geometries[indices])
+            self.regions.append(
+                _Region(kode_kab, indices, bounds, transformer, STRtree(geoms_m), geoms_m)  # type: ignore[arg-type]
+            )
+
+    def query(
+        self, lons: np.ndarray, lats: np.ndarray, tolerance_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = lons.shape[0]
+        area = np.full(n, -1, dtype=np.int64)
+        match = np.full(n, MATCH_OUTSIDE, dtype=np.int8)
+        dist = np.full(n, np.nan, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            valid = (
+                np.isfinite(lons) & np.isfinite(lats)
+                & (np.abs(lats) <= 90.0) & (np.abs(lons) <= 180.0)
+            )
+        match[~valid] = MATCH_INVALID
+        if n == 0 or not self.regions:
+            return area, match, dist
+
+        # Points inside some region's bbox (exact candidates) and near one (nearest candidates).
+        inside_any = np.zeros(n, dtype=bool)
+        near_masks = []
+        for region in self.regions:
+            x0, y0, x1, y1 = region.bounds
+            mlon, mlat = region.margin_deg(tolerance_m)
+            with np.errstate(invalid="ignore"):
+                inside_any |= valid & (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
+                near_masks.append(
+                    valid & (lons >= x0 - mlon) & (lons <= x1 + mlon)
+                    & (lats >= y0 - mlat) & (lats <= y1 + mlat)
+                )
+
+        cand = np.flatnonzero(inside_any)
+        if cand.size:
+            pts = shapely.points(lons[cand], lats[cand])
+            pi, gi = self.tree.query(pts, predicate="covered_by")
+            if pi.size:
+                first = _first_per_group(pi, gi)
+                hit = cand[pi[first]]
+                area[hit] = gi[first]
+                match[hit] = MATCH_EXACT
+                dist[hit] = 0.0
+
+        if tolerance_m > 0.0:
+            self._nearest(lons, lats, tolerance_m, match, near_masks, area, dist)
+        return area, match, dist
+
+    def _nearest(self, lons, lats, tolerance_m, match, near_masks, area, dist) -> None:
+        all_p, all_g, all_d = [], [], []
+        pending = match == MATCH_OUTSIDE
+        for region, near in zip(self.regions, near_masks, strict=True):
+            cand = np.flatnonzero(near & pending)
+            if not cand.size:
+                continue
+            x, y = region.to_metric.transform(lons[cand], lats[cand])
+            pts = shapely.points(x, y)
+            pi, li = region.tree_m.query(pts, predicate="dwithin", distance=tolerance_m)
+            if not pi.size:
+                continue
+            d = shapely.distance(pts[pi], region.geoms_m[li])
+            keep = d <= tolerance_m
+            all_p.append(cand[pi[keep]])
+            all_g.append(region.indices[li[keep]])
+            all_d.append(d[keep])
+        if not all_p:
+            return
+        p = np.concatenate(all_p)
+        g = np.concatenate(all_g)
+        d = np.concatenate(all_d)
+        if not p.size:
+            return
+        best = _first_per_group(p, d)
+        min_d = np.zeros(match.shape[0])
+        min_d[p[best]] = d[best]
+        tie = d <= min_d[p] + TIE_EPSILON_M
+        p, g, d = p[tie], g[tie], d[tie]
+        first = _first_per_group(p, g)
+        hit = p[first]
+        area[hit] = g[first]
+        match[hit] = MATCH_NEAREST
+        dist[hit] = d[first]
