@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
+from api.permissions import enforce
 from api.settings import Settings, load_settings
 from api.state import AppState
 
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         ),
         version="0.1.0",
         lifespan=lifespan,
+        # Every route and WebSocket is checked against api.permissions.RULES.
+        dependencies=[Depends(enforce)],
     )
     engine = state_overrides.pop("engine", None) or make_engine(settings.database_url)
     app.state.siaga = AppState(

@@ -88,3 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         status, code = found
         return JSONResponse(status_code=status, content=error_body(code, str(exc)))
+
+    # Registered domain errors are handled by the exception middleware (a handler for plain
+    # ``Exception`` runs in the server-error middleware, which re-raises after responding).
+    for exc_type in list(_REGISTRY):
+        app.add_exception_handler(exc_type, _domain)

@@ -1,3 +1,163 @@
-"""Routes for auth (not implemented yet)."""
+"""Login, logout, the current user, users and API tokens (admin)."""
 
-router = None
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.auth import service
+from api.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidUserError,
+    TokenNotFoundError,
+    UserExistsError,
+    UserNotFoundError,
+)
+from api.deps import get_session, get_state
+from api.errors import register_error
+from api.security import SESSION_COOKIE, Principal, Role, current_principal
+from api.state import AppState
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+register_error(InvalidCredentialsError, 401, "invalid_credentials")
+register_error(InvalidUserError, 422, "invalid_user")
+register_error(UserExistsError, 409, "user_exists")
+register_error(UserNotFoundError, 404, "user_not_found")
+register_error(TokenNotFoundError, 404, "token_not_found")
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(BaseModel):
+    username: str
+    role: Role
+    agency_code: str | None = None
+    display_name: str = ""
+    active: bool = True
+
+
+class MeOut(BaseModel):
+    username: str
+    role: Role
+    agency_code: str | None
+    reveal_caller: bool
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: datetime | None
+    user: MeOut
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=6, max_length=1024)
+    role: Role
+    agency_code: str | None = Field(default=None, max_length=32)
+    display_name: str = Field(default="", max_length=200)
+
+
+class TokenIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    ttl_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    id: int
+    username: str
+    kind: str
+    name: str
+    created_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class IssuedTokenOut(BaseModel):
+    id: int
+    token: str
+    expires_at: datetime | None
+
+
+def _me(p: Principal) -> MeOut:
+    return MeOut(username=p.username, role=p.role, agency_code=p.agency_code,
+                 reveal_caller=p.reveal_caller)
+
+
+@router.post("/login")
+def login(body: LoginIn, response: Response, session: Session = Depends(get_session),
+          state: AppState = Depends(get_state)) -> LoginOut:
+    """Log in with username and password; sets the session cookie and returns the token."""
+    user = service.authenticate(session=session, username=body.username, password=body.password)
+    ttl_s = state.settings.session_ttl_s
+    issued = service.start_session(session=session, user=user, ttl_s=ttl_s)
+    response.set_cookie(SESSION_COOKIE, issued.token, max_age=ttl_s, httponly=True,
+                        samesite="strict", secure=False, path="/")
+    me = MeOut(username=user.username, role=Role(user.role), agency_code=user.agency_code,
+               reveal_caller=Role(user.role) in (Role.DISPATCHER, Role.ADMIN))
+    return LoginOut(token=issued.token, expires_at=issued.expires_at, user=me)
+
+
+@router.post("/logout")
+def logout(response: Response, principal: Principal = Depends(current_principal),
+           session: Session = Depends(get_session)) -> dict:
+    """End the current session (revokes the token used for this request)."""
+    if principal.token_id is not None:
+        service.revoke_token(session=session, token_id=principal.token_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"status": "logged_out"}
+
+
+@router.get("/me")
+def me(principal: Principal = Depends(current_principal)) -> MeOut:
+    """The logged-in user and role."""
+    return _me(principal)
+
+
+@router.get("/users")
+def list_users(session: Session = Depends(get_session)) -> list[UserOut]:
+    """All users (admin)."""
+    return [UserOut(username=u.username, role=Role(u.role), agency_code=u.agency_code,
+                    display_name=u.display_name, active=u.active)
+            for u in service.list_users(session=session)]
+
+
+@router.post("/users", status_code=201)
+def add_user(body: UserIn, session: Session = Depends(get_session)) -> UserOut:
+    """Create a user (admin)."""
+    user = service.create_user(session=session, username=body.username, password=body.password,
+                               role=body.role.value, agency_code=body.agency_code,
+                               display_name=body.display_name)
+    return UserOut(username=user.username, role=Role(user.role), agency_code=user.agency_code,
+                   display_name=user.display_name, active=user.active)
+
+
+@router.get("/tokens")
+def list_tokens(username: str | None = None,
+                session: Session = Depends(get_session)) -> list[TokenOut]:
+    """Sessions and API tokens, never their secrets (admin)."""
+    return [TokenOut(id=t.id, username=u, kind=t.kind, name=t.name, created_at=t.created_at,
+                     expires_at=t.expires_at, revoked_at=t.revoked_at)
+            for t, u in service.list_tokens(session=session, username=username)]
+
+
+@router.post("/tokens", status_code=201)
+def issue_token(body: TokenIn, session: Session = Depends(get_session)) -> IssuedTokenOut:
+    """Issue an API token for a machine client; the secret is shown only once (admin)."""
+    issued = service.issue_api_token(session=session, username=body.username, name=body.name,
+                                     ttl_s=body.ttl_days * 86400 if body.ttl_days else None)
+    return IssuedTokenOut(id=issued.token_id, token=issued.token, expires_at=issued.expires_at)
+
+
+@router.delete("/tokens/{token_id}")
+def revoke_token(token_id: int, session: Session = Depends(get_session)) -> dict:
+    """Revoke a session or API token (admin)."""
+    service.revoke_token(session=session, token_id=token_id)
+    return {"status": "revoked", "id": token_id}

@@ -1,3 +1,64 @@
-"""Routes for live (not implemented yet)."""
+"""The live WebSocket: unit positions, arrivals, SLA and incident events for the console."""
 
-router = None
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+
+from api.live import EVENTS_TOPIC, LiveHub, MqttEventSource
+from api.security import Principal, current_principal
+from api.state import AppState
+
+router = APIRouter(tags=["live"])
+
+
+async def startup(state: AppState) -> None:
+    """Start the hub and the MQTT subscriber (topic overridable via ``resources['live_topic']``)."""
+    hub = LiveHub(window_s=float(state.resources.get("live_window_s", 0.1)))
+    hub.start()
+    source = MqttEventSource(state.settings.mqtt_url, hub,
+                             topic=state.resources.get("live_topic", EVENTS_TOPIC))
+    source.start()
+    state.resources["live_hub"] = hub
+    state.resources["live_source"] = source
+
+
+async def shutdown(state: AppState) -> None:
+    source = state.resources.pop("live_source", None)
+    if source is not None:
+        await asyncio.to_thread(source.stop)
+    hub = state.resources.pop("live_hub", None)
+    if hub is not None:
+        await hub.stop()
+
+
+@router.websocket("/api/v1/live")
+async def live(ws: WebSocket, principal: Principal = Depends(current_principal)) -> None:
+    """Stream live events (batched every ~100 ms) to a logged-in console."""
+    hub: LiveHub = ws.app.state.siaga.resources["live_hub"]
+    await ws.accept()
+    await ws.send_json({"type": "hello", "username": principal.username,
+                        "role": principal.role.value, "window_s": hub.window_s})
+    sub = hub.subscribe(principal.reveal_caller)
+
+    async def pump() -> None:
+        while True:
+            await ws.send_text(await sub.queue.get())
+
+    async def drain_client() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await ws.receive_text()
+
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(drain_client())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hub.unsubscribe(sub)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

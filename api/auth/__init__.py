@@ -1,0 +1,1 @@
+"""Users, roles, login sessions and API tokens (models, service, errors)."""

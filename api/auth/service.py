@@ -1,0 +1,182 @@
+"""Users and tokens in PostGIS. Functions take ``*, session`` and never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidTokenError,
+    InvalidUserError,
+    TokenNotFoundError,
+    UserExistsError,
+    UserNotFoundError,
+)
+from api.auth.models import AppUser, AuthToken
+from api.security import (
+    API_TOKEN_PREFIX,
+    SESSION_PREFIX,
+    Principal,
+    Role,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+
+MIN_PASSWORD_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as handed out once: the secret is never stored nor shown again."""
+
+    token_id: int
+    token: str
+    kind: str
+    expires_at: datetime | None
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users, so timing does not reveal usernames."""
+    return hash_password("siaga-dummy-password")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_role(role: str, agency_code: str | None) -> Role:
+    try:
+        parsed = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidUserError(f"unknown role {role!r}; use one of: {allowed}") from None
+    if parsed is Role.AGENCY and not agency_code:
+        raise InvalidUserError("role 'agency' needs an agency code (e.g. DAMKAR)")
+    return parsed
+
+
+def create_user(*, session: Session, username: str, password: str, role: str,
+                agency_code: str | None = None, display_name: str = "") -> AppUser:
+    """Add a user; raises :class:`UserExistsError` / :class:`InvalidUserError`."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise InvalidUserError("username must be 1-64 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    parsed = _check_role(role, agency_code)
+    if session.scalar(select(AppUser.id).where(AppUser.username == username)) is not None:
+        raise UserExistsError(f"user {username!r} already exists")
+    user = AppUser(username=username, password_hash=hash_password(password), role=parsed.value,
+                   agency_code=agency_code or None, display_name=display_name, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(*, session: Session, username: str) -> AppUser:
+    user = session.scalar(select(AppUser).where(AppUser.username == username))
+    if user is None:
+        raise UserNotFoundError(f"no user {username!r}")
+    return user
+
+
+def list_users(*, session: Session) -> list[AppUser]:
+    return list(session.scalars(select(AppUser).order_by(AppUser.username)))
+
+
+def set_password(*, session: Session, username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    get_user(session=session, username=username).password_hash = hash_password(password)
+
+
+def set_active(*, session: Session, username: str, active: bool) -> None:
+    """Enable or disable a user; disabling revokes every token of the user."""
+    user = get_user(session=session, username=username)
+    user.active = active
+    if not active:
+        session.execute(update(AuthToken).where(AuthToken.user_id == user.id,
+                                                AuthToken.revoked_at.is_(None))
+                        .values(revoked_at=_now()))
+
+
+def authenticate(*, session: Session, username: str, password: str) -> AppUser:
+    """The active user with these credentials, else :class:`InvalidCredentialsError`."""
+    user = session.scalar(select(AppUser).where(AppUser.username == username.strip()))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        raise InvalidCredentialsError("nama pengguna atau kata sandi salah")
+    if not verify_password(user.password_hash, password) or not user.active:
+        raise InvalidCredentialsError("nama pengguna atau kata sandi salah")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _issue(session: Session, user: AppUser, kind: str, prefix: str, name: str,
+           ttl_s: int | None) -> IssuedToken:
+    token = new_token(prefix)
+    expires = _now() + timedelta(seconds=ttl_s) if ttl_s else None
+    row = AuthToken(user_id=user.id, kind=kind, token_hash=token_digest(token), name=name,
+                    expires_at=expires)
+    session.add(row)
+    session.flush()
+    return IssuedToken(token_id=row.id, token=token, kind=kind, expires_at=expires)
+
+
+def start_session(*, session: Session, user: AppUser, ttl_s: int) -> IssuedToken:
+    """A browser login session expiring after ``ttl_s`` seconds."""
+    return _issue(session, user, "session", SESSION_PREFIX, "login", ttl_s)
+
+
+def issue_api_token(*, session: Session, username: str, name: str,
+                    ttl_s: int | None = None) -> IssuedToken:
+    """A revocable API token for a machine client (no expiry unless ``ttl_s``)."""
+    user = get_user(session=session, username=username)
+    return _issue(session, user, "api", API_TOKEN_PREFIX, name or "api", ttl_s)
+
+
+def resolve_token(*, session: Session, token: str, now: datetime | None = None) -> Principal:
+    """The principal behind a session or API token, else :class:`InvalidTokenError`."""
+    now = now or _now()
+    row = session.execute(
+        select(AuthToken, AppUser).join(AppUser, AppUser.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        raise InvalidTokenError("token tidak dikenal / unknown token")
+    tok, user = row
+    if tok.revoked_at is not None:
+        raise InvalidTokenError("token sudah dicabut / token revoked")
+    if tok.expires_at is not None and tok.expires_at <= now:
+        raise InvalidTokenError("sesi kedaluwarsa / session expired")
+    if not user.active:
+        raise InvalidTokenError("pengguna nonaktif / user disabled")
+    return Principal(user_id=user.id, username=user.username, role=Role(user.role),
+                     agency_code=user.agency_code, token_id=tok.id)
+
+
+def revoke_token(*, session: Session, token_id: int) -> None:
+    tok = session.get(AuthToken, token_id)
+    if tok is None:
+        raise TokenNotFoundError(f"no token with id {token_id}")
+    if tok.revoked_at is None:
+        tok.revoked_at = _now()
+
+
+def list_tokens(*, session: Session, username: str | None = None) -> list[tuple[AuthToken, str]]:
+    """Tokens (never their secrets) with the owner's username, newest first."""
+    stmt = (select(AuthToken, AppUser.username).join(AppUser, AppUser.id == AuthToken.user_id)
+            .order_by(AuthToken.id.desc()))
+    if username:
+        stmt = stmt.where(AppUser.username == username)
+    return [(t, u) for t, u in session.execute(stmt).all()]

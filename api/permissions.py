@@ -1,0 +1,114 @@
+"""Who may call what: one table of (method, path template) → roles, enforced by one dependency.
+
+:func:`enforce` is installed once on the whole application (``api/app.py``), so routers need no
+edits: every HTTP route and WebSocket is checked against :data:`RULES`. A route without a rule is
+refused (fail closed) and the permission test fails until a rule is added. Static files, ``/docs``
+and ``/openapi.json`` are not API routes and stay public.
+
+Status codes: no or invalid credentials → 401; valid credentials but a role the rule does not
+allow → 403. WebSockets are closed with code 1008 (policy violation) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlparse
+
+from fastapi import HTTPException, WebSocketException
+from starlette.requests import HTTPConnection
+
+from api.auth import service as auth_service
+from api.auth.exceptions import InvalidTokenError
+from api.security import ALL_ROLES, Principal, Role, token_from_connection
+from api.state import AppState
+
+#: Marker for routes anyone may call without logging in.
+PUBLIC: frozenset[Role] = frozenset()
+
+D, A, P, V, ADM = Role.DISPATCHER, Role.AGENCY, Role.PLANNER, Role.VIEWER, Role.ADMIN
+ANY = ALL_ROLES
+#: Operations on incidents and units: dispatchers (and admins).
+OPS = frozenset({D, ADM})
+#: Agency desks act on their own assignments (ownership is checked by the handler).
+FIELD = frozenset({D, A, ADM})
+#: Reading operational data (incidents, tracks): everyone except the Bupati's viewers.
+READ_OPS = frozenset({D, A, P, ADM})
+#: Maps and reports (the Bupati's office included).
+REPORTS = frozenset({D, P, V, ADM})
+ADMIN_ONLY = frozenset({ADM})
+
+#: (method, path template) → allowed roles; ``WS`` is the method of WebSocket routes.
+RULES: Mapping[tuple[str, str], frozenset[Role]] = {
+    # meta
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/attribution"): PUBLIC,
+    # auth and users
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANY,
+    ("GET", "/api/v1/auth/me"): ANY,
+    ("GET", "/api/v1/auth/users"): ADMIN_ONLY,
+    ("POST", "/api/v1/auth/users"): ADMIN_ONLY,
+    ("GET", "/api/v1/auth/tokens"): ADMIN_ONLY,
+    ("POST", "/api/v1/auth/tokens"): ADMIN_ONLY,
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): ADMIN_ONLY,
+    # console and maps
+    ("GET", "/"): PUBLIC,
+    ("GET", "/console"): PUBLIC,
+    ("GET", "/api/v1/console/config"): ANY,
+    ("GET", "/maps/coverage"): REPORTS,
+    ("GET", "/maps/hotspot"): REPORTS,
+    ("WS", "/api/v1/live"): ANY,
+}
+
+
+def rule_for(method: str, path: str | None) -> frozenset[Role] | None:
+    """Allowed roles for a route, :data:`PUBLIC` for public ones, ``None`` when unlisted."""
+    if path is None:
+        return None
+    if method == "HEAD":
+        method = "GET"
+    return RULES.get((method, path))
+
+
+def _deny(conn: HTTPConnection, status: int, message: str) -> Exception:
+    if conn.scope.get("type") == "websocket":
+        return WebSocketException(code=1008, reason=message)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status, message, headers=headers)
+
+
+def _cross_origin(conn: HTTPConnection) -> bool:
+    """A browser WebSocket opened from another site (cookies would ride along)."""
+    origin = conn.headers.get("origin")
+    if not origin:
+        return False
+    return urlparse(origin).netloc.lower() != conn.headers.get("host", "").lower()
+
+
+def _resolve(conn: HTTPConnection) -> Principal | None:
+    token = token_from_connection(conn)
+    if not token:
+        return None
+    state: AppState = conn.app.state.siaga
+    with state.sessionmaker() as session:
+        try:
+            return auth_service.resolve_token(session=session, token=token)
+        except InvalidTokenError:
+            return None
+
+
+def enforce(conn: HTTPConnection) -> None:
+    """Global dependency: authenticate the caller and check :data:`RULES` for the route."""
+    route = conn.scope.get("route")
+    method = "WS" if conn.scope.get("type") == "websocket" else conn.scope.get("method", "GET")
+    allowed = rule_for(method, getattr(route, "path", None))
+    if conn.scope.get("type") == "websocket" and _cross_origin(conn):
+        raise _deny(conn, 403, "Origin tidak diizinkan / cross-origin WebSocket refused")
+    principal = _resolve(conn)
+    conn.state.principal = principal
+    if allowed is not None and not allowed:  # PUBLIC
+        return
+    if principal is None:
+        raise _deny(conn, 401, "Perlu login / authentication required")
+    if allowed is None or principal.role not in allowed:
+        raise _deny(conn, 403, "Akses ditolak untuk peran ini / forbidden for this role")

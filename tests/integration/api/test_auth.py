@@ -1,0 +1,141 @@
+"""Login sessions, expiry, logout, API tokens and the ``siaga users`` commands (real PostGIS)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from api.auth import service
+from api.auth.exceptions import InvalidTokenError, InvalidUserError, UserExistsError
+from api.security import SESSION_COOKIE, Role, mask_phone, verify_password
+from tests.fixtures.console import TEST_PASSWORD, ensure_user
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine):
+    username = _name("disp")
+    ensure_user(engine, username, "dispatcher")
+    with TestClient(app_factory()) as client:
+        assert client.get("/api/v1/auth/me").status_code == 401
+        wrong = client.post("/api/v1/auth/login", json={"username": username, "password": "x"})
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "invalid_credentials"
+        ok = client.post("/api/v1/auth/login",
+                         json={"username": username, "password": TEST_PASSWORD})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["user"] == {"username": username, "role": "dispatcher", "agency_code": None,
+                                "reveal_caller": True}
+        cookie = ok.headers["set-cookie"]
+        assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert client.get("/api/v1/auth/me").json()["username"] == username  # via the cookie
+        assert client.post("/api/v1/auth/logout").status_code == 200
+        client.cookies.clear()
+        again = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
+        assert again.status_code == 401  # the session token was revoked server-side
+
+
+def test_passwords_and_tokens_are_stored_hashed(db_session: Session):
+    user = service.create_user(session=db_session, username=_name("u"), password="kata-sandi-1",
+                               role="planner")
+    assert "kata-sandi-1" not in user.password_hash and user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "kata-sandi-1")
+    issued = service.start_session(session=db_session, user=user, ttl_s=60)
+    from api.auth.models import AuthToken
+
+    row = db_session.get(AuthToken, issued.token_id)
+    assert row.token_hash != issued.token and len(row.token_hash) == 64
+
+
+def test_sessions_expire(db_session: Session):
+    user = service.create_user(session=db_session, username=_name("u"), password="kata-sandi-1",
+                               role="viewer")
+    issued = service.start_session(session=db_session, user=user, ttl_s=60)
+    p = service.resolve_token(session=db_session, token=issued.token)
+    assert p.role is Role.VIEWER and not p.reveal_caller
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    with pytest.raises(InvalidTokenError, match="expired"):
+        service.resolve_token(session=db_session, token=issued.token, now=later)
+
+
+def test_disabling_a_user_revokes_their_tokens(db_session: Session):
+    name = _name("u")
+    service.create_user(session=db_session, username=name, password="kata-sandi-1", role="admin")
+    issued = service.issue_api_token(session=db_session, username=name, name="integration")
+    service.set_active(session=db_session, username=name, active=False)
+    with pytest.raises(InvalidTokenError):
+        service.resolve_token(session=db_session, token=issued.token)
+
+
+def test_bad_users_are_refused(db_session: Session):
+    with pytest.raises(InvalidUserError, match="agency code"):
+        service.create_user(session=db_session, username=_name("a"), password="kata-sandi-1",
+                            role="agency")
+    with pytest.raises(InvalidUserError, match="unknown role"):
+        service.create_user(session=db_session, username=_name("a"), password="kata-sandi-1",
+                            role="bupati")
+    name = _name("a")
+    service.create_user(session=db_session, username=name, password="kata-sandi-1",
+                        role="agency", agency_code="BPBD")
+    with pytest.raises(UserExistsError):
+        service.create_user(session=db_session, username=name, password="kata-sandi-1",
+                            role="viewer")
+
+
+def test_admin_api_manages_users_and_tokens(api_client, client_as):
+    name = _name("opd")
+    r = api_client.post("/api/v1/auth/users", json={"username": name, "password": "rahasia-123",
+                                                      "role": "agency", "agency_code": "BPBD"})
+    assert r.status_code == 201, r.text
+    bad = api_client.post("/api/v1/auth/users", json={"username": _name("x"), "password": "p",
+                                                        "role": "agency"})
+    assert bad.status_code == 422
+    tok = api_client.post("/api/v1/auth/tokens", json={"username": name, "name": "sms-gateway"})
+    assert tok.status_code == 201
+    secret, token_id = tok.json()["token"], tok.json()["id"]
+    me = api_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert me["role"] == "agency" and me["agency_code"] == "BPBD" and not me["reveal_caller"]
+    listed = api_client.get("/api/v1/auth/tokens", params={"username": name}).json()
+    assert [t["id"] for t in listed] == [token_id] and "token" not in listed[0]
+    assert api_client.delete(f"/api/v1/auth/tokens/{token_id}").status_code == 200
+    gone = api_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.status_code == 401
+    assert client_as("dispatcher").get("/api/v1/auth/users").status_code == 403
+
+
+def test_users_cli(database_url, monkeypatch):
+    from api.cli import app
+
+    monkeypatch.setenv("SIAGA_DATABASE_URL", database_url)
+    runner = CliRunner()
+    name = _name("cli")
+    add = runner.invoke(app, ["users", "add", name, "--role", "planner",
+                              "--password", "rahasia-123"])
+    assert add.exit_code == 0, add.output
+    dup = runner.invoke(app, ["users", "add", name, "--role", "planner",
+                              "--password", "rahasia-123"])
+    assert dup.exit_code == 1 and "already exists" in dup.output
+    assert name in runner.invoke(app, ["users", "list"]).output
+    tok = runner.invoke(app, ["users", "token", name, "--name", "ci"])
+    assert tok.exit_code == 0 and '"token": "sgt_' in tok.output
+    import json
+
+    token_id = json.loads(tok.output)["id"]
+    assert runner.invoke(app, ["users", "revoke", str(token_id)]).exit_code == 0
+    assert runner.invoke(app, ["users", "revoke", "999999999"]).exit_code == 1
+
+
+def test_phone_masking():
+    assert mask_phone("081234567890") == "0812*****890"
+    assert mask_phone("112") == "*12"
+    assert mask_phone(None) is None
+    masked = mask_phone("+6281234567890")
+    assert masked.startswith("+628") and masked.endswith("890") and "1234567" not in masked
