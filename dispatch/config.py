@@ -153,7 +153,9 @@ def _category(code: str, d: Mapping[str, Any]) -> CategoryRule:
     )
 
 
-def _region(kode: str, d: Mapping[str, Any], categories: Mapping[str, CategoryRule]) -> RegionConfig:
+def _region(
+    kode: str, d: Mapping[str, Any], categories: Mapping[str, CategoryRule]
+) -> RegionConfig:
     where = f"region {kode}"
     agencies = []
     for a in d.get("agencies") or ():

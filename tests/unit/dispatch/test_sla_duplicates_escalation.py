@@ -74,7 +74,7 @@ def test_escalation_after_ack_deadline_with_injected_clock():
         AgencyClock(5, 11, "SATPOLPP", T0 - timedelta(minutes=10), None, None, 5),
     ]
     at_deadline = due_escalations(clocks, T0 + timedelta(minutes=2))
-    assert [d.incident_agency_id for d in at_deadline] == [5]  # DAMKAR not yet: deadline is inclusive
+    assert [d.incident_agency_id for d in at_deadline] == [5]  # DAMKAR: deadline inclusive
     due = due_escalations(clocks, T0 + timedelta(minutes=3))
     assert [(d.incident_agency_id, d.agency_code, d.overdue_s) for d in due] == [
         (5, "SATPOLPP", 480.0), (1, "DAMKAR", 60.0)]
