@@ -1,0 +1,30 @@
+"""Errors of the GPS firmware bridge.
+
+Hierarchy::
+
+    BridgeError                 base class of every bridge error
+    ├── ConfigError             bad command-line or configuration value
+    ├── OutboxError             the on-disk outbox cannot be opened or written
+    └── RoadNetworkError        a road file cannot be read, or no route exists
+
+Decoders never raise for bad input: a garbage, truncated or wrong-checksum frame is returned as a
+:class:`gps_firmware_bridge.fix.Rejection`, so one bad frame never stops ingestion.
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base class of every error raised by the bridge."""
+
+
+class ConfigError(BridgeError):
+    """A command-line option or configuration value is invalid."""
+
+
+class OutboxError(BridgeError):
+    """The store-and-forward outbox cannot be opened or written."""
+
+
+class RoadNetworkError(BridgeError):
+    """A road network file cannot be read, or no route connects two points."""

@@ -1,0 +1,213 @@
+"""Durable store-and-forward outbox (SQLite in WAL mode).
+
+Every fix is first written here (with its per-device sequence number, in one transaction) and
+only deleted once the broker acknowledged the MQTT message carrying it (QoS 1 PUBACK). A crash,
+a reboot or a broker outage therefore loses nothing that was stored.
+
+Bounds and drop policy: the outbox keeps at most ``max_rows`` fixes and none stored more than
+``max_age_s`` ago. Beyond that the **oldest** rows are dropped (the newest positions matter most
+to a dispatcher) and the persistent counters ``dropped_rows`` / ``dropped_age`` are incremented,
+so the loss is visible (``siaga-bridge outbox``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gps_firmware_bridge.exceptions import OutboxError
+from gps_firmware_bridge.fix import Fix, fix_payload
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    stored_at REAL NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_outbox_device_id ON outbox (device_id, id);
+CREATE TABLE IF NOT EXISTS device_seq (device_id TEXT PRIMARY KEY, next_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One stored fix: outbox row id, device, sequence number and exact JSON payload text."""
+
+    id: int
+    device_id: str
+    seq: int
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """Counts for ``siaga-bridge outbox``: pending rows, devices, drops, oldest age (s)."""
+
+    pending: int
+    devices: int
+    stored_total: int
+    published_total: int
+    dropped_rows: int
+    dropped_age: int
+    oldest_age_s: float | None
+
+
+class Outbox:
+    """SQLite WAL outbox; thread-safe (one connection guarded by a lock).
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file (created if missing); ``":memory:"`` for tests of pure planning.
+    max_rows : int
+        Maximum number of stored fixes; the oldest beyond it are dropped.
+    max_age_s : float
+        Maximum time a fix stays stored, seconds; older ones are dropped.
+    """
+
+    def __init__(
+        self, path: str | Path, max_rows: int = 200_000, max_age_s: float = 7 * 86400.0
+    ) -> None:
+        self.path = str(path)
+        self.max_rows = max_rows
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0,
+                                       isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot open outbox {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _bump(self, name: str, by: int) -> None:
+        if by:
+            self._db.execute(
+                "INSERT INTO counter(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, by))
+
+    def put(self, fix: Fix, now_s: float | None = None) -> int:
+        """Store one fix durably and return its sequence number."""
+        return self.put_many([fix], now_s)[0]
+
+    def put_many(self, fixes: Iterable[Fix], now_s: float | None = None) -> list[int]:
+        """Store fixes in one transaction; returns their sequence numbers, in order."""
+        stamp = time.time() if now_s is None else now_s
+        seqs: list[int] = []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for fix in fixes:
+                    row = self._db.execute(
+                        "SELECT next_seq FROM device_seq WHERE device_id = ?", (fix.device_id,)
+                    ).fetchone()
+                    seq = row[0] if row else 0
+                    self._db.execute(
+                        "INSERT INTO device_seq(device_id, next_seq) VALUES (?, ?) "
+                        "ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
+                        (fix.device_id, seq + 1))
+                    payload = json.dumps(fix_payload(fix, seq), separators=(",", ":"))
+                    self._db.execute(
+                        "INSERT INTO outbox(device_id, seq, stored_at, payload) VALUES (?,?,?,?)",
+                        (fix.device_id, seq, stamp, payload))
+                    seqs.append(seq)
+                self._bump("stored", len(seqs))
+                self._enforce_bounds(stamp)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"cannot store fix in {self.path}: {exc}") from exc
+        return seqs
+
+    def _enforce_bounds(self, now_s: float) -> None:
+        cur = self._db.execute("DELETE FROM outbox WHERE stored_at < ?", (now_s - self.max_age_s,))
+        self._bump("dropped_age", cur.rowcount)
+        count = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        if count > self.max_rows:
+            cur = self._db.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
+                (count - self.max_rows,))
+            self._bump("dropped_rows", cur.rowcount)
+
+    def expire(self, now_s: float | None = None) -> None:
+        """Apply the age bound now (the publisher calls it periodically)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._enforce_bounds(time.time() if now_s is None else now_s)
+            self._db.execute("COMMIT")
+
+    def pending(self, limit: int = 10_000) -> list[OutboxRow]:
+        """Stored rows, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, device_id, seq, payload FROM outbox ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def backlog_newest(self) -> list[OutboxRow]:
+        """The newest stored row of every device that has two or more stored rows."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.id, o.device_id, o.seq, o.payload FROM outbox o JOIN ("
+                " SELECT max(id) AS id FROM outbox GROUP BY device_id HAVING count(*) >= 2"
+                ") n ON n.id = o.id ORDER BY o.id"
+            ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def delete(self, ids: Iterable[int]) -> int:
+        """Delete acknowledged rows; returns how many existed."""
+        id_list = list(ids)
+        if not id_list:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in id_list])
+            deleted = cur.rowcount
+            self._bump("published", deleted)
+            self._db.execute("COMMIT")
+        return deleted
+
+    def count(self) -> int:
+        """Number of stored (unacknowledged) fixes."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    def stats(self, now_s: float | None = None) -> OutboxStats:
+        """Counts and drop counters."""
+        stamp = time.time() if now_s is None else now_s
+        with self._lock:
+            pending, devices, oldest = self._db.execute(
+                "SELECT count(*), count(DISTINCT device_id), min(stored_at) FROM outbox"
+            ).fetchone()
+            counters = dict(self._db.execute("SELECT name, value FROM counter").fetchall())
+        return OutboxStats(
+            pending=pending,
+            devices=devices,
+            stored_total=counters.get("stored", 0),
+            published_total=counters.get("published", 0),
+            dropped_rows=counters.get("dropped_rows", 0),
+            dropped_age=counters.get("dropped_age", 0),
+            oldest_age_s=None if oldest is None else round(stamp - oldest, 3),
+        )

@@ -1,0 +1,246 @@
+"""MQTT publisher draining the outbox at QoS 1 (paho-mqtt 2.x, callback API version 2).
+
+One background thread owns the drain loop: it plans messages (:mod:`flush`), publishes them,
+remembers ``mid -> outbox row ids`` and deletes the rows when paho reports the PUBACK through
+``on_publish``. The paho network thread only enqueues acknowledged mids, so the outbox is touched
+by the drain thread and the producers, never inside a paho callback. Messages still in flight
+when the connection drops are resent by paho itself after reconnecting; if the process dies, the
+rows are still in the outbox and are published again at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gps_firmware_bridge.exceptions import ConfigError
+from gps_firmware_bridge.flush import Message, plan_flush
+from gps_firmware_bridge.outbox import Outbox, OutboxRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """Broker connection settings.
+
+    Attributes
+    ----------
+    url : str
+        ``mqtt://host:port`` or ``mqtts://host:port`` (TLS); user:password may be in the URL.
+    client_id : str
+        MQTT client id (unique per gateway).
+    username, password : str or None
+        Per-device or per-gateway credentials (the broker ACL binds them to a topic).
+    keepalive_s : int
+        MQTT keep-alive, seconds.
+    """
+
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "siaga-bridge"
+    username: str | None = None
+    password: str | None = None
+    keepalive_s: int = 30
+
+
+def parse_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
+    """Split a broker URL into host, port, tls flag, username and password."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ConfigError(f"unsupported MQTT URL scheme {parts.scheme!r} in {url!r}")
+    tls = parts.scheme in ("mqtts", "ssl")
+    port = parts.port or (8883 if tls else 1883)
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return parts.hostname or "127.0.0.1", port, tls, user, password
+
+
+class Publisher:
+    """Store-and-forward publisher: outbox in, QoS 1 MQTT out.
+
+    Parameters
+    ----------
+    outbox : Outbox
+        The durable outbox producers write to.
+    config : MqttConfig
+        Broker settings.
+    batch_size : int
+        Maximum fixes in one backlog array payload.
+    max_inflight : int
+        Maximum unacknowledged messages.
+    """
+
+    def __init__(
+        self, outbox: Outbox, config: MqttConfig, batch_size: int = 100, max_inflight: int = 20
+    ) -> None:
+        self.outbox = outbox
+        self.config = config
+        self.batch_size = batch_size
+        self.max_inflight = max_inflight
+        host, port, tls, url_user, url_password = parse_url(config.url)
+        self._host, self._port = host, port
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=config.client_id,
+            protocol=mqtt.MQTTv311, clean_session=True,
+        )
+        user = config.username or url_user
+        if user:
+            self.client.username_pw_set(user, config.password or url_password)
+        if tls:
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.max_inflight_messages_set(max_inflight)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._inflight: dict[int, Message] = {}
+        self._inflight_ids: set[int] = set()
+        self._newest: list[OutboxRow] = []
+        self._connected = threading.Event()
+        self._reconnected = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subs: dict[str, Callable[[str, bytes], None]] = {}
+        self.published_messages = 0
+
+    # paho callbacks (network thread) -------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+        if reason_code.is_failure:
+            log.warning("MQTT connect refused: %s", reason_code)
+            return
+        log.info("MQTT connected to %s:%s", self._host, self._port)
+        for topic in self._subs:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        self._reconnected.set()
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+        self._connected.clear()
+        log.info("MQTT disconnected: %s", reason_code)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+        self._acks.put(mid)
+        self._wake.set()
+
+    def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
+        for pattern, handler in list(self._subs.items()):
+            if mqtt.topic_matches_sub(pattern, message.topic):
+                try:
+                    handler(message.topic, message.payload)
+                except Exception:  # noqa: BLE001 - a bad command must not kill the network loop
+                    log.exception("command handler failed for %s", message.topic)
+
+    # public API ----------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """True while the broker connection is up."""
+        return self._connected.is_set()
+
+    def subscribe(self, topic: str, handler: Callable[[str, bytes], None]) -> None:
+        """Call ``handler(topic, payload)`` for messages on ``topic`` (wildcards allowed)."""
+        self._subs[topic] = handler
+        if self.connected:
+            self.client.subscribe(topic, qos=1)
+
+    def notify(self) -> None:
+        """Tell the drain loop new fixes were stored."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Connect in the background (retrying forever) and start draining."""
+        self.client.connect_async(self._host, self._port, keepalive=self.config.keepalive_s)
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="outbox-drain", daemon=True)
+        self._thread.start()
+
+    def stop(self, drain_timeout_s: float = 0.0) -> None:
+        """Optionally wait for the outbox to empty, then disconnect."""
+        deadline = time.monotonic() + drain_timeout_s
+        while drain_timeout_s and time.monotonic() < deadline and self.outbox.count():
+            time.sleep(0.05)
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Block until the outbox is empty; returns False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.outbox.count() == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+    # drain loop (own thread) ---------------------------------------------------------------
+    def _process_acks(self) -> None:
+        done: list[int] = []
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                break
+            msg = self._inflight.pop(mid, None)
+            if msg is not None:
+                done.extend(msg.row_ids)
+                self._inflight_ids.difference_update(msg.row_ids)
+        if done:
+            self.outbox.delete(done)
+
+    def _run(self) -> None:
+        last_expire = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+            try:
+                self._process_acks()
+                if time.monotonic() - last_expire > 60:
+                    self.outbox.expire()
+                    last_expire = time.monotonic()
+                if self._reconnected.is_set():
+                    self._reconnected.clear()
+                    self._newest = [
+                        r for r in self.outbox.backlog_newest() if r.id not in self._inflight_ids
+                    ]
+                if self.connected:
+                    self._publish_some()
+            except Exception:  # noqa: BLE001 - keep draining whatever one iteration hit
+                log.exception("outbox drain iteration failed")
+                time.sleep(0.5)
+
+    def _publish_some(self) -> None:
+        budget = self.max_inflight - len(self._inflight)
+        if budget <= 0:
+            return
+        limit = len(self._inflight_ids) + budget * self.batch_size + 1
+        rows = [r for r in self.outbox.pending(limit) if r.id not in self._inflight_ids]
+        newest = self._newest
+        plan = plan_flush(rows, self.batch_size, budget, newest)
+        planned = {i for msg in plan for i in msg.row_ids}
+        self._newest = [r for r in newest if r.id not in planned]
+        for msg in plan:
+            info = self.client.publish(msg.topic, msg.payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+                log.warning("publish failed rc=%s; will retry", info.rc)
+                break
+            self._inflight[info.mid] = msg
+            self._inflight_ids.update(msg.row_ids)
+            self.published_messages += 1
+        if len(plan) == budget:
+            self._wake.set()
