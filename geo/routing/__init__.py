@@ -1,0 +1,6 @@
+"""Road routing: vehicle profiles, compiled road graphs, ETA tables, routes and isochrones.
+
+Entry points: :class:`geo.routing.store.RoadNetworks` (load indexes),
+:func:`geo.routing.store.build_networks` (compile a roads file) and
+:class:`geo.routing.index.RoutingIndex` (queries). Nothing heavy is imported here.
+"""
