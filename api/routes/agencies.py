@@ -1,3 +1,51 @@
-"""Routes for agencies (not implemented yet)."""
+"""Agencies (OPD), the SLA report, and the escalation check."""
 
-router = None
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from api.deps import get_session, get_state
+from api.routes.incidents import dispatch_config, publish, road_networks
+from api.state import AppState
+from dispatch import exceptions as dx
+from dispatch import schemas
+from dispatch.assignment_service import check_escalations, list_agencies
+from dispatch.report_service import sla_report
+
+router = APIRouter(prefix="/api/v1", tags=["agencies"])
+
+
+@router.get("/agencies")
+def agencies(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
+                  session: Session = Depends(get_session)) -> dict:
+    """Agencies (OPD and external hand-off lines) per region."""
+    return {"agencies": [schemas.agency_out(a)
+                         for a in list_agencies(session, kode_kab=kode_kab)]}
+
+
+@router.get("/reports/sla")
+def report_sla(kode_kab: str = Query(..., pattern=r"^\d{2}\.\d{2}$"),
+               date_from: datetime = Query(..., alias="from"),
+               date_to: datetime = Query(..., alias="to"),
+               session: Session = Depends(get_session)) -> dict:
+    """Per agency: mean and 90th percentile response, met/breached/pending."""
+    for v in (date_from, date_to):
+        if v.tzinfo is None:
+            raise dx.DispatchValidationError("from/to must include a timezone (e.g. ...Z).")
+    if date_to <= date_from:
+        raise dx.DispatchValidationError("'to' must be after 'from'.")
+    return sla_report(session, kode_kab=kode_kab, start=date_from, end=date_to)
+
+
+@router.post("/escalations/check")
+def escalations(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
+                state: AppState = Depends(get_state),
+                session: Session = Depends(get_session)) -> dict:
+    """Escalate agencies that missed their acknowledgement time (with the next unit)."""
+    result = check_escalations(session, config=dispatch_config(state), kode_kab=kode_kab,
+                               road_networks=road_networks(state))
+    publish(state, result.events)
+    return {"escalated": result.value}

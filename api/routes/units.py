@@ -1,3 +1,112 @@
-"""Routes for units (not implemented yet)."""
+"""Units (list with status and last position, status changes) and assignments."""
 
-router = None
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy.orm import Session
+
+from api.deps import get_session, get_state
+from api.routes.incidents import actor_of, dispatch_config, principal, publish, road_networks
+from api.state import AppState
+from dispatch import assignment_service as assignments
+from dispatch import schemas
+from dispatch.models import Agency
+from dispatch.report_service import assignment_sla
+from dispatch.verification import assignment_evidence
+
+router = APIRouter(prefix="/api/v1", tags=["units"])
+
+
+@router.get("/units")
+def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
+               agency: str | None = Query(None, max_length=32),
+               status: str | None = Query(None, max_length=24),
+               session: Session = Depends(get_session)) -> dict:
+    """Units with their status and last known position (GPS fix, else home station)."""
+    from dispatch.recommend_service import unit_positions
+
+    rows = assignments.list_units(session, kode_kab=kode_kab, agency=agency, status=status)
+    positions = unit_positions(session, [u for u, _ in rows])
+    out = []
+    for unit, ag in rows:
+        pos, source, at = positions[unit.id]
+        last = None if pos is None else {"lon": pos.lon, "lat": pos.lat, "source": source,
+                                         "fix_time": at.isoformat() if at else None}
+        out.append(schemas.unit_out(unit, ag, last))
+    return {"units": out}
+
+
+@router.patch("/units/{unit_id}")
+def patch_unit(unit_id: int, body: schemas.UnitStatusPatch, request: Request,
+               state: AppState = Depends(get_state),
+               session: Session = Depends(get_session)) -> dict:
+    """Change a unit's status outside an assignment (e.g. out of service)."""
+    result = assignments.set_unit_status(session, unit_id, body.status,
+                                         actor=actor_of(request, body.actor), reason=body.reason)
+    publish(state, result.events)
+    unit = result.value
+    return schemas.unit_out(unit, session.get(Agency, unit.agency_id))
+
+
+def _own_assignment(request: Request, session: Session, assignment_id: int) -> None:
+    """An agency desk may act only on its own agency's assignments."""
+    p = principal(request)
+    if p is None or p.agency_code is None or str(p.role) != "agency":
+        return
+    a = assignments.get_assignment(session, assignment_id)
+    agency = session.get(Agency, a.agency_id)
+    if agency is None or agency.code != p.agency_code:
+        raise HTTPException(403, "Penugasan milik instansi lain / assignment of another agency")
+
+
+def _assignment_body(session: Session, a) -> dict:
+    ia = assignments.agency_clock(session, a)
+    now = assignments.utcnow()
+    return schemas.assignment_out(a, sla=assignment_sla(a, ia, now) if ia else None)
+
+
+@router.post("/assignments", status_code=201)
+def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depends(get_state),
+           session: Session = Depends(get_session)) -> dict:
+    """Assign a unit to an incident (409 if the unit was taken meanwhile)."""
+    result = assignments.assign_unit(session, body.incident_id, body.unit_id,
+                                     config=dispatch_config(state),
+                                     actor=actor_of(request, body.actor),
+                                     road_networks=road_networks(state))
+    publish(state, result.events)
+    return _assignment_body(session, result.value)
+
+
+def _step(name: str):
+    fn = getattr(assignments, name)
+
+    def handler(assignment_id: int, body: schemas.ArriveRequest, request: Request,
+                state: AppState = Depends(get_state),
+                session: Session = Depends(get_session)) -> dict:
+        _own_assignment(request, session, assignment_id)
+        kwargs = {"at": body.at} if name == "arrive" else {}
+        if name != "arrive" and body.at is not None:
+            raise HTTPException(422, "'at' applies to arrive only")
+        result = fn(session, assignment_id, actor=actor_of(request, body.actor), **kwargs)
+        publish(state, result.events)
+        return _assignment_body(session, result.value)
+
+    handler.__doc__ = {"acknowledge": "The unit acknowledges the tasking.",
+                       "depart": "The unit leaves for the scene.",
+                       "arrive": "Manual arrival on scene (with the actor).",
+                       "clear": "The unit leaves the incident."}[name]
+    handler.__name__ = f"assignment_{name}"
+    return handler
+
+
+for _name in ("acknowledge", "depart", "arrive", "clear"):
+    router.add_api_route(f"/assignments/{{assignment_id}}/{_name}", _step(_name),
+                         methods=["POST"])
+
+
+@router.get("/assignments/{assignment_id}/evidence")
+def evidence(assignment_id: int, request: Request, state: AppState = Depends(get_state),
+             session: Session = Depends(get_session)) -> dict:
+    """GPS arrival evidence (GeoJSON track + rule) and its digest, re-checked."""
+    _own_assignment(request, session, assignment_id)
+    return assignment_evidence(session, assignment_id, config=dispatch_config(state))

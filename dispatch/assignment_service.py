@@ -1,0 +1,336 @@
+"""Units and assignments: assign (with a row lock), acknowledge, depart, arrive, clear; unit
+status changes; escalation of unacknowledged agencies.
+
+Assigning locks the unit row (``SELECT ... FOR UPDATE``): of two dispatchers assigning the same
+unit at once, the second waits, then sees the unit taken and gets :class:`UnitUnavailable`. A
+partial unique index (one active assignment per unit) backs this up in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.config import DispatchConfig
+from dispatch.escalation import AgencyClock, due_escalations
+from dispatch.events import DomainEvent, Outcome
+from dispatch.exceptions import (
+    AssignmentNotFound,
+    DispatchValidationError,
+    IllegalTransition,
+    UnitNotFound,
+    UnitUnavailable,
+)
+from dispatch.lifecycle import ASSIGNABLE_UNIT_STATUSES, OPEN_INCIDENT_STATUSES, unit_transition
+from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
+from dispatch.service import (
+    _set_status,
+    get_incident,
+    incident_event,
+    point_of,
+    sla_minutes,
+    utcnow,
+)
+
+ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
+
+
+def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
+    stmt = select(Unit).where(Unit.id == unit_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    unit = session.scalars(stmt).first()
+    if unit is None:
+        raise UnitNotFound(f"Unit {unit_id} tidak ditemukan / unit {unit_id} not found.")
+    return unit
+
+
+def get_assignment(session: Session, assignment_id: int, *, lock: bool = False) -> Assignment:
+    stmt = select(Assignment).where(Assignment.id == assignment_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    a = session.scalars(stmt).first()
+    if a is None:
+        raise AssignmentNotFound(f"Penugasan {assignment_id} tidak ditemukan / assignment "
+                                 f"{assignment_id} not found.")
+    return a
+
+
+def assignment_state(a: Assignment) -> dict[str, Any]:
+    return {k: getattr(a, k) for k in (
+        "status", "unit_id", "agency_id", "dispatched_at", "acknowledged_at", "departed_at",
+        "arrived_at", "cleared_at", "arrival_source", "arrived_by", "evidence_digest")}
+
+
+def unit_event(u: Unit, action: str, **extra: Any) -> DomainEvent:
+    return DomainEvent("unit", {"action": action, "unit_id": u.id, "call_sign": u.call_sign,
+                                "kode_kab": u.kode_kab, "status": u.status, **extra})
+
+
+def _move_unit(session: Session, unit: Unit, target: str, *, actor: str, now: datetime,
+               reason: str) -> None:
+    before = unit.status
+    unit.status = unit_transition(unit.status, target)
+    unit.status_changed_at = now
+    audit.record(session, actor=actor, at=now, entity="unit", entity_id=unit.id,
+                 action=f"status:{target}", before={"status": before},
+                 after={"status": target, "reason": reason}, kode_kab=unit.kode_kab)
+
+
+def assign_unit(
+    session: Session,
+    incident_id: int,
+    unit_id: int,
+    *,
+    config: DispatchConfig,
+    actor: str,
+    road_networks: Any = None,
+    profiles: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Outcome[Assignment]:
+    """Send a unit: lock it, check it is free, record the predicted ETA, start the agency's SLA
+    clock, move unit → dispatched and incident → dispatched. Raises UnitUnavailable (taken),
+    IllegalTransition (incident not triaged or already closed)."""
+    from dispatch.recommend_service import predict_for_unit
+
+    now = now or utcnow()
+    incident = get_incident(session, incident_id, lock=True)
+    if incident.status not in ASSIGNABLE_INCIDENT_STATUSES:
+        raise IllegalTransition("incident", incident.status, "dispatched")
+    unit = get_unit(session, unit_id, lock=True)
+    if unit.kode_kab != incident.kode_kab:
+        raise DispatchValidationError(
+            f"Unit {unit.call_sign} milik wilayah {unit.kode_kab} / unit belongs to region "
+            f"{unit.kode_kab}, the incident to {incident.kode_kab}.")
+    if unit.status not in ASSIGNABLE_UNIT_STATUSES:
+        raise UnitUnavailable(
+            f"Unit {unit.call_sign} sedang '{unit.status}', tidak bisa ditugaskan / unit "
+            f"{unit.call_sign} is '{unit.status}' and cannot be assigned.")
+    target = point_of(incident.geom)
+    prediction = (predict_for_unit(session, unit, target, road_networks=road_networks,
+                                   profiles=profiles) if target is not None else None)
+    ia = session.scalars(select(IncidentAgency).where(
+        IncidentAgency.incident_id == incident.id, IncidentAgency.agency_id == unit.agency_id)
+        .with_for_update()).first()
+    if ia is None:  # an agency the rules did not name: the dispatcher adds it by sending a unit
+        agency = session.get(Agency, unit.agency_id)
+        ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category)
+        ia = IncidentAgency(kode_kab=incident.kode_kab, incident_id=incident.id,
+                            agency_id=unit.agency_id, role="dispatch", required=False,
+                            capabilities=[], units_required=0, ack_min=ack_min,
+                            on_scene_min=on_scene_min)
+        session.add(ia)
+    if ia.notified_at is None:
+        ia.notified_at = now
+    assignment = Assignment(
+        kode_kab=incident.kode_kab, incident_id=incident.id, unit_id=unit.id,
+        agency_id=unit.agency_id, status="active", dispatched_at=now, dispatched_by=actor,
+        eta_s=prediction.eta_s if prediction and prediction.reachable else None,
+        distance_m=prediction.distance_m if prediction and prediction.reachable else None,
+        estimated=bool(prediction and prediction.estimated),
+        position_source=prediction.position_source if prediction else None,
+    )
+    _move_unit(session, unit, "dispatched", actor=actor, now=now,
+               reason=f"incident {incident.id}")
+    session.add(assignment)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise UnitUnavailable(f"Unit {unit.call_sign} sudah punya penugasan aktif / already has "
+                              "an active assignment.") from exc
+    audit.record(session, actor=actor, at=now, entity="assignment", entity_id=assignment.id,
+                 action="assign", before=None, after=assignment_state(assignment)
+                 | {"eta_s": assignment.eta_s, "estimated": assignment.estimated},
+                 kode_kab=incident.kode_kab)
+    events = [unit_event(unit, "dispatched", incident_id=incident.id)]
+    if incident.status == "triaged":
+        _set_status(session, incident, "dispatched", actor=actor, now=now)
+        events.append(incident_event(incident, "dispatched"))
+    return Outcome(assignment, events)
+
+
+def _active(session: Session, assignment_id: int) -> tuple[Assignment, Unit]:
+    a = get_assignment(session, assignment_id, lock=True)
+    if a.status != "active":
+        raise IllegalTransition("assignment", a.status, "active")
+    return a, get_unit(session, a.unit_id, lock=True)
+
+
+def _audit_assignment(session: Session, a: Assignment, before: dict, action: str, *,
+                      actor: str, now: datetime) -> None:
+    audit.record(session, actor=actor, at=now, entity="assignment", entity_id=a.id,
+                 action=action, before=before, after=assignment_state(a), kode_kab=a.kode_kab)
+
+
+def acknowledge(session: Session, assignment_id: int, *, actor: str,
+                now: datetime | None = None) -> Outcome[Assignment]:
+    """The unit/agency confirmed the tasking (also stops the agency's acknowledgement clock)."""
+    now = now or utcnow()
+    a, unit = _active(session, assignment_id)
+    if a.acknowledged_at is not None:
+        raise IllegalTransition("assignment", "acknowledged", "acknowledged")
+    before = assignment_state(a)
+    a.acknowledged_at = now
+    _audit_assignment(session, a, before, "acknowledge", actor=actor, now=now)
+    ia = session.scalars(select(IncidentAgency).where(
+        IncidentAgency.incident_id == a.incident_id,
+        IncidentAgency.agency_id == a.agency_id)).first()
+    if ia is not None and ia.acknowledged_at is None:
+        ia.acknowledged_at, ia.acknowledged_by = now, actor
+    return Outcome(a, [unit_event(unit, "acknowledged", assignment_id=a.id)])
+
+
+def depart(session: Session, assignment_id: int, *, actor: str,
+           now: datetime | None = None) -> Outcome[Assignment]:
+    now = now or utcnow()
+    a, unit = _active(session, assignment_id)
+    before = assignment_state(a)
+    _move_unit(session, unit, "en_route", actor=actor, now=now, reason=f"assignment {a.id}")
+    a.departed_at = now
+    _audit_assignment(session, a, before, "depart", actor=actor, now=now)
+    return Outcome(a, [unit_event(unit, "en_route", assignment_id=a.id)])
+
+
+def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime, source: str,
+                   actor: str, now: datetime) -> list[DomainEvent]:
+    """Mark the unit on scene at ``at`` (GPS or manual); a unit still 'dispatched' passes
+    through 'en_route' so every step stays legal and audited."""
+    before = assignment_state(a)
+    if unit.status == "dispatched":
+        _move_unit(session, unit, "en_route", actor=actor, now=now, reason="arrival")
+    _move_unit(session, unit, "on_scene", actor=actor, now=now, reason=f"arrival ({source})")
+    a.arrived_at, a.arrival_source, a.arrived_by = at, source, actor
+    _audit_assignment(session, a, before, f"arrive:{source}", actor=actor, now=now)
+    events = [unit_event(unit, "on_scene", assignment_id=a.id, arrived_at=at.isoformat(),
+                         arrival_source=source)]
+    incident = get_incident(session, a.incident_id, lock=True)
+    if incident.status == "dispatched":
+        _set_status(session, incident, "on_scene", actor=actor, now=now)
+        events.append(incident_event(incident, "on_scene"))
+    return events
+
+
+def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | None = None,
+           now: datetime | None = None) -> Outcome[Assignment]:
+    """Manual arrival confirmed by ``actor`` (radio call, console button)."""
+    now = now or utcnow()
+    a, unit = _active(session, assignment_id)
+    if a.arrived_at is not None:
+        raise IllegalTransition("assignment", "arrived", "arrived")
+    return Outcome(a, record_arrival(session, a, unit, at=at or now, source="manual",
+                                     actor=actor, now=now))
+
+
+def clear(session: Session, assignment_id: int, *, actor: str,
+          now: datetime | None = None) -> Outcome[Assignment]:
+    """The unit leaves the incident: on scene → returning; dispatched → available (stood down
+    before leaving); en route → returning."""
+    now = now or utcnow()
+    a, unit = _active(session, assignment_id)
+    before = assignment_state(a)
+    target = "available" if unit.status == "dispatched" else "returning"
+    _move_unit(session, unit, target, actor=actor, now=now, reason=f"cleared {a.id}")
+    a.status, a.cleared_at = "cleared", now
+    _audit_assignment(session, a, before, "clear", actor=actor, now=now)
+    return Outcome(a, [unit_event(unit, target, assignment_id=a.id)])
+
+
+def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
+                    reason: str = "", now: datetime | None = None) -> Outcome[Unit]:
+    """Manual status change (out of service, back in service, back at base). Statuses that
+    belong to an assignment (dispatched, en route, on scene) change only through it."""
+    now = now or utcnow()
+    unit = get_unit(session, unit_id, lock=True)
+    if status in ("dispatched", "en_route", "on_scene"):
+        raise IllegalTransition("unit", unit.status, f"{status} (use an assignment)")
+    _move_unit(session, unit, status, actor=actor, now=now, reason=reason or "manual")
+    return Outcome(unit, [unit_event(unit, status)])
+
+
+def list_units(session: Session, *, kode_kab: str | None = None, agency: str | None = None,
+               status: str | None = None) -> list[tuple[Unit, Agency]]:
+    stmt = select(Unit, Agency).join(Agency, Agency.id == Unit.agency_id)
+    if kode_kab:
+        stmt = stmt.where(Unit.kode_kab == kode_kab)
+    if agency:
+        stmt = stmt.where(Agency.code == agency)
+    if status:
+        stmt = stmt.where(Unit.status == status)
+    return [(r[0], r[1]) for r in session.execute(stmt.order_by(Unit.kode_kab, Unit.call_sign))]
+
+
+def check_escalations(
+    session: Session,
+    *,
+    config: DispatchConfig,
+    now: datetime | None = None,
+    kode_kab: str | None = None,
+    road_networks: Any = None,
+    profiles: Mapping[str, Any] | None = None,
+) -> Outcome[list[dict[str, Any]]]:
+    """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
+    it, audit it, and return an ``sla`` event carrying the next recommended unit."""
+    from dispatch.recommend_service import recommend
+
+    now = now or utcnow()
+    stmt = (select(IncidentAgency, Agency.code)
+            .join(Agency, Agency.id == IncidentAgency.agency_id)
+            .join(Incident, Incident.id == IncidentAgency.incident_id)
+            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES),
+                   IncidentAgency.acknowledged_at.is_(None),
+                   IncidentAgency.escalated_at.is_(None),
+                   IncidentAgency.notified_at.is_not(None)))
+    if kode_kab:
+        stmt = stmt.where(IncidentAgency.kode_kab == kode_kab)
+    rows = {ia.id: (ia, code) for ia, code in session.execute(stmt)}
+    clocks = [AgencyClock(ia.id, ia.incident_id, code, ia.notified_at, ia.acknowledged_at,
+                          ia.escalated_at, ia.ack_min) for ia, code in rows.values()]
+    escalated, events = [], []
+    for due in due_escalations(clocks, now):
+        ia, code = rows[due.incident_agency_id]
+        before = {"escalated_at": None, "escalation_count": ia.escalation_count}
+        ia.escalated_at, ia.escalation_count = now, ia.escalation_count + 1
+        audit.record(session, actor="system:escalation", at=now, entity="incident_agency",
+                     entity_id=ia.id, action="escalate", before=before,
+                     after={"escalated_at": now, "escalation_count": ia.escalation_count,
+                            "ack_deadline": due.ack_deadline, "overdue_s": due.overdue_s},
+                     kode_kab=ia.kode_kab)
+        next_unit = None
+        if ia.role in ("dispatch", "standby"):
+            recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
+                             profiles=profiles, agency_codes=[code], limit=1)
+            if recs and recs[0]["units"] and recs[0]["units"][0]["reachable"]:
+                next_unit = recs[0]["units"][0]
+        item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
+                "role": ia.role, "ack_deadline": due.ack_deadline.isoformat(),
+                "overdue_s": due.overdue_s, "next_unit": next_unit}
+        escalated.append(item)
+        events.append(DomainEvent("sla", item))
+    return Outcome(escalated, events)
+
+
+def incident_assignments(session: Session, incident_id: int) -> list[tuple[Assignment, Unit]]:
+    rows = session.execute(select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
+                           .where(Assignment.incident_id == incident_id).order_by(Assignment.id))
+    return [(r[0], r[1]) for r in rows]
+
+
+def agency_clock(session: Session, a: Assignment) -> IncidentAgency | None:
+    """The incident-agency row (SLA clocks) an assignment belongs to."""
+    return session.scalars(select(IncidentAgency).where(
+        IncidentAgency.incident_id == a.incident_id,
+        IncidentAgency.agency_id == a.agency_id)).first()
+
+
+def list_agencies(session: Session, *, kode_kab: str | None = None) -> list[Agency]:
+    stmt = select(Agency).order_by(Agency.kode_kab, Agency.code)
+    if kode_kab:
+        stmt = stmt.where(Agency.kode_kab == kode_kab)
+    return list(session.scalars(stmt))

@@ -1,0 +1,172 @@
+"""Recommendations: for each agency an incident needs, its units ranked by road ETA.
+
+Positions: the unit's latest GPS fix (``tracking.service.latest_positions``), else its home
+station. Road ETAs come from ``geo.routing`` (one 1×N table per vehicle profile); a region or
+profile without a road network falls back to straight-line estimates (``estimated``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.config import DispatchConfig
+from dispatch.exceptions import DispatchValidationError
+from dispatch.models import Agency, Station, Unit
+from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
+from dispatch.service import get_incident, incident_agencies, point_of, sla_minutes
+from dispatch.triage import triage
+from geo.exceptions import GeoError
+from geo.types import LonLat
+
+#: Straight-line estimates use the profile's speed on this road class (km/h).
+ESTIMATE_ROAD_CLASS = "secondary"
+
+
+def profile_speeds(profiles: Mapping[str, Any] | None) -> dict[str, ProfileSpeed]:
+    """Straight-line speed and detour factor per vehicle profile (``geo.routing`` profiles)."""
+    if profiles is None:
+        from geo.routing.profiles import load_profiles
+
+        profiles = load_profiles()
+    out = {}
+    for name, p in profiles.items():
+        speed = p.speeds_kmh.get(ESTIMATE_ROAD_CLASS) or p.speeds_kmh.get("default") or 30.0
+        out[name] = ProfileSpeed(name, min(float(speed), float(p.max_speed_kmh)),
+                                 float(p.detour_factor))
+    return out
+
+
+def unit_positions(session: Session, units: Sequence[Unit]) -> dict[int, tuple[LonLat | None, str,
+                                                                                datetime | None]]:
+    """unit id → (position, "gps" | "station" | "none", fix time)."""
+    from tracking.service import latest_positions
+
+    devices = [u.device_id for u in units if u.device_id]
+    latest = latest_positions(session, devices) if devices else {}
+    station_ids = {u.station_id for u in units if u.station_id}
+    stations = {s.id: point_of(s.geom) for s in session.scalars(
+        select(Station).where(Station.id.in_(station_ids)))} if station_ids else {}
+    out: dict[int, tuple[LonLat | None, str, datetime | None]] = {}
+    for u in units:
+        fix = latest.get(u.device_id) if u.device_id else None
+        if fix is not None:
+            out[u.id] = (LonLat(fix.lon, fix.lat), "gps", fix.fix_time)
+        elif u.station_id in stations:
+            out[u.id] = (stations[u.station_id], "station", None)
+        else:
+            out[u.id] = (None, "none", None)
+    return out
+
+
+def road_estimates(road_networks: Any, kode_kab: str, candidates: Sequence[Candidate],
+                   target: LonLat) -> dict[int, RoadEstimate]:
+    """Road ETA per unit id for the candidates whose profile has a network in the region."""
+    out: dict[int, RoadEstimate] = {}
+    if road_networks is None:
+        return out
+    by_profile: dict[str, list[Candidate]] = defaultdict(list)
+    for c in candidates:
+        if c.position is not None:
+            by_profile[c.profile].append(c)
+    for profile, group in by_profile.items():
+        try:
+            if not road_networks.has(kode_kab, profile):
+                continue
+            index = road_networks.get(kode_kab, profile)
+            etas = index.table([c.position for c in group], target)
+        except GeoError:
+            continue  # destination off the network etc.: fall back to estimates
+        for eta in etas:
+            c = group[eta.origin_index]
+            out[c.unit_id] = RoadEstimate(eta.reachable, eta.eta_s, eta.distance_m, eta.reason)
+    return out
+
+
+def candidates_for(session: Session, kode_kab: str, agency_ids: Sequence[int] | None = None,
+                   unit_ids: Sequence[int] | None = None) -> list[Candidate]:
+    stmt = select(Unit, Agency.code).join(Agency, Agency.id == Unit.agency_id).where(
+        Unit.kode_kab == kode_kab)
+    if agency_ids is not None:
+        stmt = stmt.where(Unit.agency_id.in_(list(agency_ids)))
+    if unit_ids is not None:
+        stmt = stmt.where(Unit.id.in_(list(unit_ids)))
+    rows = session.execute(stmt.order_by(Unit.call_sign)).all()
+    positions = unit_positions(session, [r[0] for r in rows])
+    return [Candidate(u.id, u.call_sign, code, u.status, u.profile, frozenset(u.capabilities),
+                      *positions[u.id]) for u, code in rows]
+
+
+def recommend(
+    session: Session,
+    incident_id: int,
+    *,
+    config: DispatchConfig,
+    road_networks: Any = None,
+    profiles: Mapping[str, Any] | None = None,
+    agency_codes: Sequence[str] | None = None,
+    limit: int = 10,
+) -> list[dict[str, Any]]:
+    """For each agency of the incident that sends units (role dispatch or standby), its units
+    ranked by ETA to the incident, each with ``sla_can_be_met`` against the agency's on-scene
+    minutes. An untriaged incident is ranked with the triage rules (nothing is written)."""
+    incident = get_incident(session, incident_id)
+    target = point_of(incident.geom)
+    if target is None:
+        raise DispatchValidationError(
+            f"Kejadian {incident_id} belum punya lokasi / incident {incident_id} has no location.")
+    rows = incident_agencies(session, incident.id)
+    needs: list[tuple[Agency, str, tuple[str, ...], float]] = []
+    if rows:
+        for ia, agency in rows:
+            if ia.role in ("dispatch", "standby"):
+                needs.append((agency, ia.role, tuple(ia.capabilities), ia.on_scene_min))
+    else:
+        from dispatch.service import agency_by_code
+
+        for req in triage(config, incident.kode_kab, incident.category).agencies:
+            if req.role in ("dispatch", "standby"):
+                agency = agency_by_code(session, incident.kode_kab, req.agency)
+                needs.append((agency, req.role, req.capabilities,
+                              sla_minutes(session, config, agency, incident.category)[1]))
+    if agency_codes:
+        needs = [n for n in needs if n[0].code in set(agency_codes)]
+    candidates = candidates_for(session, incident.kode_kab, [a.id for a, *_ in needs])
+    road = road_estimates(road_networks, incident.kode_kab, candidates, target)
+    speeds = profile_speeds(profiles)
+    out = []
+    for agency, role, caps, on_scene_min in needs:
+        ranked = rank_units([c for c in candidates if c.agency_code == agency.code], target,
+                            road=road, speeds=speeds, on_scene_s=on_scene_min * 60.0,
+                            capabilities=caps)
+        out.append({
+            "agency": agency.code, "agency_name": agency.name, "role": role,
+            "capabilities": list(caps), "on_scene_min": on_scene_min,
+            "units": [recommendation_dict(r) for r in ranked[:limit]],
+        })
+    return out
+
+
+def recommendation_dict(r: Recommendation) -> dict[str, Any]:
+    d = asdict(r)
+    d["position"] = None if r.position is None else {"lon": r.position.lon, "lat": r.position.lat}
+    for key in ("eta_s", "distance_m", "straight_line_m"):
+        if d[key] is not None:
+            d[key] = round(d[key], 1)
+    return d
+
+
+def predict_for_unit(session: Session, unit: Unit, target: LonLat, *, road_networks: Any,
+                     profiles: Mapping[str, Any] | None) -> Recommendation | None:
+    """The ETA prediction stored on an assignment (same method as the recommendation)."""
+    [cand] = candidates_for(session, unit.kode_kab, unit_ids=[unit.id])
+    road = road_estimates(road_networks, unit.kode_kab, [cand], target)
+    ranked = rank_units([cand], target, road=road, speeds=profile_speeds(profiles),
+                        assignable=frozenset({cand.status}))
+    return ranked[0] if ranked else None
