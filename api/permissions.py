@@ -54,7 +54,8 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     # console and maps
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,
-    ("GET", "/api/v1/console/config"): ANY,
+    ("GET", "/static/{path:path}"): PUBLIC,
+    ("GET", "/maps/roads/{kode_kab}.geojson"): ANY,
     ("GET", "/maps/coverage"): REPORTS,
     ("GET", "/maps/hotspot"): REPORTS,
     ("WS", "/api/v1/live"): ANY,
