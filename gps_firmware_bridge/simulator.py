@@ -205,19 +205,17 @@ class Simulator:
             if unit.leg_offset_m + step_m < leg_m:
                 unit.leg_offset_m += step_m
                 remaining = 0.0
+                frac = unit.leg_offset_m / leg_m
+                unit.position = Point(a.lon + (b.lon - a.lon) * frac,
+                                      a.lat + (b.lat - a.lat) * frac)
             else:
                 remaining -= (leg_m - unit.leg_offset_m) / speed
                 unit.leg += 1
                 unit.leg_offset_m = 0.0
+                unit.position = b
             unit.speed_mps = speed
             if leg_m > 0.5:
                 unit.heading_deg = bearing_deg(a, b)
-            frac = min(1.0, unit.leg_offset_m / leg_m) if leg_m > 0 else 1.0
-            if unit.moving or frac < 1.0:
-                unit.position = Point(a.lon + (b.lon - a.lon) * frac,
-                                      a.lat + (b.lat - a.lat) * frac)
-            else:
-                unit.position = b
         if not unit.moving:
             unit.route, unit.speeds_mps, unit.leg = [], [], 0
 

@@ -27,6 +27,8 @@ CODEC_8E = 0x8E
 MAX_PACKET_BYTES = 1 << 16
 ACCEPT = b"\x01"
 REFUSE = b"\x00"
+UERE_M = 5.0
+"""User equivalent range error turning HDOP into an accuracy estimate, metres."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -110,6 +112,7 @@ def _record(reader: _Reader, device_id: str, extended: bool) -> tuple[Fix, int]:
         heading_deg=float(angle) if angle <= 360 else None,
         altitude_m=float(altitude),
         hdop=hdop / 10.0 if isinstance(hdop, int) else None,
+        accuracy_m=hdop / 10.0 * UERE_M if isinstance(hdop, int) else None,
         satellites=satellites,
         battery_pct=float(battery) if isinstance(battery, int) and battery <= 100 else None,
         ignition=bool(ignition) if isinstance(ignition, int) else None,

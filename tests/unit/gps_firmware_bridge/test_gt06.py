@@ -1,0 +1,63 @@
+"""GT06 framer/decoder driven by tests/vectors/bridge/gt06.json (Traccar's published frames)."""
+
+import pytest
+
+from gps_firmware_bridge import gt06
+from gps_firmware_bridge.crc import crc16_x25
+from gps_firmware_bridge.fix import fix_payload
+
+from ._vectors import cases, ids, validator, when
+
+CASES = cases("gt06")
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_vector(case):
+    session = gt06.Gt06Session(device_id="864717003283581" if case["logged_in"] else None)
+    results, rest = gt06.decode_stream(session, bytes.fromhex(case["hex"]), when(case["now"]))
+    exp = case["expect"]
+    assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
+    assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
+    assert b"".join(r.reply for r in results).hex() == exp["reply"]
+    assert session.device_id == exp["device_id"]
+    for r in results:
+        for f in r.fixes:
+            assert not list(validator().iter_errors(fix_payload(f, 0)))
+    if "truncated" in case["name"]:
+        assert rest == bytes.fromhex(case["hex"])
+
+
+def test_crc_itu_matches_the_protocol_document_login_reply():
+    # GT06 protocol document: login reply 78 78 05 01 00 01 D9 DC 0D 0A
+    assert crc16_x25(bytes.fromhex("05010001")) == 0xD9DC
+    assert gt06.reply_frame(0x01, 1).hex() == "78780501" "0001d9dc0d0a"
+
+
+def test_truncated_single_frame_is_a_typed_rejection():
+    frame = bytes.fromhex("78780D01086471700328358100093F040D0A")
+    result = gt06.decode_frame(gt06.Gt06Session(), frame[:8], when("2026-01-01T00:00:00Z"))
+    assert [r.reason for r in result.rejections] == ["truncated"]
+
+
+def test_frame_split_across_reads_is_reassembled():
+    frame = bytes.fromhex("78780D01086471700328358100093F040D0A")
+    session = gt06.Gt06Session()
+    now = when("2026-01-01T00:00:00Z")
+    first, rest = gt06.decode_stream(session, frame[:7], now)
+    assert first == [] and rest == frame[:7]
+    second, rest = gt06.decode_stream(session, rest + frame[7:], now)
+    assert rest == b"" and second[0].device_id == "864717003283581"
+
+
+def test_heartbeat_status_enriches_following_fixes():
+    session = gt06.Gt06Session(device_id="1")
+    info = bytes([0x46, 0x06, 0x04, 0x00, 0x01])  # ACC on (bit 1), voltage level 6
+    result = gt06.decode_frame(session, gt06.build_frame(0x13, info, 7), when("2026-01-01T00:00:00Z"))
+    assert result.reply == gt06.reply_frame(0x13, 7)
+    assert session.ignition is True and session.battery_pct == 100.0
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x78", b"\x78\x78\xff" * 50, bytes(range(256)) * 3])
+def test_random_bytes_never_raise(junk):
+    results, _ = gt06.decode_stream(gt06.Gt06Session(), junk, when("2026-01-01T00:00:00Z"))
+    assert all(not r.fixes for r in results)

@@ -1,0 +1,41 @@
+"""Teltonika Codec 8/8E driven by tests/vectors/bridge/teltonika.json (Traccar + Teltonika wiki)."""
+
+import pytest
+
+from gps_firmware_bridge import teltonika
+from gps_firmware_bridge.crc import crc16_ibm
+from gps_firmware_bridge.fix import fix_payload
+
+from ._vectors import cases, ids, validator, when
+
+CASES = cases("teltonika")
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_vector(case):
+    session = teltonika.TeltonikaSession(
+        device_id="356307042441013" if case["handshake_done"] else None)
+    results, rest, close = teltonika.decode_stream(
+        session, bytes.fromhex(case["hex"]), when(case["now"]))
+    exp = case["expect"]
+    assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
+    assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
+    assert b"".join(r.reply for r in results).hex() == exp["reply"]
+    assert close == exp["close"]
+    assert session.device_id == exp["device_id"]
+    for r in results:
+        for f in r.fixes:
+            assert not list(validator().iter_errors(fix_payload(f, 0)))
+
+
+def test_crc16_ibm_check_value():
+    assert crc16_ibm(b"123456789") == 0xBB3D
+
+
+def test_record_count_ack_is_four_bytes():
+    assert teltonika.ack_frame(2) == b"\x00\x00\x00\x02"
+
+
+def test_non_numeric_imei_is_refused():
+    result = teltonika.decode_imei(b"\x00\x03abc")
+    assert result.reply == teltonika.REFUSE and result.device_id is None
