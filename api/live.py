@@ -192,12 +192,19 @@ class MqttEventSource:
     def start(self) -> None:
         """Connect in the background (reconnects by itself when the broker comes back)."""
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.max_queued_messages_set(10000)
         self._client.connect_async(self.host, self.port, keepalive=30)
         self._client.loop_start()
 
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    def publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Publish domain events (``(topic, payload)``) at QoS 1; queued while disconnected."""
+        for topic, payload in messages:
+            self._client.publish(topic, json.dumps(payload, default=str, separators=(",", ":")),
+                                 qos=1)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         if reason_code.is_failure:

@@ -51,6 +51,28 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/auth/tokens"): ADMIN_ONLY,
     ("POST", "/api/v1/auth/tokens"): ADMIN_ONLY,
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): ADMIN_ONLY,
+    # incidents (dispatch)
+    ("POST", "/api/v1/incidents"): OPS,
+    ("GET", "/api/v1/incidents"): READ_OPS,
+    ("GET", "/api/v1/incidents/{incident_id}"): READ_OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/triage"): OPS,
+    ("GET", "/api/v1/incidents/{incident_id}/recommendations"): OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/status"): OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/acknowledge"): FIELD,
+    ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/handoff"): FIELD,
+    # units and assignments
+    ("GET", "/api/v1/units"): ANY,
+    ("PATCH", "/api/v1/units/{unit_id}"): OPS,
+    ("POST", "/api/v1/assignments"): OPS,
+    ("POST", "/api/v1/assignments/{assignment_id}/acknowledge"): FIELD,
+    ("POST", "/api/v1/assignments/{assignment_id}/depart"): FIELD,
+    ("POST", "/api/v1/assignments/{assignment_id}/arrive"): FIELD,
+    ("POST", "/api/v1/assignments/{assignment_id}/clear"): FIELD,
+    ("GET", "/api/v1/assignments/{assignment_id}/evidence"): READ_OPS,
+    # agencies and reports
+    ("GET", "/api/v1/agencies"): ANY,
+    ("GET", "/api/v1/reports/sla"): ANY,
+    ("POST", "/api/v1/escalations/check"): OPS,
     # console and maps
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,
@@ -113,3 +135,6 @@ def enforce(conn: HTTPConnection) -> None:
         raise _deny(conn, 401, "Perlu login / authentication required")
     if allowed is None or principal.role not in allowed:
         raise _deny(conn, 403, "Akses ditolak untuk peran ini / forbidden for this role")
+    own = conn.path_params.get("agency_code")
+    if principal.role is Role.AGENCY and own is not None and own != principal.agency_code:
+        raise _deny(conn, 403, "Hanya untuk instansi sendiri / only your own agency")

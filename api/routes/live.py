@@ -15,7 +15,11 @@ router = APIRouter(tags=["live"])
 
 
 async def startup(state: AppState) -> None:
-    """Start the hub and the MQTT subscriber (topic overridable via ``resources['live_topic']``)."""
+    """Start the hub and the MQTT subscriber (topic overridable via ``resources['live_topic']``).
+
+    Also provides ``resources['publish_events']`` (unless set already): the sink the dispatch
+    routes hand their domain events to, published on ``siaga/v1/events/{kind}``.
+    """
     hub = LiveHub(window_s=float(state.resources.get("live_window_s", 0.1)))
     hub.start()
     source = MqttEventSource(state.settings.mqtt_url, hub,
@@ -23,6 +27,8 @@ async def startup(state: AppState) -> None:
     source.start()
     state.resources["live_hub"] = hub
     state.resources["live_source"] = source
+    # Domain events of the dispatch routes go to the broker (and so to every API instance).
+    state.resources.setdefault("publish_events", source.publish)
 
 
 async def shutdown(state: AppState) -> None:

@@ -109,9 +109,9 @@
   function upsertUnit(u) {
     var key = unitKey(u), pos = lonlat(u);
     var rec = state.units[key] || (state.units[key] = { key: key });
-    ["id", "call_sign", "status", "agency_code", "device_id"].forEach(function (k) { if (u[k] != null) rec[k] = u[k]; });
+    ["id", "call_sign", "status", "agency_code", "device_id", "profile"].forEach(function (k) { if (u[k] != null) rec[k] = u[k]; });
     if (u.unit_id != null && rec.id == null) rec.id = u.unit_id;
-    if (u.agency && u.agency.code) rec.agency_code = u.agency.code;
+    if (typeof u.agency === "string") rec.agency_code = u.agency;
     if (pos) rec.pos = pos;
     if (rec.device_id) state.byDevice[rec.device_id] = rec;
     drawUnit(rec);
@@ -227,15 +227,21 @@
       .catch(function (e) { console.warn("incident", id, e); });
   }
   // SLA: the earliest on-scene deadline among the incident's agencies still waiting for arrival.
+  // SLA: seconds to the earliest on-scene deadline of an assignment still pending, else of an
+  // agency notified but with no unit yet; null when nothing is running.
   function slaLeft(inc) {
-    var ags = inc.agencies || [], best = null;
-    ags.forEach(function (a) {
-      var start = a.notified_at || a.dispatched_at || inc.received_at, mins = a.on_scene_min;
-      if (!start || mins == null || a.arrived_at) return;
-      var left = (Date.parse(start) + mins * 60000 - Date.now()) / 1000;
+    var best = null, served = {};
+    (inc.assignments || []).forEach(function (a) {
+      if (a.sla) served[a.agency_id] = true;
+      if (!a.sla || a.sla.status !== "pending" || a.arrived_at) return;
+      var left = (Date.parse(a.sla.deadline) - Date.now()) / 1000;
       if (best === null || left < best) best = left;
     });
-    if (best === null && inc.sla_deadline_at) best = (Date.parse(inc.sla_deadline_at) - Date.now()) / 1000;
+    if (best === null && !(inc.assignments || []).length) (inc.agencies || []).forEach(function (a) {
+      if (!a.notified_at || a.on_scene_min == null || a.role === "informed") return;
+      var left = (Date.parse(a.notified_at) + a.on_scene_min * 60000 - Date.now()) / 1000;
+      if (best === null || left < best) best = left;
+    });
     return best;
   }
   function renderIncidentList() {
@@ -329,16 +335,23 @@
         var pos = lonlat(u); if (pos) L.circleMarker([pos.lat, pos.lon], { radius: 10, color: "#ff00aa", weight: 2, fill: false }).addTo(layers.recs);
         return '<div class="rec" data-unit="' + esc(u.unit_id) + '"><div><b>' + esc(u.call_sign) + "</b>" + tags +
           '<div class="meta">' + esc(S("eta")) + " " + fmtDur(u.eta_s) + " · " + esc(S("distance")) + " " + fmtDist(u.distance_m) +
-          (u.sla_met === false || u.meets_sla === false ? " · " + esc(S("sla_breached")) : "") + "</div></div>" +
+          (u.sla_can_be_met === false ? " · " + esc(S("sla_breached")) : "") + "</div></div>" +
           '<button type="button" class="assign" data-unit="' + esc(u.unit_id) + '" data-agency="' + esc(g.agency) + '">' + esc(S("assign")) + "</button></div>";
       }).join("");
     }).join("");
     $("recommendations").innerHTML = html;
-    var tl = inc.timeline || inc.events || [];
+    var tl = inc.timeline || [];
+    var ACTION = { create: "received", triage: "triaged", triage_override: "triaged", assign: "dispatched",
+      acknowledge: "acknowledged", depart: "departed", arrive: "arrived", arrival: "arrived",
+      arrival_revised: "arrived", clear: "cleared" };
+    var calls = {}; (inc.assignments || []).forEach(function (a) { calls[a.id] = a.call_sign; });
     $("timeline").innerHTML = tl.map(function (ev) {
-      var kind = pick(ev, ["event", "kind", "action", "status"]) || "";
-      return "<li>" + fmtTime(pick(ev, ["at", "time", "created_at"])) + " — " + esc(S("ev_" + kind) !== "ev_" + kind ? S("ev_" + kind) : kind) +
-        " " + esc(pick(ev, ["call_sign", "detail", "actor"]) || "") + "</li>";
+      var act = ev.action || "", key = "ev_" + (ACTION[act] || act), label = S(key) !== key ? S(key) : act;
+      var after = ev.after || {}, extra = "";
+      if (ev.entity === "assignment" && calls[ev.entity_id]) extra = calls[ev.entity_id];
+      if (after.arrival_source === "gps" || act === "arrival_revised") extra += " (GPS)";
+      return '<li data-action="' + esc(act) + '">' + fmtTime(ev.at) + " — " + esc(label) + " " + esc(extra) +
+        ' <span class="muted">' + esc(ev.actor || "") + "</span></li>";
     }).join("");
   }
   $("recommendations").addEventListener("click", function (e) {

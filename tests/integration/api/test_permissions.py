@@ -11,6 +11,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.permissions import RULES, rule_for
 from api.security import Role
+from tests.fixtures.console import TEST_AGENCY_CODE
 
 
 def _http_routes(app) -> list[tuple[str, str]]:
@@ -30,6 +31,8 @@ def _ws_routes(app) -> list[str]:
 def _concrete(path: str) -> str:
     """A request path for a template: parameters become ids that do not exist."""
     path = re.sub(r"\{[^}]*:path\}", "tidak-ada.txt", path)
+    path = path.replace("{agency_code}", TEST_AGENCY_CODE)  # the agency user's own agency
+    path = path.replace("{kode_kab}", "34.71")
     return re.sub(r"\{[^}]+\}", "999999", path)
 
 
@@ -84,6 +87,18 @@ def test_each_role_on_each_route(app_factory, role_tokens):
                 checked += 1
     routes = _http_routes(app)
     assert checked == len(Role) * len([r for r in routes if r not in _SELF_REVOKING]) > 0
+
+
+def test_agency_users_act_only_for_their_own_agency(client_as):
+    agency = client_as("agency")
+    other = agency.post("/api/v1/incidents/999999/agencies/BPBD/acknowledge", json={})
+    assert other.status_code == 403 and "own agency" in other.text
+    own = agency.post(f"/api/v1/incidents/999999/agencies/{TEST_AGENCY_CODE}/acknowledge",
+                      json={})
+    assert own.status_code not in (401, 403)
+    # dispatchers act for any agency
+    assert client_as("dispatcher").post("/api/v1/incidents/999999/agencies/BPBD/acknowledge",
+                                        json={}).status_code not in (401, 403)
 
 
 def test_invalid_and_revoked_tokens_get_401(app_factory, engine):
