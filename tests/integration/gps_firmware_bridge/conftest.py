@@ -1,0 +1,78 @@
+"""A private Mosquitto per test (own port, config and persistence dir) that tests may stop/start.
+
+Never touches the shared broker of scripts/services.sh.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import service_missing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateBroker:
+    """A mosquitto process with its own config; ``stop()``/``start()`` keep its persistence."""
+
+    def __init__(self, workdir: Path, extra_conf: str = "") -> None:
+        self.dir = workdir
+        self.port = free_port()
+        (workdir / "data").mkdir(parents=True, exist_ok=True)
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            f"persistence true\npersistence_location {workdir / 'data'}/\n"
+            "autosave_interval 1\nmax_queued_messages 0\n"
+            + (extra_conf or "allow_anonymous true\n")
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError((self.dir / "mosquitto.log").read_text())
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def broker_factory(tmp_path) -> Iterator:
+    if shutil.which("mosquitto") is None:
+        service_missing("mosquitto binary not installed")
+    made: list[PrivateBroker] = []
+
+    def make(extra_conf: str = "", name: str = "broker") -> PrivateBroker:
+        b = PrivateBroker(tmp_path / name, extra_conf)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.stop()
