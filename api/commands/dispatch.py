@@ -1,5 +1,68 @@
-"""``siaga dispatch``: not implemented yet."""
+"""``siaga dispatch``: seed agencies/SLA/fleets, recommend units, run the escalation check."""
 
 from __future__ import annotations
 
-app = None
+import typer
+
+from api.commands._common import fail, print_json, session_scope, settings
+
+app = typer.Typer(help="Dispatch: OPD, SLA, armada / agencies, SLA, fleet.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed(
+    region: list[str] = typer.Option(None, "--region", help="Region code(s); default: all."),
+    fleet: bool = typer.Option(True, help="Also load the illustrative fleet files."),
+) -> None:
+    """Load agencies, SLA rules and (illustrative) fleets from the YAML files; idempotent."""
+    from dataclasses import asdict
+
+    from dispatch.config import load_config
+    from dispatch.exceptions import DispatchError
+    from dispatch.seed_service import seed as run_seed
+
+    cfg = settings()
+    try:
+        with session_scope(cfg) as session:
+            reports = run_seed(session, load_config(cfg.agencies_path), regions=region or None,
+                               with_fleet=fleet)
+    except DispatchError as exc:
+        fail(str(exc))
+    print_json([asdict(r) for r in reports])
+
+
+@app.command("recommend")
+def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
+              limit: int = typer.Option(5, help="Units per agency.")) -> None:
+    """Print the units recommended for an incident, ranked by road ETA, as JSON."""
+    from dispatch.config import load_config
+    from dispatch.exceptions import DispatchError
+    from dispatch.recommend_service import recommend as run
+    from geo.exceptions import GeoError
+    from geo.routing.profiles import load_profiles
+    from geo.routing.store import RoadNetworks
+
+    cfg = settings()
+    try:
+        profiles = load_profiles(cfg.profiles_path)
+        with session_scope(cfg) as session:
+            recs = run(session, incident_id, config=load_config(cfg.agencies_path),
+                       road_networks=RoadNetworks(cfg.roads_dir, profiles), profiles=profiles,
+                       limit=limit)
+    except (DispatchError, GeoError) as exc:
+        fail(str(exc))
+    print_json({"incident_id": incident_id, "agencies": recs})
+
+
+@app.command("escalate")
+def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")) -> None:
+    """Escalate agencies that missed their acknowledgement time; print the escalations."""
+    from dispatch.assignment_service import check_escalations
+    from dispatch.config import load_config
+    from geo.routing.store import RoadNetworks
+
+    cfg = settings()
+    with session_scope(cfg) as session:
+        result = check_escalations(session, config=load_config(cfg.agencies_path),
+                                   kode_kab=kode_kab, road_networks=RoadNetworks(cfg.roads_dir))
+    print_json(result.value)
