@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.routing.path import Route, RouteStep, build_route
+from geo.routing.snap import EdgeSnapper
 from geo.types import LonLat, validate_lonlat
 
 __all__ = ["Eta", "Route", "RouteStep", "RoutingIndex", "Snap"]
@@ -33,7 +36,7 @@ _EARTH_M_PER_DEG = 6371008.8 * math.pi / 180.0
 DEFAULT_MAX_SNAP_M = 1500.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Eta:
     """Road travel estimate from one origin to the destination.
 
@@ -81,6 +84,17 @@ class Snap:
         return LonLat(float(self.lon[i]), float(self.lat[i]))
 
 
+def _as_array(points: Sequence[LonLat] | np.ndarray) -> np.ndarray:
+    """(n, 2) float array of lon, lat from LonLat items (or an array passed through)."""
+    if isinstance(points, np.ndarray):
+        return points.astype(np.float64, copy=False).reshape(-1, 2)
+    try:
+        flat = np.fromiter(chain.from_iterable(points), dtype=np.float64, count=2 * len(points))
+    except (TypeError, ValueError):
+        flat = np.asarray(points, dtype=np.float64)
+    return flat.reshape(len(points), 2)
+
+
 class RoutingIndex:
     """Road routing for one region (Kemendagri ``kode_kab``) and one vehicle profile."""
 
@@ -116,24 +130,51 @@ class RoutingIndex:
         self._lon0 = float(np.mean(self.node_lon))
         self._kx = _EARTH_M_PER_DEG * math.cos(math.radians(self._lat0))
         self.geom_x, self.geom_y = self.to_xy(self.geom_lon, self.geom_lat)
-        self.lines_xy = shapely.linestrings(
-            np.column_stack([self.geom_x, self.geom_y]),
-            indices=np.repeat(np.arange(self.n_edges), np.diff(self.geom_offsets)),
-        )
         # One representative per physical road piece (the twin pair shares geometry).
         self._rep = np.flatnonzero(
             (self.edge_twin < 0) | (np.arange(self.n_edges) < self.edge_twin)
         )
-        self._tree = shapely.STRtree(self.lines_xy[self._rep])
+        self._snapper = EdgeSnapper(self.geom_offsets, self.geom_x, self.geom_y, self._rep)
+        self._lines_xy: np.ndarray | None = None
         # Reversed graph (row = head node) with one extra row for the virtual destination.
         self._rev_cols = self.edge_u[self.rev_edge].astype(np.int32)
         self._rev_w = self.edge_travel_s[self.rev_edge]
         self._fwd_cols = self.edge_v[self.fwd_edge].astype(np.int32)
         self._fwd_w = self.edge_travel_s[self.fwd_edge]
         n1 = self.n_nodes + 1
-        key = self.edge_u.astype(np.int64) * n1 + self.edge_v
-        self._key_order = np.argsort(key)
-        self._keys = key[self._key_order]
+        # Reusable reversed graph with two free slots in the virtual row (guarded by a lock).
+        base = len(self._rev_cols)
+        self._q_indptr = np.append(self.rev_indptr, base + 2).astype(np.int32)
+        self._q_cols = np.concatenate([self._rev_cols, np.zeros(2, np.int32)])
+        self._q_w = np.concatenate([self._rev_w, np.zeros(2)])
+        self._q_graph = csr_matrix((self._q_w, self._q_cols, self._q_indptr), shape=(n1, n1))
+        # the matrix may hold its own copies: write the slots through its arrays
+        self._q_cols, self._q_w = self._q_graph.indices, self._q_graph.data
+        self._q_indptr = self._q_graph.indptr
+        self._q_lock = threading.Lock()
+        self._rev_graph = csr_matrix(
+            (self._rev_w, self._rev_cols, self.rev_indptr), shape=(n1 - 1, n1 - 1)
+        )
+        # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
+        deg = np.diff(self.fwd_indptr)
+        tails = self.edge_u[self.fwd_edge]
+        slot = np.arange(self.n_edges) - self.fwd_indptr[tails]
+        self._nbr = np.full((n1, max(1, int(deg.max(initial=1)))), -1, dtype=np.intp)
+        self._nbr_edge = np.zeros(self._nbr.shape, dtype=np.intp)
+        self._nbr[tails, slot] = self.edge_v[self.fwd_edge]
+        self._nbr_edge[tails, slot] = self.fwd_edge
+        self._nbr_len = self.edge_length_m[self._nbr_edge]
+        self._rows = np.arange(n1)
+
+    @property
+    def lines_xy(self) -> np.ndarray:
+        """Shapely LineStrings of every directed edge in local metres (built on first use)."""
+        if self._lines_xy is None:
+            self._lines_xy = shapely.linestrings(
+                np.column_stack([self.geom_x, self.geom_y]),
+                indices=np.repeat(np.arange(self.n_edges), np.diff(self.geom_offsets)),
+            )
+        return self._lines_xy
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -168,29 +209,14 @@ class RoutingIndex:
         if count == 0:
             empty = np.zeros(0)
             return Snap(np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
-        arr = np.asarray(points, dtype=np.float64).reshape(count, 2)
-        for lon, lat in arr[~np.isfinite(arr).all(axis=1)] if not np.isfinite(arr).all() else ():
-            validate_lonlat(lon, lat)
-        if (np.abs(arr[:, 1]) > 90).any() or (np.abs(arr[:, 0]) > 180).any():
+        arr = _as_array(points)
+        if not (np.isfinite(arr).all() and (np.abs(arr) <= (180.0, 90.0)).all()):
             for lon, lat in arr:
                 validate_lonlat(lon, lat)
         x, y = self.to_xy(arr[:, 0], arr[:, 1])
-        pts = shapely.points(x, y)
-        (src, hit), dist = self._tree.query_nearest(
-            pts, max_distance=self.max_snap_m, return_distance=True, all_matches=False
-        )
-        edge = np.full(count, -1, dtype=np.int64)
-        frac = np.zeros(count)
-        offroad = np.full(count, np.nan)
-        sx, sy = x.copy(), y.copy()
-        if len(src):
-            e = self._rep[hit]
-            lines = self.lines_xy[e]
-            f = shapely.line_locate_point(lines, pts[src], normalized=True)
-            snapped = shapely.line_interpolate_point(lines, f, normalized=True)
-            coords = shapely.get_coordinates(snapped)
-            edge[src], frac[src], offroad[src] = e, np.clip(f, 0.0, 1.0), dist
-            sx[src], sy[src] = coords[:, 0], coords[:, 1]
+        edge, frac, offroad, sx, sy = self._snapper.query(x, y, self.max_snap_m)
+        off = edge < 0
+        sx[off], sy[off], frac[off] = x[off], y[off], 0.0
         lon, lat = self.to_lonlat(sx, sy)
         return Snap(edge, frac, offroad, lon, lat)
 
@@ -247,56 +273,58 @@ class RoutingIndex:
             shape=(n1, n1),
         )
 
-    def search_to(
-        self, dest: Snap, *, limit_s: float = np.inf
-    ) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
+    def search_to(self, dest: Snap, *, limit_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Seconds from every node to the snapped destination (one reversed Dijkstra).
 
         Returns node seconds (``inf`` when unreached within ``limit_s``), predecessors (the next
-        node towards the destination, ``n_nodes`` = the destination itself) and the graph used.
+        node towards the destination, ``n_nodes`` = the destination itself).
         """
-        cols, w = self._virtual_row(dest, forward=False)
-        graph = self._graph(True, cols, w)
-        dist, pred = dijkstra(
-            graph, directed=True, indices=self.n_nodes, limit=limit_s, return_predecessors=True
-        )
-        return dist, pred, graph
-
-    def _tree_length_m(self, dist: np.ndarray, pred: np.ndarray, dest: Snap) -> np.ndarray:
-        """Metres along the shortest-path tree from every reached node to the destination."""
+        e, f = int(dest.edge[0]), float(dest.frac[0])
+        t = int(self.edge_twin[e])
         n = self.n_nodes
-        reached = np.flatnonzero((pred >= 0) & (np.arange(n + 1) < n))
-        step = np.zeros(n + 1)
-        parent = np.full(n + 1, n, dtype=np.int64)
-        p = pred[reached].astype(np.int64)
-        parent[reached] = p
-        real = p < n
-        keys = reached[real].astype(np.int64) * (n + 1) + p[real]
-        pos = np.searchsorted(self._keys, keys)
-        step[reached[real]] = self.edge_length_m[self._key_order[pos]]
-        e, s = int(dest.edge[0]), float(dest.frac[0])
-        entry = reached[~real]
-        if len(entry):
-            t = int(self.edge_twin[e])
-            via_tail = np.where(entry == self.edge_u[e], s * self.edge_length_m[e], np.inf)
+        with self._q_lock:
+            self._q_cols[-2], self._q_w[-2] = self.edge_u[e], f * self.edge_run_s[e]
             if t >= 0:
-                via_head = np.where(
-                    entry == self.edge_u[t], (1 - s) * self.edge_length_m[t], np.inf
-                )
-                via_tail = np.minimum(via_tail, via_head)
-            step[entry] = via_tail
-        while True:
-            up = parent[parent]
-            step = step + step[parent] * (parent != n)
-            if (up == parent).all():
-                break
-            parent = up
+                self._q_cols[-1], self._q_w[-1] = self.edge_u[t], (1 - f) * self.edge_run_s[t]
+            self._q_indptr[-1] = self._q_indptr[-2] + (2 if t >= 0 else 1)
+            dist, pred = dijkstra(
+                self._q_graph, directed=True, indices=n, limit=limit_s, return_predecessors=True
+            )
+        return dist, pred
+
+    def _tree_length_m(self, pred: np.ndarray, dest: Snap) -> np.ndarray:
+        """Metres along the shortest-path tree from every reached node to the destination.
+
+        ``pred`` are the search's predecessors (next node towards the destination); the tree
+        edges' lengths are summed to the root by pointer jumping (log2(depth) vector steps).
+        """
+        n = self.n_nodes
+        parent = pred.astype(np.intp)
+        reached = parent >= 0
+        parent[~reached] = n
+        j = (self._nbr == parent[:, None]).argmax(axis=1)
+        step = np.where(parent < n, self._nbr_len[self._rows, j], 0.0)
+        e, s = int(dest.edge[0]), float(dest.frac[0])
+        t = int(self.edge_twin[e])
+        tail = int(self.edge_u[e])
+        if reached[tail] and parent[tail] == n:
+            step[tail] = s * self.edge_length_m[e]
+        if t >= 0:
+            head = int(self.edge_u[t])
+            if reached[head] and parent[head] == n:
+                step[head] = (1 - s) * self.edge_length_m[t]
+        step[n] = 0.0
+        parent[n] = n
+        while parent.min() < n:
+            step += step[parent]
+            parent = parent[parent]
         return step
 
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Directed edge ids for node pairs (the compiled graph has at most one edge per pair)."""
-        keys = np.asarray(u, dtype=np.int64) * (self.n_nodes + 1) + np.asarray(v)
-        return self._key_order[np.searchsorted(self._keys, keys)]
+        u = np.asarray(u, dtype=np.intp)
+        j = (self._nbr[u] == np.asarray(v)[:, None]).argmax(axis=1)
+        return self._nbr_edge[u, j]
 
     def table(
         self, origins: Sequence[LonLat], destination: LonLat, *, horizon_s: float | None = None
@@ -313,30 +341,33 @@ class RoutingIndex:
         dest = self._snap_one(destination, "tujuan/destination")
         org = self.snap(origins)
         limit = np.inf if horizon_s is None else float(horizon_s)
-        dist, pred, graph = self.search_to(dest, limit_s=limit)
+        dist, pred = self.search_to(dest, limit_s=limit)
         eta, length = self._combine(org, dest, dist, pred)
-        out: list[Eta] = []
-        unreached = np.flatnonzero(org.on_network & ~np.isfinite(eta))
-        can_reach = None
-        if len(unreached):
-            can_reach = np.zeros(self.n_nodes + 1, dtype=bool)
-            can_reach[
-                breadth_first_order(graph, self.n_nodes, directed=True, return_predecessors=False)
-            ] = True
-        for i in range(len(origins)):
-            if not org.on_network[i]:
-                out.append(Eta(i, False, None, None, "off_network"))
-            elif np.isfinite(eta[i]) and eta[i] <= limit:
-                out.append(Eta(i, True, float(eta[i]), float(length[i]), None))
-            else:
-                reason = "beyond_horizon" if np.isfinite(eta[i]) else None
-                if reason is None:
-                    e, t = org.edge[i], self.edge_twin[org.edge[i]]
-                    heads = [self.edge_v[e]] + ([self.edge_v[t]] if t >= 0 else [])
-                    ok = can_reach is not None and bool(can_reach[heads].any())
-                    reason = "beyond_horizon" if ok else "no_path"
-                out.append(Eta(i, False, None, None, reason))
+        ok = np.isfinite(eta) & (eta <= limit)
+        reason = np.where(org.on_network, "beyond_horizon", "off_network").astype(object)
+        reason[ok] = None
+        lost = np.flatnonzero(org.on_network & ~np.isfinite(eta))
+        if len(lost):
+            reason[lost] = np.where(self._can_reach(dest, org, lost), "beyond_horizon", "no_path")
+        eta_l, len_l, ok_l, why = eta.tolist(), length.tolist(), ok.tolist(), reason.tolist()
+        out = [
+            Eta(i, True, eta_l[i], len_l[i], None) if ok_l[i] else Eta(i, False, None, None, why[i])
+            for i in range(len(eta_l))
+        ]
         return out
+
+    def _can_reach(self, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
+        """Whether origins ``which`` are connected to the destination at all (any time)."""
+        e, t = int(dest.edge[0]), int(self.edge_twin[dest.edge[0]])
+        can = np.zeros(self.n_nodes, dtype=bool)
+        for tail in [int(self.edge_u[e])] + ([int(self.edge_u[t])] if t >= 0 else []):
+            can[
+                breadth_first_order(self._rev_graph, tail, directed=True, return_predecessors=False)
+            ] = True
+        oe = org.edge[which]
+        ot = self.edge_twin[oe]
+        via_twin = np.where(ot >= 0, can[self.edge_v[np.maximum(ot, 0)]], False)
+        return can[self.edge_v[oe]] | via_twin
 
     def _combine(
         self, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
@@ -348,7 +379,7 @@ class RoutingIndex:
         on = np.flatnonzero(org.on_network)
         if not len(on):
             return eta, length
-        tree_m = self._tree_length_m(dist, pred, dest)
+        tree_m = self._tree_length_m(pred, dest)
         e, s = org.edge[on], org.frac[on]
         t = self.edge_twin[e]
         has = t >= 0
@@ -391,7 +422,7 @@ class RoutingIndex:
         """
         org = self._snap_one(origin, "asal/origin")
         dest = self._snap_one(destination, "tujuan/destination")
-        dist, pred, _ = self.search_to(dest)
+        dist, pred = self.search_to(dest)
         eta, _ = self._combine(org, dest, dist, pred)
         if not np.isfinite(eta[0]):
             raise NoRouteError(
