@@ -21,6 +21,8 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
+from geo._grid import OUTSIDE, CellGrid
+
 MATCH_EXACT, MATCH_NEAREST, MATCH_OUTSIDE, MATCH_INVALID = 0, 1, 2, 3
 TIE_EPSILON_M = 0.01
 
@@ -36,8 +38,10 @@ class _Region:
     indices: np.ndarray  # global polygon indices (sorted)
     bounds: tuple[float, float, float, float]  # lon/lat bbox of the region
     to_metric: Transformer
-    tree_m: STRtree
-    geoms_m: np.ndarray
+    seg_tree: STRtree  # boundary segments in metres
+    segments: np.ndarray  # 2-point LineStrings (metres)
+    seg_polygon: np.ndarray  # global polygon index of each segment
+    grid: CellGrid
 
     def margin_deg(self, tolerance_m: float) -> tuple[float, float]:
         """Conservative (lon, lat) degree margins that contain every point within tolerance."""
@@ -65,6 +69,18 @@ def _project(transformer: Transformer, geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, fn)
 
 
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ring segment of ``geoms`` as a 2-point LineString, with its geometry index."""
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    same = ring_idx[1:] == ring_idx[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    owner = part_geom[ring_part[ring_idx[:-1][same]]]
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    return lines, owner
+
+
 def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     """Positions of the first row of each ``group`` after sorting by (group, *keys)."""
     order = np.lexsort(tuple(reversed(keys)) + (group,))
@@ -89,8 +105,11 @@ class ReverseIndex:
             bounds = tuple(float(v) for v in shapely.total_bounds(geometries[indices]))
             transformer = _metric_transformer(bounds)  # type: ignore[arg-type]
             geoms_m = _project(transformer, geometries[indices])
+            segments, seg_local = _segments(geoms_m)
+            grid = CellGrid(self.tree, geometries[indices], bounds)  # type: ignore[arg-type]
             self.regions.append(
-                _Region(kode_kab, indices, bounds, transformer, STRtree(geoms_m), geoms_m)  # type: ignore[arg-type]
+                _Region(kode_kab, indices, bounds, transformer, STRtree(segments), segments,
+                        indices[seg_local], grid)  # type: ignore[arg-type]
             )
 
     def query(
@@ -109,20 +128,33 @@ class ReverseIndex:
         if n == 0 or not self.regions:
             return area, match, dist
 
-        # Points inside some region's bbox (exact candidates) and near one (nearest candidates).
-        inside_any = np.zeros(n, dtype=bool)
+        # Per region: points within its bbox widened by the tolerance ("near").
         near_masks = []
         for region in self.regions:
             x0, y0, x1, y1 = region.bounds
             mlon, mlat = region.margin_deg(tolerance_m)
             with np.errstate(invalid="ignore"):
-                inside_any |= valid & (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
                 near_masks.append(
                     valid & (lons >= x0 - mlon) & (lons <= x1 + mlon)
                     & (lats >= y0 - mlat) & (lats <= y1 + mlat)
                 )
+        near_count = np.sum(near_masks, axis=0)
 
-        cand = np.flatnonzero(inside_any)
+        # Fast path: the lookup grid of the only region a point is near.
+        resolved = np.zeros(n, dtype=bool)
+        for region, near in zip(self.regions, near_masks, strict=True):
+            sel = np.flatnonzero(near & (near_count == 1))
+            if not sel.size:
+                continue
+            code, _ = region.grid.lookup(lons[sel], lats[sel], tolerance_m)
+            ex = code >= 0
+            area[sel[ex]] = code[ex]
+            match[sel[ex]] = MATCH_EXACT
+            dist[sel[ex]] = 0.0
+            resolved[sel[ex | (code == OUTSIDE)]] = True
+
+        # Exact path for the rest.
+        cand = np.flatnonzero((near_count > 0) & ~resolved)
         if cand.size:
             pts = shapely.points(lons[cand], lats[cand])
             pi, gi = self.tree.query(pts, predicate="covered_by")
@@ -132,27 +164,38 @@ class ReverseIndex:
                 area[hit] = gi[first]
                 match[hit] = MATCH_EXACT
                 dist[hit] = 0.0
+            resolved[hit if pi.size else cand[:0]] = True
 
         if tolerance_m > 0.0:
-            self._nearest(lons, lats, tolerance_m, match, near_masks, area, dist)
+            pending = (near_count > 0) & ~resolved
+            self._nearest(lons, lats, tolerance_m, pending, near_masks, area, match, dist)
         return area, match, dist
 
-    def _nearest(self, lons, lats, tolerance_m, match, near_masks, area, dist) -> None:
+    def _nearest(self, lons, lats, tolerance_m, pending, near_masks, area, match, dist) -> None:
         all_p, all_g, all_d = [], [], []
-        pending = match == MATCH_OUTSIDE
         for region, near in zip(self.regions, near_masks, strict=True):
             cand = np.flatnonzero(near & pending)
             if not cand.size:
                 continue
             x, y = region.to_metric.transform(lons[cand], lats[cand])
             pts = shapely.points(x, y)
-            pi, li = region.tree_m.query(pts, predicate="dwithin", distance=tolerance_m)
+            # Nearest boundary segment within the tolerance, then every segment within
+            # (that distance + tie epsilon), so that near-ties are all seen.
+            (pi, _), d0 = region.seg_tree.query_nearest(
+                pts, max_distance=tolerance_m + 1.0, return_distance=True
+            )
             if not pi.size:
                 continue
-            d = shapely.distance(pts[pi], region.geoms_m[li])
+            sub = np.unique(pi)
+            reach = np.full(pts.shape[0], np.inf)
+            np.minimum.at(reach, pi, d0)
+            qi, si = region.seg_tree.query(
+                pts[sub], predicate="dwithin", distance=reach[sub] + TIE_EPSILON_M
+            )
+            d = shapely.distance(pts[sub][qi], region.segments[si])
             keep = d <= tolerance_m
-            all_p.append(cand[pi[keep]])
-            all_g.append(region.indices[li[keep]])
+            all_p.append(cand[sub[qi[keep]]])
+            all_g.append(region.seg_polygon[si[keep]])
             all_d.append(d[keep])
         if not all_p:
             return
