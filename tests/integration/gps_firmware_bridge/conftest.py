@@ -5,9 +5,11 @@ Never touches the shared broker of scripts/services.sh.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +29,12 @@ class PrivateBroker:
     """A mosquitto process with its own config; ``stop()``/``start()`` keep its persistence."""
 
     def __init__(self, workdir: Path, extra_conf: str = "") -> None:
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            # mosquitto drops root privileges to the "mosquitto" user, which cannot enter
+            # pytest's 0700 tmp dirs: use a world-traversable dir it owns instead.
+            workdir = Path(tempfile.mkdtemp(prefix="siaga-bridge-mq-"))
+            workdir.chmod(0o755)
         self.dir = workdir
         self.port = free_port()
         (workdir / "data").mkdir(parents=True, exist_ok=True)
@@ -36,6 +44,7 @@ class PrivateBroker:
             f"persistence true\npersistence_location {workdir / 'data'}/\n"
             "autosave_interval 1\nmax_queued_messages 0\n"
             + (extra_conf or "allow_anonymous true\n")
+            + ("user mosquitto\n" if self.as_root else "")
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -44,6 +53,10 @@ class PrivateBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if self.as_root:
+            shutil.chown(self.dir, "mosquitto")
+            for path in self.dir.rglob("*"):
+                shutil.chown(path, "mosquitto")
         log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
@@ -76,3 +89,5 @@ def broker_factory(tmp_path) -> Iterator:
     yield make
     for b in made:
         b.stop()
+        if b.as_root:
+            shutil.rmtree(b.dir, ignore_errors=True)
