@@ -80,6 +80,14 @@ def mask_callers(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def unwrap(data: Any) -> list[Any]:
+    """The events of one MQTT payload: an object, an array, or ``{"fixes": [...]}`` (the
+    ingest worker's ``events/position`` batch: the newest fix of each device)."""
+    if isinstance(data, dict) and isinstance(data.get("fixes"), list):
+        return data["fixes"]
+    return data if isinstance(data, list) else [data]
+
+
 def kind_of(topic: str) -> str:
     """``siaga/v1/events/arrival`` → ``arrival`` (the last topic level)."""
     return topic.rsplit("/", 1)[-1] or "unknown"
@@ -223,7 +231,7 @@ class MqttEventSource:
             self.rejected += 1
             return
         kind = kind_of(message.topic)
-        items = data if isinstance(data, list) else [data]
+        items = unwrap(data)
         for item in items:
             if isinstance(item, dict):
                 self.hub.publish_threadsafe(kind, item)

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as mqtt
 from fastapi.testclient import TestClient
 
-from api.live import Coalescer, LiveHub, kind_of, mask_callers
+from api.live import Coalescer, LiveHub, kind_of, mask_callers, unwrap
 
 
 def test_coalescer_keeps_the_latest_position_per_device_and_every_other_event():
@@ -35,8 +35,10 @@ def test_callers_are_masked_for_roles_that_may_not_see_them():
     assert events[0]["data"]["caller_phone"] == "081234567890"  # original untouched
 
 
-def test_topic_kind():
+def test_topic_kind_and_payload_shapes():
     assert kind_of("siaga/v1/events/arrival") == "arrival"
+    assert unwrap({"kind": "position", "fixes": [{"a": 1}, {"b": 2}]}) == [{"a": 1}, {"b": 2}]
+    assert unwrap([{"a": 1}]) == [{"a": 1}] and unwrap({"a": 1}) == [{"a": 1}]
 
 
 def test_hub_drops_the_oldest_window_for_a_slow_browser():
@@ -102,7 +104,9 @@ def test_mqtt_events_reach_the_browser_coalesced(settings, database_url, mqtt_ur
             assert ws2.receive_json()["role"] == "planner"
             fixes = [{"device_id": "dev-1", "seq": i, "lat": -7.8, "lon": 110.37 + i * 1e-4,
                       "fix_time": "2026-01-01T00:00:00Z"} for i in range(30)]
-            _publish(mqtt_url, [(f"{prefix}/position", fixes),  # a batch payload
+            _publish(mqtt_url, [(f"{prefix}/position", fixes[:10]),  # an array
+                                (f"{prefix}/position", {"kind": "position",  # ingest's shape
+                                                        "fixes": fixes[10:]}),
                                 (f"{prefix}/incident", {"incident_id": 7,
                                                         "caller_phone": "081234567890"}),
                                 (f"{prefix}/arrival", {"assignment_id": 3, "device_id": "dev-1"}),
