@@ -62,12 +62,16 @@ def seed_region(session: Session, config: DispatchConfig, kode_kab: str, *,
              "standby_contact": spec.standby_contact, "handoff_number": spec.handoff_number})
         report.agencies += 1
     session.flush()
+    existing = {(r.agency_id, r.category): r for r in session.scalars(
+        select(SlaRule).where(SlaRule.agency_id.in_([a.id for a in agencies.values()])))}
     for code, agency in agencies.items():
         for category in config.categories:
             sla = config.sla_for(kode_kab, code, category)
-            _upsert(session, SlaRule, {"agency_id": agency.id, "category": category},
-                    {"kode_kab": kode_kab, "ack_min": sla.ack_min,
-                     "on_scene_min": sla.on_scene_min})
+            row = existing.get((agency.id, category))
+            if row is None:
+                row = SlaRule(agency_id=agency.id, category=category)
+                session.add(row)
+            row.kode_kab, row.ack_min, row.on_scene_min = kode_kab, sla.ack_min, sla.on_scene_min
             report.sla_rules += 1
     if fleet is not None:
         _seed_fleet(session, kode_kab, agencies, fleet, report)
