@@ -50,23 +50,46 @@ common options (after the mode): --mqtt-url, --username/--password, --outbox PAT
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("MQTT and outbox (all modes)")
-    g.add_argument("--mqtt-url", default=os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883"),
-                   help="broker URL mqtt://host:port or mqtts://host:port (env SIAGA_MQTT_URL)")
-    g.add_argument("--username", default=os.environ.get("SIAGA_BRIDGE_USERNAME"),
-                   help="MQTT username; the broker ACL lets it publish only siaga/v1/pos/<username>")
-    g.add_argument("--password", default=os.environ.get("SIAGA_BRIDGE_PASSWORD"),
-                   help="MQTT password (prefer env SIAGA_BRIDGE_PASSWORD)")
-    g.add_argument("--client-id", default=f"siaga-bridge-{socket.gethostname()}",
-                   help="MQTT client id, unique per gateway")
-    g.add_argument("--outbox", default=os.environ.get("SIAGA_BRIDGE_OUTBOX",
-                                                      "siaga-bridge-outbox.sqlite"),
-                   help="SQLite outbox file (store-and-forward)")
-    g.add_argument("--max-rows", type=int, default=200_000,
-                   help="outbox bound: oldest fixes beyond this are dropped (counted)")
-    g.add_argument("--max-age", type=float, default=7 * 86400.0,
-                   help="outbox bound in seconds: older fixes are dropped (counted)")
-    g.add_argument("--batch-size", type=int, default=100,
-                   help="max fixes per backlog array payload")
+    g.add_argument(
+        "--mqtt-url",
+        default=os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883"),
+        help="broker URL mqtt://host:port or mqtts://host:port (env SIAGA_MQTT_URL)",
+    )
+    g.add_argument(
+        "--username",
+        default=os.environ.get("SIAGA_BRIDGE_USERNAME"),
+        help="MQTT username; the broker ACL lets it publish only siaga/v1/pos/<username>",
+    )
+    g.add_argument(
+        "--password",
+        default=os.environ.get("SIAGA_BRIDGE_PASSWORD"),
+        help="MQTT password (prefer env SIAGA_BRIDGE_PASSWORD)",
+    )
+    g.add_argument(
+        "--client-id",
+        default=f"siaga-bridge-{socket.gethostname()}",
+        help="MQTT client id, unique per gateway",
+    )
+    g.add_argument(
+        "--outbox",
+        default=os.environ.get("SIAGA_BRIDGE_OUTBOX", "siaga-bridge-outbox.sqlite"),
+        help="SQLite outbox file (store-and-forward)",
+    )
+    g.add_argument(
+        "--max-rows",
+        type=int,
+        default=200_000,
+        help="outbox bound: oldest fixes beyond this are dropped (counted)",
+    )
+    g.add_argument(
+        "--max-age",
+        type=float,
+        default=7 * 86400.0,
+        help="outbox bound in seconds: older fixes are dropped (counted)",
+    )
+    g.add_argument(
+        "--batch-size", type=int, default=100, help="max fixes per backlog array payload"
+    )
     g.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
     return p
 
@@ -74,8 +97,10 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``siaga-bridge`` (every mode documented in ``--help``)."""
     parser = argparse.ArgumentParser(
-        prog="siaga-bridge", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="siaga-bridge",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="mode", required=True, metavar="MODE")
     common = _common()
 
@@ -86,18 +111,36 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--file", metavar="PATH", help="NMEA log file")
     p.add_argument("--baud", type=int, default=9600, help="serial speed (default 9600)")
     p.add_argument("--device-id", required=True, help="id published for this vehicle")
-    p.add_argument("--moving-interval", type=float, default=5.0, help="seconds between fixes "
-                   "while moving (default 5)")
-    p.add_argument("--parked-interval", type=float, default=60.0, help="seconds between fixes "
-                   "while parked (default 60)")
-    p.add_argument("--assignment-interval", type=float, default=3.0,
-                   help="seconds between fixes while on an active assignment (default 3)")
-    p.add_argument("--on-assignment", action="store_true",
-                   help="start in assignment mode (also set by siaga/v1/gw/{device_id}/assignment "
-                        'payload {"active": true|false})')
+    p.add_argument(
+        "--moving-interval",
+        type=float,
+        default=5.0,
+        help="seconds between fixes while moving (default 5)",
+    )
+    p.add_argument(
+        "--parked-interval",
+        type=float,
+        default=60.0,
+        help="seconds between fixes while parked (default 60)",
+    )
+    p.add_argument(
+        "--assignment-interval",
+        type=float,
+        default=3.0,
+        help="seconds between fixes while on an active assignment (default 3)",
+    )
+    p.add_argument(
+        "--on-assignment",
+        action="store_true",
+        help="start in assignment mode (also set by siaga/v1/gw/{device_id}/assignment "
+        'payload {"active": true|false})',
+    )
     p.add_argument("--every-fix", action="store_true", help="disable adaptive reporting")
-    p.add_argument("--exit-when-drained", action="store_true",
-                   help="file mode: exit once every fix was acknowledged by the broker")
+    p.add_argument(
+        "--exit-when-drained",
+        action="store_true",
+        help="file mode: exit once every fix was acknowledged by the broker",
+    )
 
     for name, port in (("gt06", 5023), ("teltonika", 5027)):
         p = sub.add_parser(name, parents=[common], help=f"{name} TCP tracker server")
@@ -107,31 +150,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("osmand", parents=[common], help="OsmAnd / Traccar Client HTTP server")
     p.add_argument("--host", default="0.0.0.0", help="listen address")
     p.add_argument("--port", type=int, default=5055, help="HTTP port (default 5055)")
-    p.add_argument("--speed-unit", choices=("kn", "mps", "kmh"), default="kn",
-                   help="unit of the speed parameter (OsmAnd protocol: knots, as Traccar)")
+    p.add_argument(
+        "--speed-unit",
+        choices=("kn", "mps", "kmh"),
+        default="kn",
+        help="unit of the speed parameter (OsmAnd protocol: knots, as Traccar)",
+    )
 
     p = sub.add_parser("simulate", parents=[common], help="virtual fleet on real roads")
-    p.add_argument("--roads", required=True,
-                   help="road file: routing export CSV (siaga roads export) or OSM XML (.osm)")
+    p.add_argument(
+        "--roads",
+        required=True,
+        help="road file: routing export CSV (siaga roads export) or OSM XML (.osm)",
+    )
     p.add_argument("--fleet", help='fleet JSON [{"device_id":..,"lat":..,"lon":..}] or CSV')
     p.add_argument("--units", type=int, default=5, help="random units when no --fleet")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between fixes per unit")
-    p.add_argument("--rate", type=float, help="load mode: fixes per second per unit (e.g. 1), "
-                   "units wander")
+    p.add_argument(
+        "--rate", type=float, help="load mode: fixes per second per unit (e.g. 1), units wander"
+    )
     p.add_argument("--speedup", type=float, default=1.0, help="simulated seconds per real second")
     p.add_argument("--duration", type=float, help="stop after this many real seconds")
     p.add_argument("--noise-m", type=float, default=3.0, help="GPS noise std-dev, metres")
-    p.add_argument("--dropout-rate", type=float, default=0.0,
-                   help="cellular dropouts per unit per minute (fixes held, then flushed)")
+    p.add_argument(
+        "--dropout-rate",
+        type=float,
+        default=0.0,
+        help="cellular dropouts per unit per minute (fixes held, then flushed)",
+    )
     p.add_argument("--dropout-s", type=float, default=120.0, help="dropout length, seconds")
     p.add_argument("--wander", action="store_true", help="idle units drive to random places")
     p.add_argument("--seed", type=int, default=0, help="random seed")
 
     p = sub.add_parser("outbox", parents=[common], help="inspect (or drain) the outbox")
-    p.add_argument("--drain", action="store_true",
-                   help="publish every stored fix, exit when the outbox is empty")
-    p.add_argument("--timeout", type=float, default=0.0, help="--drain: give up after seconds "
-                   "(0 = wait forever)")
+    p.add_argument(
+        "--drain",
+        action="store_true",
+        help="publish every stored fix, exit when the outbox is empty",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=0.0,
+        help="--drain: give up after seconds (0 = wait forever)",
+    )
     return parser
 
 
@@ -264,8 +326,9 @@ def _wait_forever() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``siaga-bridge``."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         rt = Runtime(args)
     except BridgeError as exc:

@@ -119,9 +119,7 @@ def _datetime(info: bytes) -> datetime | None:
         return None
 
 
-def _gps(
-    session: Gt06Session, info: bytes
-) -> tuple[Fix | None, Rejection | None]:
+def _gps(session: Gt06Session, info: bytes) -> tuple[Fix | None, Rejection | None]:
     """Decode date-time (6) + GPS block (12) at the start of ``info``."""
     assert session.device_id is not None
     when = _datetime(info[0:6])

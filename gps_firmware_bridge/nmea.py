@@ -136,12 +136,15 @@ class NmeaAssembler:
             return []
         day = ep.date_
         if day is None and self._last_date is not None and self._last_tod is not None:
-            day = self._last_date + timedelta(days=1) if ep.tod < self._last_tod else self._last_date
+            day = (
+                self._last_date + timedelta(days=1) if ep.tod < self._last_tod else self._last_date
+            )
         if day is not None:
             self._last_date, self._last_tod = day, ep.tod
         if ep.valid is not True or ep.lat is None or ep.lon is None:
-            return [Rejection("no_fix", f"epoch {ep.tod.isoformat()} has no valid fix",
-                              self.device_id)]
+            return [
+                Rejection("no_fix", f"epoch {ep.tod.isoformat()} has no valid fix", self.device_id)
+            ]
         if day is None:
             return [Rejection("no_date", "no RMC date seen yet", self.device_id)]
         when = datetime.combine(day, ep.tod.replace(tzinfo=None), tzinfo=UTC)

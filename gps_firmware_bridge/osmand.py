@@ -93,11 +93,13 @@ def decode_params(
             source=SOURCE,
         )
     except (KeyError, ValueError, OverflowError, OSError) as exc:
-        return DecodeResult(rejections=(Rejection("bad_request", f"{exc}"[:120], device_id),),
-                            device_id=device_id)
+        return DecodeResult(
+            rejections=(Rejection("bad_request", f"{exc}"[:120], device_id),), device_id=device_id
+        )
     if params.get("valid", "true").lower() in ("false", "0"):
-        return DecodeResult(rejections=(Rejection("no_fix", "valid=false", device_id),),
-                            device_id=device_id)
+        return DecodeResult(
+            rejections=(Rejection("no_fix", "valid=false", device_id),), device_id=device_id
+        )
     rejection = check_fix(fix, now, limits)
     if rejection is not None:
         return DecodeResult(rejections=(rejection,), device_id=device_id)
@@ -111,8 +113,14 @@ def _json_params(body: dict[str, Any]) -> dict[str, str]:
     ident = body.get("device_id") or body.get("id")
     if ident is not None:
         out["id"] = str(ident)
-    mapping = {"lat": "latitude", "lon": "longitude", "accuracy": "accuracy",
-               "altitude": "altitude", "bearing": "heading", "speed": "speed"}
+    mapping = {
+        "lat": "latitude",
+        "lon": "longitude",
+        "accuracy": "accuracy",
+        "altitude": "altitude",
+        "bearing": "heading",
+        "speed": "speed",
+    }
     for key, src in mapping.items():
         value = coords.get(src)
         if value is not None and not (key in ("speed", "bearing") and float(value) < 0):

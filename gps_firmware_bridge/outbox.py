@@ -83,8 +83,9 @@ class Outbox:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0,
-                                       isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, timeout=30.0, isolation_level=None
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
@@ -106,7 +107,9 @@ class Outbox:
         if by:
             self._db.execute(
                 "INSERT INTO counter(name, value) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, by))
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, by),
+            )
 
     def put(self, fix: Fix, now_s: float | None = None) -> int:
         """Store one fix durably and return its sequence number."""
@@ -127,11 +130,13 @@ class Outbox:
                     self._db.execute(
                         "INSERT INTO device_seq(device_id, next_seq) VALUES (?, ?) "
                         "ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
-                        (fix.device_id, seq + 1))
+                        (fix.device_id, seq + 1),
+                    )
                     payload = json.dumps(fix_payload(fix, seq), separators=(",", ":"))
                     self._db.execute(
                         "INSERT INTO outbox(device_id, seq, stored_at, payload) VALUES (?,?,?,?)",
-                        (fix.device_id, seq, stamp, payload))
+                        (fix.device_id, seq, stamp, payload),
+                    )
                     seqs.append(seq)
                 self._bump("stored", len(seqs))
                 self._enforce_bounds(stamp)
@@ -148,7 +153,8 @@ class Outbox:
         if count > self.max_rows:
             cur = self._db.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
-                (count - self.max_rows,))
+                (count - self.max_rows,),
+            )
             self._bump("dropped_rows", cur.rowcount)
 
     def expire(self, now_s: float | None = None) -> None:

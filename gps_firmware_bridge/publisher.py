@@ -89,8 +89,10 @@ class Publisher:
         host, port, tls, url_user, url_password = parse_url(config.url)
         self._host, self._port = host, port
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=config.client_id,
-            protocol=mqtt.MQTTv311, clean_session=True,
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
         )
         user = config.username or url_user
         if user:

@@ -21,9 +21,20 @@ from gps_firmware_bridge.exceptions import RoadNetworkError
 EARTH_RADIUS_M = 6_371_008.8
 # Typical free-flow speeds in Indonesian towns, km/h, by OSM highway class.
 DEFAULT_SPEED_KMH = {
-    "motorway": 80, "trunk": 60, "primary": 45, "secondary": 40, "tertiary": 35,
-    "unclassified": 30, "residential": 25, "living_street": 10, "service": 15, "road": 25,
-    "motorway_link": 50, "trunk_link": 40, "primary_link": 35, "secondary_link": 30,
+    "motorway": 80,
+    "trunk": 60,
+    "primary": 45,
+    "secondary": 40,
+    "tertiary": 35,
+    "unclassified": 30,
+    "residential": 25,
+    "living_street": 10,
+    "service": 15,
+    "road": 25,
+    "motorway_link": 50,
+    "trunk_link": 40,
+    "primary_link": 35,
+    "secondary_link": 30,
     "tertiary_link": 30,
 }
 
@@ -122,8 +133,13 @@ class RoadGraph:
         if not nodes:
             raise RoadNetworkError("the road network is empty")
         coslat = math.cos(math.radians(point.lat))
-        return min(nodes, key=lambda i: ((self.points[i].lon - point.lon) * coslat) ** 2
-                   + (self.points[i].lat - point.lat) ** 2)
+        return min(
+            nodes,
+            key=lambda i: (
+                ((self.points[i].lon - point.lon) * coslat) ** 2
+                + (self.points[i].lat - point.lat) ** 2
+            ),
+        )
 
     def shortest_path(self, source: int, target: int) -> list[int]:
         """Fastest node path (by free-flow travel time) with a binary-heap Dijkstra."""
@@ -184,8 +200,9 @@ def load_osm_xml(path: str | Path) -> RoadGraph:
     try:
         for _, elem in ET.iterparse(str(path), events=("end",)):
             if elem.tag == "node":
-                coords[elem.attrib["id"]] = Point(float(elem.attrib["lon"]),
-                                                  float(elem.attrib["lat"]))
+                coords[elem.attrib["id"]] = Point(
+                    float(elem.attrib["lon"]), float(elem.attrib["lat"])
+                )
                 elem.clear()
             elif elem.tag == "way":
                 tags = {t.attrib["k"]: t.attrib["v"] for t in elem.iter("tag")}

@@ -103,10 +103,13 @@ class TrackerServer:
                 buffer += data
                 close = False
                 if self.protocol == "gt06":
-                    results, buffer = gt06.decode_stream(gsession, buffer, self.clock(), self.limits)
+                    results, buffer = gt06.decode_stream(
+                        gsession, buffer, self.clock(), self.limits
+                    )
                 else:
                     results, buffer, close = teltonika.decode_stream(
-                        tsession, buffer, self.clock(), self.limits)
+                        tsession, buffer, self.clock(), self.limits
+                    )
                 reply = await asyncio.to_thread(_deliver, results, self.sink, peer)
                 if reply:
                     writer.write(reply)
@@ -130,14 +133,21 @@ class _OsmAndHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(min(length, 65536)) if length else b""
         srv = self.server
         result = osmand.decode_request(
-            method, self.path, body, self.headers.get("Content-Type", ""), srv.clock(),
-            srv.speed_unit, srv.limits,
+            method,
+            self.path,
+            body,
+            self.headers.get("Content-Type", ""),
+            srv.clock(),
+            srv.speed_unit,
+            srv.limits,
         )
         status = 200
         if result.fixes:
             srv.sink(list(result.fixes))
         elif result.rejections and result.rejections[0].reason in (
-            "no_device", "bad_device", "bad_request"
+            "no_device",
+            "bad_device",
+            "bad_request",
         ):
             status = 400
         for rejection in result.rejections:

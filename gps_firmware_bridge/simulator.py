@@ -57,8 +57,9 @@ def load_fleet(path: str | Path) -> list[tuple[str, Point]]:
         if str(path).lower().endswith(".csv"):
             lines = [ln.split(",") for ln in text.splitlines()[1:] if ln.strip()]
             return [(d.strip(), Point(float(lon), float(lat))) for d, lat, lon in lines]
-        return [(str(u["device_id"]), Point(float(u["lon"]), float(u["lat"])))
-                for u in json.loads(text)]
+        return [
+            (str(u["device_id"]), Point(float(u["lon"]), float(u["lat"]))) for u in json.loads(text)
+        ]
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"bad fleet file {path}: {exc}") from exc
 
@@ -108,11 +109,13 @@ class Simulator:
         for device_id, start in fleet:
             snapped = graph.points[graph.nearest(start)]
             self.units[device_id] = UnitState(
-                device_id, snapped, snapped, speed_factor=self.rng.uniform(0.75, 1.0))
+                device_id, snapped, snapped, speed_factor=self.rng.uniform(0.75, 1.0)
+            )
 
     @classmethod
-    def random_fleet(cls, graph: RoadGraph, count: int, seed: int = 0,
-                     prefix: str = "SIM-") -> list[tuple[str, Point]]:
+    def random_fleet(
+        cls, graph: RoadGraph, count: int, seed: int = 0, prefix: str = "SIM-"
+    ) -> list[tuple[str, Point]]:
         """``count`` units at random road nodes."""
         rng = random.Random(seed)
         nodes = graph.main_component()
@@ -126,8 +129,10 @@ class Simulator:
         dst = self.graph.nearest(target)
         path = self.graph.shortest_path(src, dst)
         points = [unit.position] + [self.graph.points[n] for n in path]
-        speeds = [self.graph.edge(u, v).length_m / self.graph.edge(u, v).travel_s
-                  for u, v in zip(path, path[1:], strict=False)]
+        speeds = [
+            self.graph.edge(u, v).length_m / self.graph.edge(u, v).travel_s
+            for u, v in zip(path, path[1:], strict=False)
+        ]
         first = speeds[0] if speeds else 8.0
         self._set_route(unit, points, [first] + speeds)
 
@@ -206,8 +211,9 @@ class Simulator:
                 unit.leg_offset_m += step_m
                 remaining = 0.0
                 frac = unit.leg_offset_m / leg_m
-                unit.position = Point(a.lon + (b.lon - a.lon) * frac,
-                                      a.lat + (b.lat - a.lat) * frac)
+                unit.position = Point(
+                    a.lon + (b.lon - a.lon) * frac, a.lat + (b.lat - a.lat) * frac
+                )
             else:
                 remaining -= (leg_m - unit.leg_offset_m) / speed
                 unit.leg += 1
@@ -224,10 +230,16 @@ class Simulator:
         lat = unit.position.lat + dn / M_PER_DEG_LAT
         lon = unit.position.lon + de / (M_PER_DEG_LAT * math.cos(math.radians(unit.position.lat)))
         return Fix(
-            device_id=unit.device_id, fix_time=now, lat=lat, lon=lon,
-            speed_mps=round(unit.speed_mps, 2), heading_deg=round(unit.heading_deg, 1),
-            hdop=0.9, accuracy_m=round(max(self.noise_m, 1.0) * 1.5, 1),
-            satellites=self.rng.randint(7, 12), ignition=unit.moving or unit.speed_mps > 0,
+            device_id=unit.device_id,
+            fix_time=now,
+            lat=lat,
+            lon=lon,
+            speed_mps=round(unit.speed_mps, 2),
+            heading_deg=round(unit.heading_deg, 1),
+            hdop=0.9,
+            accuracy_m=round(max(self.noise_m, 1.0) * 1.5, 1),
+            satellites=self.rng.randint(7, 12),
+            ignition=unit.moving or unit.speed_mps > 0,
             source=SOURCE,
         )
 

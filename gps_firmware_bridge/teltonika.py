@@ -158,7 +158,9 @@ def decode_packet(
         return DecodeResult(rejections=(Rejection("bad_checksum", f"crc {crc:08x}", device_id),))
     codec, count = data[0], data[1]
     if codec not in (CODEC_8, CODEC_8E):
-        return DecodeResult(rejections=(Rejection("unsupported", f"codec {codec:#04x}", device_id),))
+        return DecodeResult(
+            rejections=(Rejection("unsupported", f"codec {codec:#04x}", device_id),)
+        )
     if data[-1] != count:
         return DecodeResult(rejections=(Rejection("bad_count", "N1 != N2", device_id),))
     reader = _Reader(data[2:-1])
@@ -181,7 +183,9 @@ def decode_packet(
     if reader.pos != len(reader.data):
         return DecodeResult(rejections=(Rejection("bad_length", "trailing bytes", device_id),))
     return DecodeResult(
-        fixes=tuple(fixes), rejections=tuple(rejections), reply=ack_frame(count),
+        fixes=tuple(fixes),
+        rejections=tuple(rejections),
+        reply=ack_frame(count),
         device_id=device_id,
     )
 

@@ -26,7 +26,8 @@ DEVICE = "GW-KILL-1"
 
 def _nmea_file(path, start: datetime) -> None:
     def cks(body: str) -> str:
-        return "$%s*%02X" % (body, reduce(lambda a, c: a ^ ord(c), body, 0))
+        checksum = reduce(lambda a, c: a ^ ord(c), body, 0)
+        return f"${body}*{checksum:02X}"
 
     lines = []
     for i in range(N_FIXES):
@@ -41,8 +42,12 @@ def _nmea_file(path, start: datetime) -> None:
 def _bridge(*args: str, capture: bool = False) -> subprocess.Popen[bytes]:
     """Run ``python -m gps_firmware_bridge`` (the ``siaga-bridge`` entry point) in a subprocess."""
     out = subprocess.PIPE if capture else subprocess.DEVNULL
-    return subprocess.Popen([sys.executable, "-m", "gps_firmware_bridge", *args],
-                            stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "gps_firmware_bridge", *args],
+        stdout=out,
+        stderr=out,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 class Subscriber:
@@ -52,8 +57,12 @@ class Subscriber:
         self.messages: list[object] = []
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sf-test-sub",
-                                  protocol=mqtt.MQTTv311, clean_session=False)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id="sf-test-sub",
+            protocol=mqtt.MQTTv311,
+            clean_session=False,
+        )
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.connect("127.0.0.1", port)
@@ -88,8 +97,16 @@ def test_kill_and_outage_lose_nothing_and_duplicate_nothing(broker_factory, tmp_
     nmea = tmp_path / "drive.nmea"
     _nmea_file(nmea, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
     outbox_path = tmp_path / "gateway.sqlite"
-    common = ["--outbox", str(outbox_path), "--mqtt-url", broker.url, "--client-id", "gw-kill",
-              "--batch-size", "100"]
+    common = [
+        "--outbox",
+        str(outbox_path),
+        "--mqtt-url",
+        broker.url,
+        "--client-id",
+        "gw-kill",
+        "--batch-size",
+        "100",
+    ]
     gateway = _bridge("nmea", "--file", str(nmea), "--device-id", DEVICE, "--every-fix", *common)
     deadline = time.monotonic() + 60
     with Outbox(outbox_path) as box:

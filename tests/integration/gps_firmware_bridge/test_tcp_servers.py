@@ -48,7 +48,9 @@ def test_gt06_acks_and_isolation(tmp_path):
         w2.write(b"\x00garbage\xff" + LOC22[:-8] + b"\x00\x00\r\n")
         await w2.drain()
         w1.write(LOC22 + HEARTBEAT)  # location (no ACK) + heartbeat (ACK)
-        assert (await _read(r1, 10)).hex() == GT["heartbeat 0x13 is acknowledged"]["expect"]["reply"]
+        assert (await _read(r1, 10)).hex() == GT["heartbeat 0x13 is acknowledged"]["expect"][
+            "reply"
+        ]
         w2.write(LOGIN)
         assert (await _read(r2, 10)).hex() == GT["login 0x01"]["expect"]["reply"]
         # a frame split across two TCP segments
@@ -104,8 +106,9 @@ def test_osmand_http(tmp_path):
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        with urllib.request.urlopen(base + "/?id=123456&timestamp=1377177267&lat=60.0&lon=30.0"
-                                    "&speed=10", timeout=5) as resp:
+        with urllib.request.urlopen(
+            base + "/?id=123456&timestamp=1377177267&lat=60.0&lon=30.0&speed=10", timeout=5
+        ) as resp:
             assert resp.status == 200
         body = b"id=BPBD-02&lat=-7.8&lon=110.37&timestamp=1377177200"
         req = urllib.request.Request(base + "/", data=body, method="POST")
@@ -119,5 +122,7 @@ def test_osmand_http(tmp_path):
         server.server_close()
     payloads = [json.loads(r.payload) for r in box.pending()]
     assert [(p["device_id"], p["speed_mps"] if "speed_mps" in p else None) for p in payloads] == [
-        ("123456", 5.14), ("BPBD-02", None)]
+        ("123456", 5.14),
+        ("BPBD-02", None),
+    ]
     assert datetime.fromisoformat(payloads[0]["fix_time"].replace("Z", "+00:00")).year == 2013

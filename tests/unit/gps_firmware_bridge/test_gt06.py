@@ -30,7 +30,7 @@ def test_vector(case):
 def test_crc_itu_matches_the_protocol_document_login_reply():
     # GT06 protocol document: login reply 78 78 05 01 00 01 D9 DC 0D 0A
     assert crc16_x25(bytes.fromhex("05010001")) == 0xD9DC
-    assert gt06.reply_frame(0x01, 1).hex() == "78780501" "0001d9dc0d0a"
+    assert gt06.reply_frame(0x01, 1).hex() == "787805010001d9dc0d0a"
 
 
 def test_truncated_single_frame_is_a_typed_rejection():
@@ -52,7 +52,9 @@ def test_frame_split_across_reads_is_reassembled():
 def test_heartbeat_status_enriches_following_fixes():
     session = gt06.Gt06Session(device_id="1")
     info = bytes([0x46, 0x06, 0x04, 0x00, 0x01])  # ACC on (bit 1), voltage level 6
-    result = gt06.decode_frame(session, gt06.build_frame(0x13, info, 7), when("2026-01-01T00:00:00Z"))
+    result = gt06.decode_frame(
+        session, gt06.build_frame(0x13, info, 7), when("2026-01-01T00:00:00Z")
+    )
     assert result.reply == gt06.reply_frame(0x13, 7)
     assert session.ignition is True and session.battery_pct == 100.0
 

@@ -7,14 +7,27 @@ import sys
 
 import gps_firmware_bridge
 
-FORBIDDEN = ["geo", "tracking", "dispatch", "api", "maps", "sqlalchemy", "geoalchemy2",
-             "fastapi", "osmnx", "shapely", "folium", "psycopg"]
+FORBIDDEN = [
+    "geo",
+    "tracking",
+    "dispatch",
+    "api",
+    "maps",
+    "sqlalchemy",
+    "geoalchemy2",
+    "fastapi",
+    "osmnx",
+    "shapely",
+    "folium",
+    "psycopg",
+]
 
 
 def test_bridge_modules_import_nothing_forbidden():
     modules = sorted(
         f"gps_firmware_bridge.{m.name}"
-        for m in pkgutil.iter_modules(gps_firmware_bridge.__path__) if m.name != "__main__"
+        for m in pkgutil.iter_modules(gps_firmware_bridge.__path__)
+        if m.name != "__main__"
     )
     assert "gps_firmware_bridge.cli" in modules and len(modules) >= 12
     code = (

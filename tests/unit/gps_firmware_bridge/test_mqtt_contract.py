@@ -17,16 +17,23 @@ CASES = json.loads((BRIDGE_VECTORS / "mqtt_cases.json").read_text())["cases"]
 def _decode(case) -> list[Fix]:
     now = when(case["now"])
     if case["protocol"] == "nmea":
-        return [f for f in nmea.decode_lines(case["device_id"], case["lines"], now)
-                if isinstance(f, Fix)]
+        return [
+            f
+            for f in nmea.decode_lines(case["device_id"], case["lines"], now)
+            if isinstance(f, Fix)
+        ]
     if case["protocol"] == "gt06":
         results, _ = gt06.decode_stream(gt06.Gt06Session(), bytes.fromhex(case["hex"]), now)
     elif case["protocol"] == "teltonika":
         results, _, _ = teltonika.decode_stream(
-            teltonika.TeltonikaSession(), bytes.fromhex(case["hex"]), now)
+            teltonika.TeltonikaSession(), bytes.fromhex(case["hex"]), now
+        )
     else:
-        results = [osmand.decode_request(case["method"], case["target"], case["body"].encode(),
-                                         case["content_type"], now)]
+        results = [
+            osmand.decode_request(
+                case["method"], case["target"], case["body"].encode(), case["content_type"], now
+            )
+        ]
     return [f for r in results for f in r.fixes]
 
 

@@ -25,8 +25,12 @@ def test_midnight_rollover_dates():
     case = next(c for c in CASES if c["name"].startswith("midnight"))
     out = nmea.decode_lines(case["device_id"], case["lines"], when(case["now"]))
     times = [f.fix_time.isoformat() for f in out if isinstance(f, Fix)]
-    assert times == ["2026-11-22T23:59:58+00:00", "2026-11-22T23:59:59+00:00",
-                     "2026-11-23T00:00:00+00:00", "2026-11-23T00:00:01+00:00"]
+    assert times == [
+        "2026-11-22T23:59:58+00:00",
+        "2026-11-22T23:59:59+00:00",
+        "2026-11-23T00:00:00+00:00",
+        "2026-11-23T00:00:01+00:00",
+    ]
 
 
 def test_fix_is_emitted_when_the_next_epoch_starts():

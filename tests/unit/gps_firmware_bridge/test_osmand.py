@@ -12,8 +12,13 @@ CASES = cases("osmand")
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_vector(case):
-    result = osmand.decode_request(case["method"], case["target"], case["body"].encode(),
-                                   case["content_type"], when(case["now"]))
+    result = osmand.decode_request(
+        case["method"],
+        case["target"],
+        case["body"].encode(),
+        case["content_type"],
+        when(case["now"]),
+    )
     exp = case["expect"]
     assert [fix_payload(f, None) for f in result.fixes] == exp["fixes"]
     assert [r.reason for r in result.rejections] == exp["rejections"]
@@ -31,6 +36,7 @@ def test_speed_is_knots_by_default_and_configurable():
 
 
 def test_garbage_json_body_is_rejected_not_raised():
-    result = osmand.decode_request("POST", "/", b"{not json", "application/json",
-                                   when("2026-01-01T00:00:00Z"))
+    result = osmand.decode_request(
+        "POST", "/", b"{not json", "application/json", when("2026-01-01T00:00:00Z")
+    )
     assert [r.reason for r in result.rejections] == ["bad_request"]

@@ -61,14 +61,21 @@ def test_delete_only_acknowledged_rows(tmp_path):
 
 def test_plan_newest_first_then_ordered_batches(tmp_path):
     with Outbox(tmp_path / "o.sqlite") as box:
-        box.put_many([_fix(i) for i in range(7)] + [_fix(i, "U2") for i in range(2)]
-                     + [_fix(0, "U3")])
+        box.put_many(
+            [_fix(i) for i in range(7)] + [_fix(i, "U2") for i in range(2)] + [_fix(0, "U3")]
+        )
         newest = box.backlog_newest()
         assert [(r.device_id, r.seq) for r in newest] == [("U1", 6), ("U2", 1)]
         plan = plan_flush(box.pending(), batch_size=4, max_messages=10, newest=newest)
     seqs = [(m.topic.rsplit("/", 1)[1], m.seqs) for m in plan]
-    assert seqs == [("U1", (6,)), ("U2", (1,)), ("U1", (0, 1, 2, 3)), ("U1", (4, 5)),
-                    ("U2", (0,)), ("U3", (0,))]
+    assert seqs == [
+        ("U1", (6,)),
+        ("U2", (1,)),
+        ("U1", (0, 1, 2, 3)),
+        ("U1", (4, 5)),
+        ("U2", (0,)),
+        ("U3", (0,)),
+    ]
     assert isinstance(json.loads(plan[0].payload), dict)
     assert [p["seq"] for p in json.loads(plan[2].payload)] == [0, 1, 2, 3]
 

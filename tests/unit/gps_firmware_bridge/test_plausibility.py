@@ -18,12 +18,24 @@ def test_good_fix_passes():
     assert check_fix(GOOD, NOW) is None
 
 
-@pytest.mark.parametrize("change", [
-    {"lat": 91.0}, {"lon": -181.0}, {"lat": math.nan}, {"lon": math.inf}, {"lat": 0.0, "lon": 0.0},
-    {"fix_time": when("2026-11-23T03:00:00Z")}, {"fix_time": when("2025-01-01T00:00:00Z")},
-    {"speed_mps": 150.0}, {"speed_mps": -1.0}, {"heading_deg": 400.0}, {"battery_pct": 120.0},
-    {"hdop": math.nan}, {"device_id": "a/b"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lat": 91.0},
+        {"lon": -181.0},
+        {"lat": math.nan},
+        {"lon": math.inf},
+        {"lat": 0.0, "lon": 0.0},
+        {"fix_time": when("2026-11-23T03:00:00Z")},
+        {"fix_time": when("2025-01-01T00:00:00Z")},
+        {"speed_mps": 150.0},
+        {"speed_mps": -1.0},
+        {"heading_deg": 400.0},
+        {"battery_pct": 120.0},
+        {"hdop": math.nan},
+        {"device_id": "a/b"},
+    ],
+)
 def test_implausible_fixes_are_rejected(change):
     rejection = check_fix(replace(GOOD, **change), NOW)
     assert rejection is not None and rejection.reason == "implausible"

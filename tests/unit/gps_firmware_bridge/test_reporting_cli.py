@@ -12,8 +12,10 @@ T0 = when("2026-11-23T01:00:00Z")
 
 
 def _stream(speed, seconds, heading=90.0):
-    return [Fix("GW", T0 + timedelta(seconds=s), -7.8, 110.36, speed_mps=speed,
-                heading_deg=heading) for s in range(seconds)]
+    return [
+        Fix("GW", T0 + timedelta(seconds=s), -7.8, 110.36, speed_mps=speed, heading_deg=heading)
+        for s in range(seconds)
+    ]
 
 
 def test_parked_reports_every_minute_moving_every_five_seconds():
@@ -27,8 +29,9 @@ def test_assignment_interval_and_turns():
     gate = ReportGate(ReportPolicy(assignment_interval_s=2), on_assignment=True)
     assert sum(gate.admit(f) for f in _stream(0.0, 10)) == 5
     gate = ReportGate(ReportPolicy(moving_interval_s=30))
-    fixes = _stream(10.0, 3) + [Fix("GW", T0 + timedelta(seconds=3), -7.8, 110.36,
-                                    speed_mps=10.0, heading_deg=180.0)]
+    fixes = _stream(10.0, 3) + [
+        Fix("GW", T0 + timedelta(seconds=3), -7.8, 110.36, speed_mps=10.0, heading_deg=180.0)
+    ]
     assert [gate.admit(f) for f in fixes] == [True, False, False, True]
 
 
@@ -37,8 +40,27 @@ def test_help_documents_every_mode():
     text = parser.format_help()
     for mode in ("nmea", "gt06", "teltonika", "osmand", "simulate", "outbox"):
         assert mode in text
-    sub = parser.parse_args(["gt06", "--port", "6000", "--mqtt-url", "mqtt://h:1",
-                             "--username", "u", "--password", "p", "--outbox", "x.sqlite",
-                             "--client-id", "c"])
+    sub = parser.parse_args(
+        [
+            "gt06",
+            "--port",
+            "6000",
+            "--mqtt-url",
+            "mqtt://h:1",
+            "--username",
+            "u",
+            "--password",
+            "p",
+            "--outbox",
+            "x.sqlite",
+            "--client-id",
+            "c",
+        ]
+    )
     assert (sub.port, sub.mqtt_url, sub.username, sub.outbox, sub.client_id) == (
-        6000, "mqtt://h:1", "u", "x.sqlite", "c")
+        6000,
+        "mqtt://h:1",
+        "u",
+        "x.sqlite",
+        "c",
+    )

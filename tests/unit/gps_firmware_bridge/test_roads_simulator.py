@@ -30,8 +30,10 @@ def grid_csv(tmp_path):
             if abs(ca - cb) + abs(ra - rb) == 1:
                 length = haversine_m(Point(*pt(a)), Point(*pt(b)))
                 speed = 2.0 if ra == rb == 1 else 10.0
-                lines.append(f"{a},{b},{pt(a)[0]},{pt(a)[1]},{pt(b)[0]},{pt(b)[1]},"
-                             f"{length:.2f},{length / speed:.2f}")
+                lines.append(
+                    f"{a},{b},{pt(a)[0]},{pt(a)[1]},{pt(b)[0]},{pt(b)[1]},"
+                    f"{length:.2f},{length / speed:.2f}"
+                )
     path = tmp_path / "roads.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -56,8 +58,9 @@ def test_osm_xml_of_the_pilot_city_loads():
 
 
 def test_goto_drives_by_road_and_stops(grid_csv):
-    sim = Simulator(load_roads(grid_csv), [("U1", Point(110.36, -7.80))], report_interval_s=1,
-                    noise_m=0.0)
+    sim = Simulator(
+        load_roads(grid_csv), [("U1", Point(110.36, -7.80))], report_interval_s=1, noise_m=0.0
+    )
     sim.command("siaga/v1/sim/U1/goto", json.dumps({"lat": -7.798, "lon": 110.362}).encode())
     now = when("2026-11-23T01:00:00Z")
     fixes = []
@@ -87,8 +90,14 @@ def test_route_and_home_commands(grid_csv):
 
 
 def test_dropout_holds_then_flushes_a_backlog(grid_csv):
-    sim = Simulator(load_roads(grid_csv), [("U1", Point(110.36, -7.80))], report_interval_s=1,
-                    dropout_rate=60.0, dropout_s=5.0, seed=1)
+    sim = Simulator(
+        load_roads(grid_csv),
+        [("U1", Point(110.36, -7.80))],
+        report_interval_s=1,
+        dropout_rate=60.0,
+        dropout_s=5.0,
+        seed=1,
+    )
     now = when("2026-11-23T01:00:00Z")
     sizes = [len(sim.step(1.0, now + timedelta(seconds=i))) for i in range(12)]
     assert 0 in sizes and max(sizes) >= 5 and sum(sizes) >= 6

@@ -14,9 +14,11 @@ CASES = cases("teltonika")
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_vector(case):
     session = teltonika.TeltonikaSession(
-        device_id="356307042441013" if case["handshake_done"] else None)
+        device_id="356307042441013" if case["handshake_done"] else None
+    )
     results, rest, close = teltonika.decode_stream(
-        session, bytes.fromhex(case["hex"]), when(case["now"]))
+        session, bytes.fromhex(case["hex"]), when(case["now"])
+    )
     exp = case["expect"]
     assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
     assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
