@@ -1,8 +1,8 @@
 """Forward geocoding: fuzzy search of desa/kelurahan and kecamatan names (pure).
 
 Names are normalised before comparison (:func:`normalize_name`): case, accents, punctuation and
-**all spaces** are removed, as are leading administrative prefixes ("desa", "kel.", "kelurahan",
-"kec.", "kecamatan", "kab.", "kota" ...). So "Bayung Cerik" and "Bayungcerik", or "Gedong Tengen"
+**all spaces** are removed, as is one leading administrative prefix ("desa", "kel.", "kelurahan",
+"kec.", "kecamatan", "kab." ...; not "kota", which starts names such as Kotagede or Kotabaru). So "Bayung Cerik" and "Bayungcerik", or "Gedong Tengen"
 and "Gedongtengen", normalise to the same key. Each place is indexed under every spelling it has
 (Kemendagri and BPS). The score (0..1) of a place is the best over its spellings of
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from geo.geocode import AdminArea, KecamatanInfo
 
 _PREFIX = re.compile(
-    r"^\s*(desa|ds|kelurahan|kel|kecamatan|kec|kabupaten|kab|kota|distrik|nagari|gampong)"
+    r"^\s*(desa|ds|kelurahan|kel|kecamatan|kec|kabupaten|kab|distrik|nagari|gampong)"
     r"(\.|\s)+",
     re.IGNORECASE,
 )
@@ -52,10 +52,7 @@ def normalize_name(text: str) -> str:
     'bayungcerik'
     """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    previous = None
-    while previous != folded:
-        previous = folded
-        folded = _PREFIX.sub("", folded, count=1)
+    folded = _PREFIX.sub("", folded, count=1)
     return _NON_ALNUM.sub("", folded.lower())
 
 
