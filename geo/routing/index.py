@@ -34,6 +34,7 @@ __all__ = ["Eta", "Route", "RouteStep", "RoutingIndex", "Snap"]
 _EARTH_M_PER_DEG = 6371008.8 * math.pi / 180.0
 #: Positions farther than this from every road are "off the network" (m).
 DEFAULT_MAX_SNAP_M = 1500.0
+_ROLE_ID = {"origin": "asal", "destination": "tujuan"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +222,14 @@ class RoutingIndex:
         return Snap(edge, frac, offroad, lon, lat)
 
     def _snap_one(self, point: LonLat, role: str) -> Snap:
+        """Snap one point; ``role`` is ``"origin"`` or ``"destination"`` (for the message)."""
         validate_lonlat(point[0], point[1])
         snap = self.snap([LonLat(float(point[0]), float(point[1]))])
         if snap.edge[0] < 0:
             raise OutsideNetworkError(
-                f"titik {role} ({point[1]:.6f}, {point[0]:.6f}) lebih dari {self.max_snap_m:.0f} m "
-                f"dari jaringan jalan wilayah {self.region} / the {role} point is more than "
+                f"titik {_ROLE_ID[role]} ({point[1]:.6f}, {point[0]:.6f}) lebih dari "
+                f"{self.max_snap_m:.0f} m dari jaringan jalan wilayah {self.region} / "
+                f"the {role} ({point[1]:.6f}, {point[0]:.6f}) is more than "
                 f"{self.max_snap_m:.0f} m from the road network of region {self.region}"
             )
         return snap
@@ -338,7 +341,7 @@ class RoutingIndex:
         OutsideNetworkError
             When the destination is farther than ``max_snap_m`` from the road network.
         """
-        dest = self._snap_one(destination, "tujuan/destination")
+        dest = self._snap_one(destination, "destination")
         org = self.snap(origins)
         limit = np.inf if horizon_s is None else float(horizon_s)
         dist, pred = self.search_to(dest, limit_s=limit)
@@ -420,8 +423,8 @@ class RoutingIndex:
         NoRouteError
             No road path joins the two points.
         """
-        org = self._snap_one(origin, "asal/origin")
-        dest = self._snap_one(destination, "tujuan/destination")
+        org = self._snap_one(origin, "origin")
+        dest = self._snap_one(destination, "destination")
         dist, pred = self.search_to(dest)
         eta, _ = self._combine(org, dest, dist, pred)
         if not np.isfinite(eta[0]):

@@ -63,6 +63,12 @@ class EdgeSnapper:
         px = x[seg_of] + t * (x[seg_of + 1] - x[seg_of])
         py = y[seg_of] + t * (y[seg_of + 1] - y[seg_of])
         self.sample_seg = seg_of
+        self.sample_x, self.sample_y = px, py
+        self.sample_edge = coord_edge[seg_of]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            along = self.coord_cum[seg_of] + t * seg_len[seg_of]
+            length = self.edge_len_xy[self.sample_edge]
+            self.sample_frac = np.where(length > 0, along / length, 0.0)
         self.tree = cKDTree(np.column_stack([px, py]), leafsize=16, balanced_tree=False)
 
     def query(
