@@ -142,7 +142,7 @@ def test_masking_by_role_and_filters(api):
     assert [i["category"] for i in r.json()["incidents"]] == ["road_damage"]
     r = d.get(f"/api/v1/incidents?kode_kab={KODE}&status=new&kind=emergency")
     assert r.status_code == 200
-    assert d.get(f"/api/v1/incidents?status=flying").status_code == 422
+    assert d.get("/api/v1/incidents?status=flying").status_code == 422
 
 
 @pytest.mark.parametrize("body,field", [

@@ -1,0 +1,127 @@
+"""End to end on Kota Yogyakarta with real PostGIS, the real geocoder and the real road network:
+a call placed by kelurahan name is geocoded and triaged; DAMKAR units are ranked by road ETA,
+which differs from the straight-line order (the nearer truck is across the railway and the
+one-way Malioboro/Mangkubumi grid); the fastest is assigned, acknowledges, departs, its GPS track
+proves arrival inside the SLA, it clears; statuses, SLA outcomes and audit entries are checked."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from dispatch import assignment_service as asg
+from dispatch import service as svc
+from dispatch.models import Unit
+from dispatch.recommend_service import recommend
+from dispatch.report_service import assignment_sla, sla_report
+from dispatch.verification import assignment_evidence, verify_arrivals
+from tests.fixtures.dispatch import make_fix, store_fixes
+
+T0 = datetime(2026, 8, 17, 2, 0, tzinfo=UTC)
+#: YK-DAMKAR-02 parked in Bumijo (Jetis): ~1.6 km straight line, but north of the railway.
+NEAR_BUT_SLOW = (110.35873, -7.78172)
+#: YK-DAMKAR-01 in Terban (Gondokusuman): ~2.0 km straight line, direct roads.
+FAR_BUT_FAST = (110.38209, -7.78292)
+
+
+def unit(session, call_sign):
+    return session.scalars(select(Unit).where(Unit.call_sign == call_sign)).one()
+
+
+@pytest.mark.slow
+def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geocoder,
+                                                    road_networks):
+    session = seeded
+    store_fixes(session, [
+        make_fix("yk-damkar-02", T0 - timedelta(minutes=1), *NEAR_BUT_SLOW, seq=1),
+        make_fix("yk-damkar-01", T0 - timedelta(minutes=1), *FAR_BUT_FAST, seq=1),
+    ])
+    # 1. the call: "rumah terbakar di Kelurahan Suryatmajan"
+    incident = svc.create_incident(
+        session, config=dispatch_config, geocoder=geocoder, category="fire",
+        place="Kelurahan Suryatmajan", kode_kab="34.71", caller_phone="081234567890",
+        description="Rumah terbakar, asap tebal", actor="op112", received_at=T0, now=T0).value
+    assert (incident.kode_desa, incident.nama_desa, incident.nama_kec) == (
+        "34.71.04.1001", "Suryatmajan", "Danurejan")
+    # 2. triage: Damkar sends a pumper, PSC 119 on standby
+    svc.triage_incident(session, incident.id, config=dispatch_config, actor="op112", now=T0)
+    assert (incident.status, incident.kind, incident.priority) == ("triaged", "emergency", 1)
+    # 3. recommendations by road ETA
+    recs = {r["agency"]: r for r in recommend(session, incident.id, config=dispatch_config,
+                                              road_networks=road_networks)}
+    assert set(recs) == {"DAMKAR", "PSC119"}
+    damkar = recs["DAMKAR"]["units"]
+    by_sign = {u["call_sign"]: u for u in damkar}
+    assert set(by_sign) == {"YK-DAMKAR-01", "YK-DAMKAR-02", "YK-DAMKAR-03"}  # pumpers only
+    fast, slow = by_sign["YK-DAMKAR-01"], by_sign["YK-DAMKAR-02"]
+    assert not fast["estimated"] and not slow["estimated"]
+    assert fast["position_source"] == slow["position_source"] == "gps"
+    assert by_sign["YK-DAMKAR-03"]["position_source"] == "station"
+    assert slow["straight_line_m"] < fast["straight_line_m"]  # straight line says 02 ...
+    assert fast["eta_s"] < slow["eta_s"]  # ... the road network says 01
+    assert [u["call_sign"] for u in damkar] == sorted(
+        by_sign, key=lambda s: by_sign[s]["eta_s"])
+    straight_order = sorted(by_sign, key=lambda s: by_sign[s]["straight_line_m"])
+    assert [u["call_sign"] for u in damkar] != straight_order
+    assert damkar[0]["call_sign"] == "YK-DAMKAR-01" and damkar[0]["sla_can_be_met"] is True
+    # 4. assign the fastest; 5. acknowledge, depart
+    u1 = unit(session, "YK-DAMKAR-01")
+    a = asg.assign_unit(session, incident.id, u1.id, config=dispatch_config, actor="op112",
+                        road_networks=road_networks, now=T0 + timedelta(minutes=1)).value
+    assert a.eta_s == pytest.approx(fast["eta_s"], rel=1e-3) and not a.estimated
+    assert (u1.status, incident.status) == ("dispatched", "dispatched")
+    asg.acknowledge(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2))
+    asg.depart(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2, seconds=30))
+    assert u1.status == "en_route"
+    # 6. the tracker reports the run and the dwell at the scene; verification proves arrival
+    scene = svc.point_of(incident.geom)
+    start, end = FAR_BUT_FAST, (scene.lon, scene.lat)
+    track = [make_fix("yk-damkar-01", T0 + timedelta(minutes=3, seconds=30 * k),
+                      start[0] + (end[0] - start[0]) * k / 10,
+                      start[1] + (end[1] - start[1]) * k / 10, speed_mps=9.0, seq=10 + k)
+             for k in range(10)]
+    track += [make_fix("yk-damkar-01", T0 + timedelta(minutes=8, seconds=10 * k),
+                       end[0] + 0.0001 * (k % 2), end[1], speed_mps=0.3, seq=20 + k)
+              for k in range(4)]
+    store_fixes(session, track)
+    events = verify_arrivals(session, track, config=dispatch_config,
+                             now=T0 + timedelta(minutes=9))
+    arrival = next(e for e in events if e.kind == "arrival")
+    assert arrival.payload["sla"]["status"] == "met"
+    assert (a.arrival_source, a.arrived_at) == ("gps", T0 + timedelta(minutes=8))
+    assert (u1.status, incident.status) == ("on_scene", "on_scene")
+    ia = {c.code: x for x, c in svc.incident_agencies(session, incident.id)}["DAMKAR"]
+    sla = assignment_sla(a, ia, T0 + timedelta(minutes=9))
+    assert sla["status"] == "met" and sla["response_s"] == 7 * 60  # dispatched T0+1, on scene T0+8
+    evidence = assignment_evidence(session, a.id)
+    assert evidence["digest_valid"] and evidence["digest"] == a.evidence_digest
+    # 7. clear, resolve, close
+    asg.clear(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=50))
+    assert (u1.status, a.status) == ("returning", "cleared")
+    svc.change_incident_status(session, incident.id, "resolved", actor="op112",
+                               now=T0 + timedelta(minutes=55))
+    svc.change_incident_status(session, incident.id, "closed", actor="supervisor",
+                               now=T0 + timedelta(hours=2))
+    assert incident.status == "closed"
+    # SLA report: one DAMKAR response of 7 min (met); PSC 119 never acknowledged (breached)
+    report = {r["agency"]: r for r in sla_report(
+        session, kode_kab="34.71", start=T0, end=T0 + timedelta(hours=1),
+        now=T0 + timedelta(hours=3))["agencies"]}
+    assert report["DAMKAR"]["on_scene"]["mean_response_s"] == 420
+    assert report["DAMKAR"]["acknowledgement"]["met"] == 1
+    assert report["PSC119"]["acknowledgement"]["breached"] == 1
+    # the audit trail tells the whole story, with who did what
+    trail = [(e.entity, e.action, e.actor) for e in svc.timeline(session, incident.id)]
+    assert trail == [
+        ("incident", "create", "op112"),
+        ("incident", "triage", "op112"),
+        ("assignment", "assign", "op112"),
+        ("incident", "status:dispatched", "op112"),
+        ("assignment", "acknowledge", "damkar-siaga"),
+        ("assignment", "depart", "damkar-siaga"),
+        ("assignment", "arrive:gps", "system:gps"),
+        ("incident", "status:on_scene", "system:gps"),
+        ("assignment", "clear", "damkar-siaga"),
+        ("incident", "status:resolved", "op112"),
+        ("incident", "status:closed", "supervisor"),
+    ]
