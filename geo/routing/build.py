@@ -126,7 +126,15 @@ def _name(value: Any) -> str:
     return "" if value is None or value != value else str(value)
 
 
+_CLOSED_ACCESS = frozenset({"no", "private"})
+
+
 def _edge_speed_kmh(data: dict[str, Any], profile: VehicleProfile) -> float | None:
+    access = data.get("access")
+    if any(str(a) in _CLOSED_ACCESS for a in (access if isinstance(access, list) else [access])):
+        return None
+    if str(_first(data.get("area"))).lower() == "yes":
+        return None
     classes = data.get("highway")
     classes = classes if isinstance(classes, list) else [classes]
     speeds = [profile.speed_for(str(c)) for c in classes if c is not None]

@@ -200,6 +200,14 @@ class RoutingIndex:
             np.asarray(y) / _EARTH_M_PER_DEG + self._lat0,
         )
 
+    def point_along(self, edge: int, frac: float) -> LonLat:
+        """The WGS 84 point at ``frac`` (0..1) of an edge's length along its geometry."""
+        from geo.routing.path import _edge_xy
+
+        x, y = _edge_xy(self, int(edge), 0.0, float(frac))[-1]
+        lon, lat = self.to_lonlat(x, y)
+        return LonLat(float(lon), float(lat))
+
     # -- snapping ----------------------------------------------------------------------------
     def snap(self, points: Sequence[LonLat]) -> Snap:
         """Snap positions to the nearest road edge (vectorised).
