@@ -42,6 +42,12 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     # meta
     ("GET", "/api/v1/health"): PUBLIC,
     ("GET", "/api/v1/attribution"): PUBLIC,
+    # regions and geocoding (geo)
+    ("GET", "/api/v1/geocode/reverse"): ANY,
+    ("GET", "/api/v1/geocode/search"): ANY,
+    ("GET", "/api/v1/regions"): ANY,
+    ("GET", "/api/v1/regions/{kode_kab}/desa.geojson"): ANY,
+    ("GET", "/api/v1/regions/{kode_kab}/kecamatan.geojson"): ANY,
     # auth and users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): ANY,

@@ -2,8 +2,9 @@
 
 Names are normalised before comparison (:func:`normalize_name`): case, accents, punctuation and
 **all spaces** are removed, as is one leading administrative prefix ("desa", "kel.", "kelurahan",
-"kec.", "kecamatan", "kab." ...; not "kota", which starts names such as Kotagede or Kotabaru). So "Bayung Cerik" and "Bayungcerik", or "Gedong Tengen"
-and "Gedongtengen", normalise to the same key. Each place is indexed under every spelling it has
+"kec.", "kecamatan", "kab." ...; not "kota", which starts names such as Kotagede or Kotabaru).
+So "Bayung Cerik" and "Bayungcerik", or "Gedong Tengen" and "Gedongtengen", normalise
+to the same key. Each place is indexed under every spelling it has
 (Kemendagri and BPS). The score (0..1) of a place is the best over its spellings of
 
 * ``1.0`` for an identical key,

@@ -10,7 +10,14 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 
 from geo.exceptions import InvalidCoordinateError
-from geo.geocode import MATCH_EXACT, MATCH_INVALID, MATCH_NEAREST, MATCH_OUTSIDE, AdminArea, Geocoder
+from geo.geocode import (
+    MATCH_EXACT,
+    MATCH_INVALID,
+    MATCH_NEAREST,
+    MATCH_OUTSIDE,
+    AdminArea,
+    Geocoder,
+)
 
 
 def _area(kode: str, nama: str) -> AdminArea:
