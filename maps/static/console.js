@@ -296,7 +296,7 @@
     $("form-error").hidden = true;
     var body = { kode_kab: CFG.kode_kab, category: $("category").value, channel: $("channel").value,
       description: $("description").value, caller_phone: $("caller").value || null,
-      place_text: $("place").value || null };
+      place: $("place").value.trim() || null };
     if (state.picked) { body.lat = state.picked.lat; body.lon = state.picked.lon; }
     api("POST", "/api/v1/incidents", body).then(function (inc) {
       upsertIncident(inc); select(pick(inc, ["id", "incident_id"]));
