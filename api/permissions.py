@@ -48,6 +48,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/regions"): ANY,
     ("GET", "/api/v1/regions/{kode_kab}/desa.geojson"): ANY,
     ("GET", "/api/v1/regions/{kode_kab}/kecamatan.geojson"): ANY,
+    # routing (geo)
+    ("POST", "/api/v1/routing/table"): READ_OPS,
+    ("GET", "/api/v1/routing/route"): READ_OPS,
+    ("GET", "/api/v1/routing/profiles"): ANY,
+    ("GET", "/api/v1/routing/networks"): ANY,
     # auth and users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): ANY,

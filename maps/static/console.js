@@ -368,12 +368,12 @@
   function drawRoute(unitId, incId) {
     var rec = findUnitById(unitId), inc = state.incidents[incId], to = lonlat(inc);
     if (!rec || !rec.pos || !to) return;
-    var q = "/api/v1/routing/route?kode_kab=" + encodeURIComponent(CFG.kode_kab) + "&from_lat=" + rec.pos.lat + "&from_lon=" + rec.pos.lon +
-      "&to_lat=" + to.lat + "&to_lon=" + to.lon + (rec.profile ? "&profile=" + encodeURIComponent(rec.profile) : "") + "&unit_id=" + unitId;
+    var q = "/api/v1/routing/route?region=" + encodeURIComponent(CFG.kode_kab) + "&from_lat=" + rec.pos.lat + "&from_lon=" + rec.pos.lon +
+      "&to_lat=" + to.lat + "&to_lon=" + to.lon + "&profile=" + encodeURIComponent(rec.profile || "ambulance");
     api("GET", q).then(function (route) {
       layers.route.clearLayers();
-      var geom = route.geometry || (route.geojson && route.geojson.geometry) || route;
-      L.geoJSON(geom, { style: { color: "#ff00aa", weight: 5, opacity: 0.8 } }).addTo(layers.route);
+      state.route = route;
+      L.geoJSON(route, { style: { color: "#ff00aa", weight: 5, opacity: 0.8 } }).addTo(layers.route);
     }).catch(function (e) { console.warn("route", e); });
   }
   function notify(text) { var el = $("form-error"); el.textContent = text; el.hidden = false; setTimeout(function () { el.hidden = true; }, 6000); }
