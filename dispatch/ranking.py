@@ -10,7 +10,7 @@ fix starts from its home station (``position_source="station"``). Units that can
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dispatch.geodesy import haversine_m
@@ -109,45 +109,42 @@ def rank_units(
         if c.status not in assignable or not needed <= c.capabilities:
             continue
         straight = haversine_m(c.position, target) if c.position is not None else None
-        base = dict(
-            unit_id=c.unit_id, call_sign=c.call_sign, agency_code=c.agency_code,
-            status=c.status, profile=c.profile, straight_line_m=straight,
-            position_source=c.position_source, position=c.position,
-        )
         if c.position is None:
-            unreachable.append(Recommendation(
-                **base, reachable=False, eta_s=None, distance_m=None, estimated=False,
-                sla_can_be_met=False, reason="no_position"))
+            unreachable.append(_rec(c, straight, None, None, False, False, "no_position"))
             continue
         est = road.get(c.unit_id)
+        distance_m: float | None
         if est is None:
             speed = speeds.get(c.profile)
             if speed is None:
-                unreachable.append(Recommendation(
-                    **base, reachable=False, eta_s=None, distance_m=None, estimated=True,
-                    sla_can_be_met=False, reason="unknown_profile"))
+                unreachable.append(_rec(c, straight, None, None, True, False, "unknown_profile"))
                 continue
             eta_s, distance_m = straight_line_estimate(c.position, target, speed)
             estimated = True
         elif not est.reachable or est.eta_s is None:
-            unreachable.append(Recommendation(
-                **base, reachable=False, eta_s=None, distance_m=None, estimated=False,
-                sla_can_be_met=False, reason=est.reason or "unreachable"))
+            unreachable.append(_rec(c, straight, None, None, False, False,
+                                    est.reason or "unreachable"))
             continue
         else:
             eta_s, distance_m, estimated = est.eta_s, est.distance_m, False
         meets = None if on_scene_s is None else eta_s <= on_scene_s
-        reachable.append(Recommendation(
-            **base, reachable=True, eta_s=eta_s, distance_m=distance_m, estimated=estimated,
-            sla_can_be_met=meets))
+        reachable.append(_rec(c, straight, eta_s, distance_m, estimated, meets, None))
     # Available before returning at equal ETA; then call sign for a stable order.
-    reachable.sort(key=lambda r: (r.eta_s, r.status != "available", r.call_sign))
+    reachable.sort(key=lambda r: (r.eta_s or 0.0, r.status != "available", r.call_sign))
     unreachable.sort(key=lambda r: r.call_sign)
     ordered = reachable + unreachable
     return [_with_rank(r, i + 1) for i, r in enumerate(ordered)]
 
 
-def _with_rank(r: Recommendation, rank: int) -> Recommendation:
-    from dataclasses import replace
+def _rec(c: Candidate, straight_m: float | None, eta_s: float | None,
+         distance_m: float | None, estimated: bool, sla_can_be_met: bool | None,
+         reason: str | None) -> Recommendation:
+    return Recommendation(
+        unit_id=c.unit_id, call_sign=c.call_sign, agency_code=c.agency_code, status=c.status,
+        profile=c.profile, reachable=reason is None, eta_s=eta_s, distance_m=distance_m,
+        straight_line_m=straight_m, estimated=estimated, position_source=c.position_source,
+        position=c.position, sla_can_be_met=sla_can_be_met, reason=reason)
 
+
+def _with_rank(r: Recommendation, rank: int) -> Recommendation:
     return replace(r, rank=rank)
