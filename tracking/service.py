@@ -1,0 +1,272 @@
+"""Tracking storage: batch writes (COPY), reads, device registry, rejects, retention.
+
+All functions take an open SQLAlchemy ``session`` and never commit: the caller owns the unit of
+work. Geometries are EPSG:4326 points; times are aware UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from tracking.contract import Rejection
+from tracking.exceptions import InvalidTimeRangeError
+from tracking.fix import Fix
+from tracking.models import Device, LatestPosition, Position, PositionReject
+from tracking.plausibility import Problem
+from tracking.records import BatchOutcome, DeviceInfo, PruneResult, RejectRecord
+
+_STAGE_COLUMNS = ("device_id", "fix_time", "seq", "lon", "lat", "speed_mps", "heading_deg",
+                  "altitude_m", "hdop", "accuracy_m", "satellites", "battery_pct", "ignition",
+                  "source", "flag", "received_at")
+_FIX_COLUMNS = ("speed_mps", "heading_deg", "altitude_m", "hdop", "accuracy_m", "satellites",
+                "battery_pct", "ignition", "source", "received_at")
+_REJECT_COLUMNS = ("received_at", "topic", "device_id", "item_index", "reason", "message",
+                   "message_en", "payload", "payload_text")
+_PARTITION_RE = re.compile(r"^position_p(\d{8})$")
+
+_CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS position_stage (
+    device_id text, fix_time timestamptz, seq bigint, lon double precision, lat double precision,
+    speed_mps double precision, heading_deg double precision, altitude_m double precision,
+    hdop double precision, accuracy_m double precision, satellites integer,
+    battery_pct double precision, ignition boolean, source text, flag text,
+    received_at timestamptz
+) ON COMMIT DELETE ROWS
+"""
+_INSERT_POSITIONS = f"""
+INSERT INTO position (device_id, fix_time, seq, geom, {", ".join(_FIX_COLUMNS)}, flag)
+SELECT device_id, fix_time, seq, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+       {", ".join(_FIX_COLUMNS)}, flag
+FROM position_stage
+ON CONFLICT DO NOTHING
+"""
+_UPSERT_LATEST = f"""
+INSERT INTO latest_position (device_id, fix_time, seq, geom, {", ".join(_FIX_COLUMNS)})
+SELECT DISTINCT ON (device_id) device_id, fix_time, seq, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+       {", ".join(_FIX_COLUMNS)}
+FROM position_stage WHERE flag IS NULL
+ORDER BY device_id, fix_time DESC, seq DESC NULLS LAST
+ON CONFLICT (device_id) DO UPDATE SET
+    fix_time = EXCLUDED.fix_time, seq = EXCLUDED.seq, geom = EXCLUDED.geom,
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _FIX_COLUMNS)}, updated_at = now()
+WHERE latest_position.fix_time < EXCLUDED.fix_time
+RETURNING device_id
+"""
+_UPSERT_DEVICES = """
+INSERT INTO device (device_id, registered, first_seen_at, last_seen_at)
+SELECT device_id, false, min(received_at), max(received_at) FROM position_stage
+GROUP BY device_id ORDER BY device_id
+ON CONFLICT (device_id) DO UPDATE SET
+    first_seen_at = LEAST(device.first_seen_at, EXCLUDED.first_seen_at),
+    last_seen_at = GREATEST(device.last_seen_at, EXCLUDED.last_seen_at)
+"""
+
+
+def _driver_connection(session: Session):
+    return session.connection().connection.driver_connection
+
+
+def ensure_partitions(session: Session, days: Iterable[date], known: set[date]) -> None:
+    """Create the daily ``position`` partitions of ``days`` not yet in ``known`` (updated)."""
+    for day in sorted(set(days) - known):
+        session.execute(text("SELECT tracking_ensure_position_partition(:day)"), {"day": day})
+        known.add(day)
+
+
+def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rejection] = (),
+                *, flags: Mapping[int, Problem] | None = None,
+                known_partitions: set[date] | None = None) -> BatchOutcome:
+    """Store a batch: COPY into a staging table, then insert, deduplicate and upsert.
+
+    Parameters
+    ----------
+    fixes : sequence of Fix
+        Accepted fixes (any order, duplicates allowed: they are absorbed by the unique key).
+    rejections : sequence of Rejection
+        Rejected messages/items, written to ``position_reject`` in the same transaction.
+    flags : mapping, optional
+        Index into ``fixes`` -> problem, for fixes stored with a plausibility flag.
+    known_partitions : set of date, optional
+        Days whose partition is known to exist (a cache owned by the caller, updated here).
+    """
+    flags = flags or {}
+    if known_partitions is None:
+        known_partitions = set()
+    stored = 0
+    latest: dict[str, Fix] = {}
+    if fixes:
+        ensure_partitions(session, {f.fix_time.astimezone(UTC).date() for f in fixes},
+                          known_partitions)
+        session.execute(text(_CREATE_STAGE))
+        cur = _driver_connection(session).cursor()
+        with cur.copy(f"COPY position_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for i, f in enumerate(fixes):
+                flag = flags.get(i)
+                copy.write_row((f.device_id, f.fix_time, f.seq, f.lon, f.lat, f.speed_mps,
+                                f.heading_deg, f.altitude_m, f.hdop, f.accuracy_m, f.satellites,
+                                f.battery_pct, f.ignition, f.source,
+                                None if flag is None else flag.code, f.received_at))
+        stored = session.execute(text(_INSERT_POSITIONS)).rowcount
+        moved = {row[0] for row in session.execute(text(_UPSERT_LATEST))}
+        session.execute(text(_UPSERT_DEVICES))
+        for i, f in enumerate(fixes):
+            if f.device_id in moved and i not in flags:
+                cur_latest = latest.get(f.device_id)
+                if cur_latest is None or f.fix_time > cur_latest.fix_time:
+                    latest[f.device_id] = f
+    if rejections:
+        write_rejections(session, rejections)
+    return BatchOutcome(stored=stored, duplicates=len(fixes) - stored,
+                        rejected=len(rejections), latest=latest)
+
+
+def _payload_text(payload: bytes) -> str | None:
+    try:
+        decoded = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in decoded else decoded
+
+
+def write_rejections(session: Session, rejections: Sequence[Rejection]) -> None:
+    """Append rejections to ``position_reject`` with COPY."""
+    cur = _driver_connection(session).cursor()
+    with cur.copy(f"COPY position_reject ({', '.join(_REJECT_COLUMNS)}) FROM STDIN") as copy:
+        for r in rejections:
+            copy.write_row((r.received_at, r.topic, r.device_id, r.item_index, r.reason,
+                            r.message, r.message_en, r.payload, _payload_text(r.payload)))
+
+
+def _fix_from_row(row) -> Fix:
+    return Fix(device_id=row.device_id, fix_time=row.fix_time, lon=row.lon, lat=row.lat,
+               speed_mps=row.speed_mps, heading_deg=row.heading_deg, altitude_m=row.altitude_m,
+               hdop=row.hdop, accuracy_m=row.accuracy_m, satellites=row.satellites, seq=row.seq,
+               battery_pct=row.battery_pct, ignition=row.ignition, source=row.source,
+               received_at=row.received_at)
+
+
+def _fix_select(model):
+    return select(model.device_id, model.fix_time, model.seq,
+                  func.ST_X(model.geom).label("lon"), func.ST_Y(model.geom).label("lat"),
+                  *(getattr(model, c) for c in _FIX_COLUMNS))
+
+
+def fixes_between(session: Session, device_id: str, start: datetime, end: datetime) -> list[Fix]:
+    """Stored fixes of one device with ``start <= fix_time <= end``, in time order.
+
+    Flagged fixes (implausible jumps kept for inspection) are excluded.
+    """
+    if end < start:
+        raise InvalidTimeRangeError(
+            f"Akhir rentang ({end.isoformat()}) sebelum awal ({start.isoformat()}) / "
+            f"the end of the range is before its start.")
+    stmt = (_fix_select(Position)
+            .where(Position.device_id == device_id, Position.fix_time >= start,
+                   Position.fix_time <= end, Position.flag.is_(None))
+            .order_by(Position.fix_time, Position.seq))
+    return [_fix_from_row(row) for row in session.execute(stmt)]
+
+
+def latest_positions(session: Session, device_ids: Iterable[str] | None = None) -> dict[str, Fix]:
+    """The newest fix of each device (all devices, or only ``device_ids``)."""
+    stmt = _fix_select(LatestPosition)
+    if device_ids is not None:
+        stmt = stmt.where(LatestPosition.device_id.in_(list(device_ids)))
+    return {row.device_id: _fix_from_row(row) for row in session.execute(stmt)}
+
+
+def _device_info(d: Device) -> DeviceInfo:
+    return DeviceInfo(d.device_id, d.kode_kab, d.label, d.registered, d.first_seen_at,
+                      d.last_seen_at)
+
+
+def register_device(session: Session, device_id: str, *, kode_kab: str | None = None,
+                    label: str | None = None) -> DeviceInfo:
+    """Mark a device registered (created if never seen); None keeps the existing kode/label."""
+    stmt = pg_insert(Device).values(device_id=device_id, kode_kab=kode_kab, label=label,
+                                    registered=True)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Device.device_id],
+        set_={"registered": True,
+              "kode_kab": func.coalesce(stmt.excluded.kode_kab, Device.kode_kab),
+              "label": func.coalesce(stmt.excluded.label, Device.label)},
+    ).returning(Device)
+    device = session.execute(stmt).scalar_one()
+    return _device_info(device)
+
+
+def list_devices(session: Session, *, registered: bool | None = None,
+                 kode_kab: str | None = None) -> list[DeviceInfo]:
+    """Known devices, registered or auto-recorded, by id."""
+    stmt = select(Device).order_by(Device.device_id)
+    if registered is not None:
+        stmt = stmt.where(Device.registered.is_(registered))
+    if kode_kab is not None:
+        stmt = stmt.where(Device.kode_kab == kode_kab)
+    return [_device_info(d) for d in session.execute(stmt).scalars()]
+
+
+def registered_device_ids(session: Session) -> set[str]:
+    return set(session.execute(select(Device.device_id).where(Device.registered)).scalars())
+
+
+def rejects(session: Session, *, since: datetime | None = None, reason: str | None = None,
+            device_id: str | None = None, limit: int = 100) -> list[RejectRecord]:
+    """Rejected inputs, newest first."""
+    stmt = select(PositionReject).order_by(PositionReject.id.desc()).limit(limit)
+    if since is not None:
+        stmt = stmt.where(PositionReject.received_at >= since)
+    if reason is not None:
+        stmt = stmt.where(PositionReject.reason == reason)
+    if device_id is not None:
+        stmt = stmt.where(PositionReject.device_id == device_id)
+    return [RejectRecord(r.id, r.received_at, r.topic, r.device_id, r.item_index, r.reason,
+                         r.message, r.message_en, r.payload_text)
+            for r in session.execute(stmt).scalars()]
+
+
+def reject_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
+    """Number of rejects per reason code."""
+    stmt = select(PositionReject.reason, func.count()).group_by(PositionReject.reason)
+    if since is not None:
+        stmt = stmt.where(PositionReject.received_at >= since)
+    return {reason: count for reason, count in session.execute(stmt)}
+
+
+def position_partitions(session: Session) -> list[str]:
+    """Names of the attached ``position`` partitions."""
+    rows = session.execute(text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'position'::regclass ORDER BY c.relname"))
+    return [r[0] for r in rows]
+
+
+def prune(session: Session, *, older_than_days: int, now: datetime) -> PruneResult:
+    """Drop daily partitions older than the cut-off; trim the default partition and rejects.
+
+    The cut-off is ``now - older_than_days`` (UTC); a partition is dropped when its whole day lies
+    before the cut-off.
+    """
+    if older_than_days < 1:
+        raise InvalidTimeRangeError("older_than_days harus >= 1 / must be >= 1.")
+    cutoff = now.astimezone(UTC) - timedelta(days=older_than_days)
+    dropped = []
+    for name in position_partitions(session):
+        m = _PARTITION_RE.match(name)
+        if m is None:
+            continue
+        day = datetime.strptime(m.group(1), "%Y%m%d").replace(tzinfo=UTC)
+        if day + timedelta(days=1) <= cutoff:
+            session.execute(text(f'DROP TABLE "{name}"'))
+            dropped.append(name)
+    deleted_default = session.execute(text("DELETE FROM position_default WHERE fix_time < :c"),
+                                      {"c": cutoff}).rowcount
+    deleted_rejects = session.execute(text("DELETE FROM position_reject WHERE received_at < :c"),
+                                      {"c": cutoff}).rowcount
+    return PruneResult(dropped, deleted_default, deleted_rejects)
