@@ -7,6 +7,9 @@ publishes nothing. Caller numbers are masked unless the authenticated role may s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,7 @@ from dispatch.triage import TriageOverride
 from geo.types import LonLat
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
+log = logging.getLogger("siaga.dispatch")
 
 register_error(dx.IllegalTransition, 409, "illegal_transition")
 register_error(dx.UnitUnavailable, 409, "unit_unavailable")
@@ -86,9 +90,43 @@ def publish(state: AppState, events: Sequence[DomainEvent]) -> None:
         sink([e.as_message() for e in events])
 
 
-def startup(state: AppState) -> None:
-    """Load the dispatch configuration once (agencies, SLA, triage rules)."""
+def escalate_once(state: AppState) -> list[DomainEvent]:
+    """One escalation pass in its own transaction; returns the events to publish."""
+    from api.db import unit_of_work
+    from dispatch.assignment_service import check_escalations
+
+    with unit_of_work(state.sessionmaker) as session:
+        result = check_escalations(session, config=dispatch_config(state),
+                                   road_networks=road_networks(state))
+    return result.events
+
+
+async def _escalation_loop(state: AppState, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            events = await asyncio.to_thread(escalate_once, state)
+            publish(state, events)
+        except Exception:  # noqa: BLE001 - the loop must survive a failed pass
+            log.exception("escalation pass failed")
+
+
+async def startup(state: AppState) -> None:
+    """Load the dispatch configuration; start the periodic escalation check when
+    ``resources['escalation_interval_s']`` is set (seconds)."""
     dispatch_config(state)
+    interval_s = state.resources.get("escalation_interval_s")
+    if interval_s:
+        state.resources["escalation_task"] = asyncio.create_task(
+            _escalation_loop(state, float(interval_s)))
+
+
+async def shutdown(state: AppState) -> None:
+    task = state.resources.pop("escalation_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 # --- routes ----------------------------------------------------------------------------------
