@@ -334,8 +334,10 @@ class RoutingIndex:
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Directed edge ids for node pairs (the compiled graph has at most one edge per pair)."""
         u = np.asarray(u, dtype=np.intp)
-        j = (self._nbr[u] == np.asarray(v)[:, None]).argmax(axis=1)
-        return self._nbr_edge[u, j]
+        match = self._nbr[u] == np.asarray(v)[:, None]
+        if not match.any(axis=1).all():
+            raise KeyError("no directed edge between some of the given node pairs")
+        return self._nbr_edge[u, match.argmax(axis=1)]
 
     def table(
         self, origins: Sequence[LonLat], destination: LonLat, *, horizon_s: float | None = None
