@@ -76,8 +76,8 @@ class TriageRequest(_Body):
 
 
 class AssignRequest(_Body):
-    incident_id: int = Field(ge=1)
-    unit_id: int = Field(ge=1)
+    incident_id: int = Field(ge=1, le=2**31 - 1)
+    unit_id: int = Field(ge=1, le=2**31 - 1)
     actor: str = Field("dispatcher", min_length=1, max_length=120)
 
 
@@ -93,7 +93,7 @@ class UnitStatusPatch(_Body):
 
 class IncidentStatusRequest(_Body):
     status: Literal["resolved", "closed", "cancelled", "duplicate"]
-    duplicate_of: int | None = Field(None, ge=1)
+    duplicate_of: int | None = Field(None, ge=1, le=2**31 - 1)
     actor: str = Field("dispatcher", min_length=1, max_length=120)
 
 

@@ -12,9 +12,9 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
@@ -28,6 +28,7 @@ from dispatch.events import DomainEvent
 from dispatch.triage import TriageOverride
 from geo.types import LonLat
 
+ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 log = logging.getLogger("siaga.dispatch")
 
@@ -196,14 +197,14 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(incident_id: int, request: Request,
+def get_incident(incident_id: ID, request: Request,
                  session: Session = Depends(get_session)) -> dict:
     """One incident with its agencies, assignments (with SLA) and audit timeline."""
     return _incident_detail(session, incident_id, reveal_caller(request))
 
 
 @router.post("/incidents/{incident_id}/triage")
-def triage_incident(incident_id: int, body: schemas.TriageRequest, request: Request,
+def triage_incident(incident_id: ID, body: schemas.TriageRequest, request: Request,
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
     """Apply the triage rules, or the dispatcher's override (audited)."""
@@ -221,7 +222,7 @@ def triage_incident(incident_id: int, body: schemas.TriageRequest, request: Requ
 
 
 @router.get("/incidents/{incident_id}/recommendations")
-def recommendations(incident_id: int, limit: int = Query(10, ge=1, le=100),
+def recommendations(incident_id: ID, limit: int = Query(10, ge=1, le=100),
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
     """Units per required agency ranked by road ETA (estimated where no road network)."""
@@ -231,7 +232,7 @@ def recommendations(incident_id: int, limit: int = Query(10, ge=1, le=100),
 
 
 @router.post("/incidents/{incident_id}/status")
-def change_status(incident_id: int, body: schemas.IncidentStatusRequest, request: Request,
+def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request: Request,
                   state: AppState = Depends(get_state),
                   session: Session = Depends(get_session)) -> dict:
     """Resolve, close, cancel or mark as duplicate."""
@@ -243,7 +244,7 @@ def change_status(incident_id: int, body: schemas.IncidentStatusRequest, request
 
 
 @router.post("/incidents/{incident_id}/agencies/{agency_code}/acknowledge")
-def acknowledge_agency(incident_id: int, agency_code: str, body: schemas.AgencyActionRequest,
+def acknowledge_agency(incident_id: ID, agency_code: str, body: schemas.AgencyActionRequest,
                        request: Request, state: AppState = Depends(get_state),
                        session: Session = Depends(get_session)) -> dict:
     """The agency's standby line confirms it has taken the incident."""
@@ -254,7 +255,7 @@ def acknowledge_agency(incident_id: int, agency_code: str, body: schemas.AgencyA
 
 
 @router.post("/incidents/{incident_id}/agencies/{agency_code}/handoff")
-def handoff(incident_id: int, agency_code: str, body: schemas.AgencyActionRequest,
+def handoff(incident_id: ID, agency_code: str, body: schemas.AgencyActionRequest,
             request: Request, state: AppState = Depends(get_state),
             session: Session = Depends(get_session)) -> dict:
     """Record the hand-off to an external line (110, 117, 119) with its reference."""

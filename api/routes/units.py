@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
@@ -14,6 +16,7 @@ from dispatch.models import Agency
 from dispatch.report_service import assignment_sla
 from dispatch.verification import assignment_evidence
 
+ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1", tags=["units"])
 
 
@@ -37,7 +40,7 @@ def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
 
 
 @router.patch("/units/{unit_id}")
-def patch_unit(unit_id: int, body: schemas.UnitStatusPatch, request: Request,
+def patch_unit(unit_id: ID, body: schemas.UnitStatusPatch, request: Request,
                state: AppState = Depends(get_state),
                session: Session = Depends(get_session)) -> dict:
     """Change a unit's status outside an assignment (e.g. out of service)."""
@@ -80,7 +83,7 @@ def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depe
 def _step(name: str):
     fn = getattr(assignments, name)
 
-    def handler(assignment_id: int, body: schemas.ArriveRequest, request: Request,
+    def handler(assignment_id: ID, body: schemas.ArriveRequest, request: Request,
                 state: AppState = Depends(get_state),
                 session: Session = Depends(get_session)) -> dict:
         _own_assignment(request, session, assignment_id)
@@ -105,7 +108,7 @@ for _name in ("acknowledge", "depart", "arrive", "clear"):
 
 
 @router.get("/assignments/{assignment_id}/evidence")
-def evidence(assignment_id: int, request: Request, state: AppState = Depends(get_state),
+def evidence(assignment_id: ID, request: Request, state: AppState = Depends(get_state),
              session: Session = Depends(get_session)) -> dict:
     """GPS arrival evidence (GeoJSON track + rule) and its digest, re-checked."""
     _own_assignment(request, session, assignment_id)

@@ -176,6 +176,11 @@ def test_unknown_ids_are_404(api):
     assert r.status_code == 404
     r = d.post(f"/api/v1/incidents/{iid}/agencies/NOPE/acknowledge", json={})
     assert r.status_code == 404
+    # ids beyond the integer column are bad input (422), never a database error
+    assert d.get("/api/v1/incidents/99999999999").status_code == 422
+    assert d.post("/api/v1/assignments/0/clear", json={}).status_code == 422
+    r = d.post("/api/v1/assignments", json={"incident_id": 2**40, "unit_id": 1})
+    assert r.status_code == 422
 
 
 def test_illegal_incident_transition_is_409_and_override_is_audited(api):
