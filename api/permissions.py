@@ -80,6 +80,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/assignments/{assignment_id}/arrive"): FIELD,
     ("POST", "/api/v1/assignments/{assignment_id}/clear"): FIELD,
     ("GET", "/api/v1/assignments/{assignment_id}/evidence"): READ_OPS,
+    # tracking (positions, devices, rejected inputs)
+    ("GET", "/api/v1/tracking/latest"): ANY,
+    ("GET", "/api/v1/tracking/devices"): READ_OPS,
+    ("GET", "/api/v1/tracking/devices/{device_id}/track"): READ_OPS,
+    ("GET", "/api/v1/tracking/rejects"): ADMIN_ONLY,
     # agencies and reports
     ("GET", "/api/v1/agencies"): ANY,
     ("GET", "/api/v1/reports/sla"): ANY,

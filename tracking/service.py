@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from tracking.contract import Rejection
-from tracking.exceptions import InvalidTimeRangeError
+from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
 from tracking.models import Device, LatestPosition, Position, PositionReject
 from tracking.plausibility import Problem
@@ -104,6 +104,7 @@ def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rej
         ensure_partitions(session, {f.fix_time.astimezone(UTC).date() for f in fixes},
                           known_partitions)
         session.execute(text(_CREATE_STAGE))
+        session.execute(text("DELETE FROM position_stage"))  # empty unless in a savepoint
         cur = _driver_connection(session).cursor()
         with cur.copy(f"COPY position_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
             for i, f in enumerate(fixes):
@@ -198,6 +199,15 @@ def register_device(session: Session, device_id: str, *, kode_kab: str | None = 
               "label": func.coalesce(stmt.excluded.label, Device.label)},
     ).returning(Device)
     device = session.execute(stmt).scalar_one()
+    return _device_info(device)
+
+
+def get_device(session: Session, device_id: str) -> DeviceInfo:
+    """One device; raises :class:`DeviceNotFoundError` if it was never registered nor seen."""
+    device = session.get(Device, device_id)
+    if device is None:
+        raise DeviceNotFoundError(
+            f"Perangkat {device_id!r} tidak dikenal / unknown device {device_id!r}.")
     return _device_info(device)
 
 

@@ -1,3 +1,99 @@
-"""Routes for tracking (not implemented yet)."""
+"""Tracking routes: latest positions, devices, a device's track (GeoJSON), rejected inputs."""
 
-router = None
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from api.deps import get_session
+from api.errors import register_error
+from tracking import service
+from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
+from tracking.fix import Fix
+
+router = APIRouter(prefix="/api/v1/tracking", tags=["tracking"])
+
+register_error(DeviceNotFoundError, 404, "device_not_found")
+register_error(InvalidTimeRangeError, 422, "invalid_time_range")
+
+MAX_TRACK_WINDOW = timedelta(days=7)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _fix_properties(fix: Fix) -> dict:
+    return {"device_id": fix.device_id, "fix_time": _iso(fix.fix_time), "seq": fix.seq,
+            "speed_mps": fix.speed_mps, "heading_deg": fix.heading_deg,
+            "altitude_m": fix.altitude_m, "hdop": fix.hdop, "accuracy_m": fix.accuracy_m,
+            "satellites": fix.satellites, "battery_pct": fix.battery_pct,
+            "ignition": fix.ignition, "source": fix.source, "received_at": _iso(fix.received_at)}
+
+
+def _point(fix: Fix) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [fix.lon, fix.lat]},
+            "properties": _fix_properties(fix)}
+
+
+@router.get("/latest")
+def latest(device_id: list[str] | None = Query(None, description="Filter by device id."),
+           session: Session = Depends(get_session)) -> dict:
+    """Latest position of each device as a GeoJSON FeatureCollection (EPSG:4326)."""
+    fixes = service.latest_positions(session, device_id)
+    return {"type": "FeatureCollection",
+            "features": [_point(f) for _, f in sorted(fixes.items())]}
+
+
+@router.get("/devices")
+def devices(registered: bool | None = None, kode_kab: str | None = None,
+            session: Session = Depends(get_session)) -> dict:
+    """Known trackers, registered or auto-recorded on their first fix."""
+    return {"devices": [{**asdict(d), "first_seen_at": _iso(d.first_seen_at),
+                         "last_seen_at": _iso(d.last_seen_at)}
+                        for d in service.list_devices(session, registered=registered,
+                                                      kode_kab=kode_kab)]}
+
+
+@router.get("/devices/{device_id}/track")
+def track(device_id: str, start: datetime | None = None, end: datetime | None = None,
+          session: Session = Depends(get_session)) -> dict:
+    """A device's fixes between start and end (default: the last 24 h) as GeoJSON."""
+    service.get_device(session, device_id)
+    end_utc = _utc(end) if end else datetime.now(UTC)
+    start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
+    if end_utc - start_utc > MAX_TRACK_WINDOW:
+        raise InvalidTimeRangeError(
+            "Rentang waktu maksimal 7 hari / the time range may be at most 7 days.")
+    fixes = service.fixes_between(session, device_id, start_utc, end_utc)
+    features = []
+    if len(fixes) >= 2:
+        features.append({"type": "Feature",
+                         "geometry": {"type": "LineString",
+                                      "coordinates": [[f.lon, f.lat] for f in fixes]},
+                         "properties": {"kind": "track", "device_id": device_id,
+                                        "start": _iso(fixes[0].fix_time),
+                                        "end": _iso(fixes[-1].fix_time)}})
+    features += [_point(f) for f in fixes]
+    return {"type": "FeatureCollection", "features": features,
+            "properties": {"device_id": device_id, "start": _iso(start_utc),
+                           "end": _iso(end_utc), "fixes": len(fixes)}}
+
+
+@router.get("/rejects")
+def rejects(reason: str | None = None, device_id: str | None = None,
+            since: datetime | None = None, limit: int = Query(100, ge=1, le=1000),
+            session: Session = Depends(get_session)) -> dict:
+    """Rejected MQTT inputs with their reason, newest first, and counts per reason."""
+    since_utc = _utc(since) if since else None
+    records = service.rejects(session, since=since_utc, reason=reason, device_id=device_id,
+                              limit=limit)
+    return {"counts": service.reject_counts(session, since=since_utc),
+            "rejects": [{**asdict(r), "received_at": _iso(r.received_at)} for r in records]}
