@@ -125,3 +125,119 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
         ("incident", "status:resolved", "op112"),
         ("incident", "status:closed", "supervisor"),
     ]
+
+
+@pytest.mark.slow
+def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
+    """Fixes published on MQTT → ingest worker (with the dispatch hook) → arrival event on
+    ``siaga/v1/events/arrival`` and a GPS arrival on the assignment. Committed data in a
+    test-only region (99.04), removed afterwards."""
+    import json
+    import threading
+    import time
+    import uuid
+
+    import paho.mqtt.client as mqtt
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from api.db import make_sessionmaker
+    from api.ingest_hooks import arrival_verification_hook
+    from dispatch.config import load_config, parse_config
+    from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station
+    from dispatch.seed_service import seed_region
+    from geo.types import LonLat
+    from tests.fixtures.tracking import mqtt_host_port
+    from tracking.ingest import IngestConfig, IngestWorker
+
+    kode, token = "99.04", uuid.uuid4().hex[:8]
+    device = f"e2e-{token}"
+    base = load_config()
+    config = parse_config([{"categories": {"fire": {
+        "kind": "emergency", "geofence_radius_m": base.categories["fire"].geofence_radius_m,
+        "agencies": [{"agency": "DAMKAR", "capabilities": ["pumper"]}]}},
+        "regions": {kode: {"agencies": [{"code": "DAMKAR", "name": "Damkar uji"}],
+                           "sla": {"default": {"ack_min": 2, "on_scene_min": 15}}}}}])
+    scene = LonLat(110.3700, -7.8000)
+    fleet = {"kode_kab": kode, "stations": [{"code": "S", "agency": "DAMKAR", "name": "Pos",
+                                             "lon": 110.38, "lat": -7.80}],
+             "units": [{"call_sign": f"E2E-{token}", "agency": "DAMKAR", "vehicle_type": "p",
+                        "profile": "fire_truck", "capabilities": ["pumper"], "station": "S",
+                        "device_id": device}]}
+
+    def cleanup():
+        with Session(engine) as s:
+            s.execute(delete(Assignment).where(Assignment.kode_kab == kode))
+            s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
+            s.execute(delete(Incident).where(Incident.kode_kab == kode))
+            for model in (Unit, Station, SlaRule, Agency):
+                s.execute(delete(model).where(model.kode_kab == kode))
+            s.commit()
+
+    cleanup()
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as s:
+        seed_region(s, config, kode, fleet=fleet)
+        i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode, category="fire",
+                                location=scene, actor="op", now=now - timedelta(minutes=3)).value
+        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3))
+        u = s.scalars(select(Unit).where(Unit.device_id == device)).one()
+        a = asg.assign_unit(s, i.id, u.id, config=config, actor="op",
+                            now=now - timedelta(minutes=2)).value
+        s.commit()
+        assignment_id = a.id
+
+    events: list[dict] = []
+    got = threading.Event()
+    host, port = mqtt_host_port(mqtt_url)
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-sub-{token}")
+    subscribed = threading.Event()
+
+    def on_message(client, userdata, msg):
+        payload = json.loads(msg.payload)
+        if payload.get("assignment_id") == assignment_id:
+            events.append(payload)
+            got.set()
+
+    sub.on_message = on_message
+    sub.on_connect = lambda c, *a: c.subscribe("siaga/v1/events/arrival", qos=1)
+    sub.on_subscribe = lambda *a: subscribed.set()
+    sub.connect(host, port)
+    sub.loop_start()
+    prefix = f"test/{token}/"
+    worker = IngestWorker(make_sessionmaker(engine),
+                          IngestConfig(mqtt_url=mqtt_url, client_id=f"e2e-ingest-{token}",
+                                       topic_prefix=prefix, batch_max_delay_s=0.05,
+                                       session_expiry_s=60),
+                          hooks=[arrival_verification_hook(config)])
+    runner = threading.Thread(target=worker.run, daemon=True)
+    try:
+        assert subscribed.wait(10)
+        runner.start()
+        time.sleep(1.0)  # let the worker subscribe (persistent session thereafter)
+        fixes = [{"v": 1, "device_id": device, "seq": k,
+                  "fix_time": (now - timedelta(seconds=60 - 10 * k)).strftime(
+                      "%Y-%m-%dT%H:%M:%SZ"),
+                  "lat": scene.lat, "lon": scene.lon + 0.0002 * (k % 2), "speed_mps": 0.2}
+                 for k in range(5)]
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-pub-{token}")
+        pub.connect(host, port)
+        pub.loop_start()
+        pub.publish(f"{prefix}siaga/v1/pos/{device}", json.dumps(fixes), qos=1).wait_for_publish(10)
+        pub.disconnect()
+        pub.loop_stop()
+        assert got.wait(20), "no arrival event"
+        [event] = events
+        assert event["action"] == "arrived" and event["device_id"] == device
+        assert event["arrived_at"] == (now - timedelta(seconds=60)).isoformat()
+        assert event["sla"]["status"] == "met"
+        with Session(engine) as s:
+            stored = s.get(Assignment, assignment_id)
+            assert stored.arrival_source == "gps" and stored.evidence_digest == event[
+                "evidence_digest"]
+    finally:
+        worker.stop()
+        runner.join(timeout=10)
+        sub.disconnect()
+        sub.loop_stop()
+        cleanup()
