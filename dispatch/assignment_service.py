@@ -119,7 +119,7 @@ def assign_unit(
         IncidentAgency.incident_id == incident.id, IncidentAgency.agency_id == unit.agency_id)
         .with_for_update()).first()
     if ia is None:  # an agency the rules did not name: the dispatcher adds it by sending a unit
-        agency = session.get(Agency, unit.agency_id)
+        agency = session.get_one(Agency, unit.agency_id)
         ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category)
         ia = IncidentAgency(kode_kab=incident.kode_kab, incident_id=incident.id,
                             agency_id=unit.agency_id, role="dispatch", required=False,

@@ -23,6 +23,7 @@ from dispatch import audit
 from dispatch.assignment_service import get_assignment, record_arrival
 from dispatch.config import DispatchConfig
 from dispatch.events import DomainEvent
+from dispatch.exceptions import AssignmentNotFound
 from dispatch.models import Assignment, Incident, IncidentAgency, Unit
 from dispatch.report_service import assignment_sla
 from dispatch.service import point_of, utcnow
@@ -59,6 +60,8 @@ def _candidates(session: Session, fixes: Sequence[Fix]) -> list[tuple[Assignment
         .order_by(Assignment.id))
     out = []
     for a, u, i in rows:
+        if u.device_id is None:
+            continue
         lo, hi = spans[u.device_id]
         if a.dispatched_at <= hi and (a.cleared_at is None or a.cleared_at >= lo):
             out.append((a, u, i))
@@ -75,7 +78,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
     events: list[DomainEvent] = []
     for a, unit, incident in _candidates(session, fixes):
         target = point_of(incident.geom)
-        if target is None:
+        if target is None or unit.device_id is None:
             continue
         rule = rule_for(config, incident.category, base_rule)
         end = a.cleared_at or max(now, max(f.fix_time for f in fixes))
@@ -115,7 +118,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         payload: dict[str, Any] = {
             "action": action, "assignment_id": a.id, "incident_id": a.incident_id,
             "unit_id": unit.id, "call_sign": unit.call_sign, "device_id": unit.device_id,
-            "kode_kab": a.kode_kab, "arrived_at": a.arrived_at.isoformat(),
+            "kode_kab": a.kode_kab, "arrived_at": arrival.arrived_at.isoformat(),
             "previous_arrived_at": previous.isoformat() if previous else None,
             "evidence_digest": a.evidence_digest, "dwell_s": arrival.dwell_s,
             "fixes_in_dwell": arrival.fixes_in_dwell,
@@ -148,9 +151,11 @@ def assignment_evidence(session: Session, assignment_id: int, *,
                 "evidence": a.evidence}
     unit = session.get(Unit, a.unit_id)
     incident = session.get(Incident, a.incident_id)
-    target = point_of(incident.geom) if incident else None
+    if unit is None or incident is None:
+        raise AssignmentNotFound(f"assignment {assignment_id} has lost its unit or incident.")
+    target = point_of(incident.geom)
     track = (fixes_between(session, unit.device_id, a.dispatched_at, a.cleared_at or now
-                           or utcnow()) if unit and unit.device_id else [])
+                           or utcnow()) if unit.device_id else [])
     evidence = None
     if target is not None:
         rule = rule_for(config, incident.category)
