@@ -334,3 +334,10 @@ def list_agencies(session: Session, *, kode_kab: str | None = None) -> list[Agen
     if kode_kab:
         stmt = stmt.where(Agency.kode_kab == kode_kab)
     return list(session.scalars(stmt))
+
+
+def on_duty_devices(session: Session) -> set[str]:
+    """Tracker ids of units on duty (any status but out of service): the devices whose silence
+    is a stale-tracker event (``tracking.ingest.IngestWorker(on_duty=...)``)."""
+    return set(session.scalars(select(Unit.device_id).where(
+        Unit.device_id.is_not(None), Unit.status != "out_of_service")))

@@ -119,6 +119,17 @@ def _seed_fleet(session: Session, kode_kab: str, agencies: dict[str, Agency],
     for unit in session.scalars(select(Unit).where(Unit.kode_kab == kode_kab,
                                                    Unit.status.is_(None))):
         unit.status = "available"
+    _register_trackers(session, kode_kab, doc)
+
+
+def _register_trackers(session: Session, kode_kab: str, doc: dict) -> None:
+    """Register the fleet's tracker ids with ``tracking`` (labelled with the call sign)."""
+    from tracking.service import register_device
+
+    for u in doc.get("units") or ():
+        if u.get("device_id"):
+            register_device(session, str(u["device_id"]), kode_kab=kode_kab,
+                            label=str(u["call_sign"]))
 
 
 def _agency(agencies: dict[str, Agency], code: str, where: str) -> Agency:

@@ -75,3 +75,16 @@ def test_fleet_for_wrong_region_is_refused(db_session, dispatch_config):
 
     with pytest.raises(DispatchConfigError, match="not 51.06"):
         seed_region(db_session, dispatch_config, "51.06", fleet=fleet_path("34.71", DATA_DIR))
+
+
+def test_seed_registers_trackers_and_on_duty_devices(seeded):
+    from dispatch.assignment_service import on_duty_devices, set_unit_status
+    from tracking.service import get_device
+
+    device = get_device(seeded, "yk-damkar-01")
+    assert device.registered and device.label == "YK-DAMKAR-01" and device.kode_kab == "34.71"
+    on_duty = on_duty_devices(seeded)
+    assert {"yk-damkar-01", "bli-psc-01", "bpn-bpbd-01"} <= on_duty
+    unit = seeded.scalars(select(Unit).where(Unit.call_sign == "YK-DAMKAR-01")).one()
+    set_unit_status(seeded, unit.id, "out_of_service", actor="t")
+    assert "yk-damkar-01" not in on_duty_devices(seeded)
