@@ -34,6 +34,8 @@ __all__ = ["Eta", "Route", "RouteStep", "RoutingIndex", "Snap"]
 _EARTH_M_PER_DEG = 6371008.8 * math.pi / 180.0
 #: Positions farther than this from every road are "off the network" (m).
 DEFAULT_MAX_SNAP_M = 1500.0
+#: A snapped point this close (m) to an end of its edge is at that graph node.
+AT_NODE_M = 0.01
 _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
 
 
@@ -68,7 +70,9 @@ class Snap:
 
     ``edge`` is a directed edge id (-1 when off the network), ``frac`` the position along that
     edge's geometry (0 at its tail, 1 at its head), ``offroad_m`` the straight-line gap from the
-    position to the snapped point, ``point`` the snapped points (lon, lat).
+    position to the snapped point, ``lon``/``lat`` the snapped points, ``node`` the graph node
+    when the snapped point is (within ``AT_NODE_M``) a node of the graph, else -1: a vehicle at
+    a junction may leave it along any road, and a destination at a junction is reached from all.
     """
 
     edge: np.ndarray
@@ -76,6 +80,7 @@ class Snap:
     offroad_m: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
+    node: np.ndarray
 
     @property
     def on_network(self) -> np.ndarray:
@@ -217,7 +222,8 @@ class RoutingIndex:
         count = len(points)
         if count == 0:
             empty = np.zeros(0)
-            return Snap(np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
+            none = np.zeros(0, dtype=np.int64)
+            return Snap(none, empty, empty, empty, empty, none)
         arr = _as_array(points)
         if not (np.isfinite(arr).all() and (np.abs(arr) <= (180.0, 90.0)).all()):
             for lon, lat in arr:
@@ -227,7 +233,11 @@ class RoutingIndex:
         off = edge < 0
         sx[off], sy[off], frac[off] = x[off], y[off], 0.0
         lon, lat = self.to_lonlat(sx, sy)
-        return Snap(edge, frac, offroad, lon, lat)
+        e = np.maximum(edge, 0)
+        along_m = frac * self.edge_length_m[e]
+        node = np.where(along_m <= AT_NODE_M, self.edge_u[e], -1)
+        node = np.where(self.edge_length_m[e] - along_m <= AT_NODE_M, self.edge_v[e], node)
+        return Snap(edge, frac, offroad, lon, lat, np.where(edge >= 0, node, -1))
 
     def _snap_one(self, point: LonLat, role: str) -> Snap:
         """Snap one point; ``role`` is ``"origin"`` or ``"destination"`` (for the message)."""
@@ -255,11 +265,14 @@ class RoutingIndex:
         t = self.edge_twin[e]
         has = t >= 0
         if forward:
-            cols = np.concatenate([self.edge_v[e], self.edge_v[t[has]]])
+            node = snap.node[snap.on_network]
+            at = node >= 0
+            cols = np.concatenate([self.edge_v[e], self.edge_v[t[has]], node[at]])
             w = np.concatenate(
                 [
                     off + (1 - s) * self.edge_run_s[e] + self.edge_penalty_s[e],
                     off[has] + s[has] * self.edge_run_s[t[has]] + self.edge_penalty_s[t[has]],
+                    off[at],
                 ]
             )
         else:
@@ -290,14 +303,18 @@ class RoutingIndex:
         Returns node seconds (``inf`` when unreached within ``limit_s``), predecessors (the next
         node towards the destination, ``n_nodes`` = the destination itself).
         """
-        e, f = int(dest.edge[0]), float(dest.frac[0])
+        e, f, at = int(dest.edge[0]), float(dest.frac[0]), int(dest.node[0])
         t = int(self.edge_twin[e])
         n = self.n_nodes
         with self._q_lock:
-            self._q_cols[-2], self._q_w[-2] = self.edge_u[e], f * self.edge_run_s[e]
-            if t >= 0:
-                self._q_cols[-1], self._q_w[-1] = self.edge_u[t], (1 - f) * self.edge_run_s[t]
-            self._q_indptr[-1] = self._q_indptr[-2] + (2 if t >= 0 else 1)
+            if at >= 0:  # at a junction: reached from every road into it
+                self._q_cols[-2], self._q_w[-2], used = at, 0.0, 1
+            else:
+                self._q_cols[-2], self._q_w[-2], used = self.edge_u[e], f * self.edge_run_s[e], 1
+                if t >= 0:
+                    self._q_cols[-1] = self.edge_u[t]
+                    self._q_w[-1], used = (1 - f) * self.edge_run_s[t], 2
+            self._q_indptr[-1] = self._q_indptr[-2] + used
             dist, pred = dijkstra(
                 self._q_graph, directed=True, indices=n, limit=limit_s, return_predecessors=True
             )
@@ -373,14 +390,17 @@ class RoutingIndex:
         """Whether origins ``which`` are connected to the destination at all (any time)."""
         e, t = int(dest.edge[0]), int(self.edge_twin[dest.edge[0]])
         can = np.zeros(self.n_nodes, dtype=bool)
-        for tail in [int(self.edge_u[e])] + ([int(self.edge_u[t])] if t >= 0 else []):
+        tails = [int(self.edge_u[e])] + ([int(self.edge_u[t])] if t >= 0 else [])
+        for tail in tails if dest.node[0] < 0 else [int(dest.node[0])]:
             can[
                 breadth_first_order(self._rev_graph, tail, directed=True, return_predecessors=False)
             ] = True
         oe = org.edge[which]
         ot = self.edge_twin[oe]
         via_twin = np.where(ot >= 0, can[self.edge_v[np.maximum(ot, 0)]], False)
-        return can[self.edge_v[oe]] | via_twin
+        node = org.node[which]
+        at_node = np.where(node >= 0, can[np.maximum(node, 0)], False)
+        return can[self.edge_v[oe]] | via_twin | at_node
 
     def _combine(
         self, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
@@ -405,6 +425,12 @@ class RoutingIndex:
         )
         b_m = s * self.edge_length_m[tt] + tree_m[self.edge_v[tt]]
         best_s, best_m = np.where(b_s < a_s, b_s, a_s), np.where(b_s < a_s, b_m, a_m)
+        # At a junction: leave it along any road.
+        node = org.node[on]
+        at = np.maximum(node, 0)
+        c_s = np.where(node >= 0, dist[at], np.inf)
+        use = c_s < best_s
+        best_s, best_m = np.where(use, c_s, best_s), np.where(use, tree_m[at], best_m)
         # Same road piece as the destination: drive along it directly.
         de, ds = int(dest.edge[0]), float(dest.frac[0])
         same = e == de

@@ -130,6 +130,9 @@ def _choose_start(
             options.append(
                 (float((s - ds) * index.edge_run_s[dt]), [_Piece(dt, 1 - s, 1 - ds)], None)
             )
+    at = int(org.node[0])
+    if at >= 0:
+        options.append((float(dist[at]), [], at))
     _, pieces, node = min(options, key=lambda o: o[0])
     return pieces, node
 
@@ -148,7 +151,9 @@ def _pieces(
         ids = index.edge_id(np.array(nodes[:-1]), np.array(nodes[1:]))
         pieces += [_Piece(int(i), 0.0, 1.0) for i in ids]
     de, ds = int(dest.edge[0]), float(dest.frac[0])
-    if nodes[-1] == index.edge_u[de]:
+    if nodes[-1] == dest.node[0]:
+        pass  # the destination is this junction
+    elif nodes[-1] == index.edge_u[de]:
         pieces.append(_Piece(de, 0.0, ds))
     else:
         pieces.append(_Piece(int(index.edge_twin[de]), 0.0, 1 - ds))
@@ -177,6 +182,14 @@ def build_route(
     """Assemble geometry and steps of the route found by a reversed search."""
     raw = _pieces(index, org, dest, dist, pred)
     pieces = [p for p in raw if p.f1 > p.f0] or raw[:1]
+    if not pieces:  # origin and destination at the same junction
+        here = org.point(0)
+        return Route(
+            eta_s=eta_s,
+            distance_m=float(org.offroad_m[0] + dest.offroad_m[0]),
+            geometry=[here, dest.point(0)],
+            steps=[RouteStep("arrive", "", 0.0, 0.0, here, *_MANEUVER_TEXT["arrive"])],
+        )
     xy_parts, steps = [], []
     groups: list[dict[str, Any]] = []
     for p in pieces:

@@ -172,3 +172,26 @@ def test_unknown_profile_region_and_far_destination_are_clear_errors(road_networ
     assert road_networks.has(YOGYAKARTA, "fire_truck")
     assert not road_networks.has(YOGYAKARTA, "rocket")
     assert {YOGYAKARTA, BALIKPAPAN} <= set(road_networks.regions())
+
+
+def test_units_at_junctions_agree_with_node_to_node_networkx(yogya_ambulance, tmp_path):
+    index = yogya_ambulance
+    write_edges_csv(index, tmp_path / "edges.csv")
+    graph = graph_from_csv(tmp_path / "edges.csv")
+    signal = np.zeros(index.n_nodes, dtype=bool)
+    signal[index.edge_v[index.edge_penalty_s > 0]] = True
+    nodes = np.flatnonzero(~signal)[::97]
+    dest = int(nodes[len(nodes) // 2])
+    at = [LonLat(float(index.node_lon[n]), float(index.node_lat[n])) for n in nodes]
+    assert (index.snap(at).node == nodes).all()
+    etas = index.table(at, at[len(nodes) // 2])
+    osm = index.node_osmid
+    ref = nx.single_source_dijkstra_path_length(graph.reverse(copy=False), int(osm[dest]),
+                                                weight="travel_s")
+    for n, eta in zip(nodes, etas, strict=True):
+        want = ref.get(int(osm[n]))
+        if want is None:
+            assert eta.reason == "no_path"
+        else:
+            assert eta.eta_s == pytest.approx(want, abs=0.1)
+    assert etas[len(nodes) // 2].eta_s == 0.0
