@@ -29,7 +29,7 @@ from geo.routing.path import Route, RouteStep, build_route
 from geo.routing.snap import EdgeSnapper
 from geo.types import LonLat, validate_lonlat
 
-__all__ = ["Eta", "Route", "RouteStep", "RoutingIndex", "Snap"]
+__all__ = ["REASONS", "Eta", "EtaTable", "Route", "RouteStep", "RoutingIndex", "Snap"]
 
 _EARTH_M_PER_DEG = 6371008.8 * math.pi / 180.0
 #: Positions farther than this from every road are "off the network" (m).
@@ -62,6 +62,32 @@ class Eta:
             "distance_m": None if self.distance_m is None else round(self.distance_m, 2),
             "reason": self.reason,
         }
+
+
+#: ``EtaTable.reason_code`` values: index into this tuple (0 = reachable).
+REASONS: tuple[str | None, ...] = (None, "beyond_horizon", "no_path", "off_network")
+
+
+@dataclass(frozen=True)
+class EtaTable:
+    """ETAs of many origins as arrays (seconds, metres; NaN where not reachable).
+
+    ``reason_code`` indexes :data:`REASONS`.
+    """
+
+    eta_s: np.ndarray
+    distance_m: np.ndarray
+    reachable: np.ndarray
+    reason_code: np.ndarray
+
+    def to_list(self) -> list[Eta]:
+        """One :class:`Eta` per origin, in input order."""
+        eta, dist = self.eta_s.tolist(), self.distance_m.tolist()
+        codes = self.reason_code.tolist()
+        return [
+            Eta(i, True, eta[i], dist[i], None) if c == 0 else Eta(i, False, None, None, REASONS[c])
+            for i, c in enumerate(codes)
+        ]
 
 
 @dataclass(frozen=True)
@@ -169,8 +195,8 @@ class RoutingIndex:
         self._nbr_edge = np.zeros(self._nbr.shape, dtype=np.intp)
         self._nbr[tails, slot] = self.edge_v[self.fwd_edge]
         self._nbr_edge[tails, slot] = self.fwd_edge
-        self._nbr_len = self.edge_length_m[self._nbr_edge]
-        self._rows = np.arange(n1)
+        self._nbr_len_flat = np.append(self.edge_length_m[self._nbr_edge].ravel(), 0.0)
+        self._row_base = np.arange(n1) * self._nbr.shape[1]
 
     @property
     def lines_xy(self) -> np.ndarray:
@@ -331,21 +357,26 @@ class RoutingIndex:
         reached = parent >= 0
         parent[~reached] = n
         j = (self._nbr == parent[:, None]).argmax(axis=1)
-        step = np.where(parent < n, self._nbr_len[self._rows, j], 0.0)
+        step = self._nbr_len_flat[self._row_base + j]
+        step[parent == n] = 0.0
         e, s = int(dest.edge[0]), float(dest.frac[0])
         t = int(self.edge_twin[e])
-        tail = int(self.edge_u[e])
-        if reached[tail] and parent[tail] == n:
-            step[tail] = s * self.edge_length_m[e]
-        if t >= 0:
-            head = int(self.edge_u[t])
-            if reached[head] and parent[head] == n:
-                step[head] = (1 - s) * self.edge_length_m[t]
-        step[n] = 0.0
+        if dest.node[0] < 0:
+            tail = int(self.edge_u[e])
+            if reached[tail] and parent[tail] == n:
+                step[tail] = s * self.edge_length_m[e]
+            if t >= 0:
+                head = int(self.edge_u[t])
+                if reached[head] and parent[head] == n:
+                    step[head] = (1 - s) * self.edge_length_m[t]
         parent[n] = n
+        up = np.empty_like(parent)
+        gathered = np.empty_like(step)
         while parent.min() < n:
-            step += step[parent]
-            parent = parent[parent]
+            np.take(step, parent, out=gathered)
+            step += gathered
+            np.take(parent, parent, out=up)
+            parent, up = up, parent
         return step
 
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -368,23 +399,30 @@ class RoutingIndex:
         OutsideNetworkError
             When the destination is farther than ``max_snap_m`` from the road network.
         """
+        return self.table_arrays(origins, destination, horizon_s=horizon_s).to_list()
+
+    def table_arrays(
+        self,
+        origins: Sequence[LonLat] | np.ndarray,
+        destination: LonLat,
+        *,
+        horizon_s: float | None = None,
+    ) -> EtaTable:
+        """Like :meth:`table`, as arrays (no per-origin objects): the hot path for large fleets.
+
+        ``origins`` may also be an ``(n, 2)`` array of lon, lat degrees.
+        """
         dest = self._snap_one(destination, "destination")
         org = self.snap(origins)
         limit = np.inf if horizon_s is None else float(horizon_s)
         dist, pred = self.search_to(dest, limit_s=limit)
         eta, length = self._combine(org, dest, dist, pred)
         ok = np.isfinite(eta) & (eta <= limit)
-        reason = np.where(org.on_network, "beyond_horizon", "off_network").astype(object)
-        reason[ok] = None
+        code = np.where(ok, 0, np.where(org.on_network, 1, 3)).astype(np.int8)
         lost = np.flatnonzero(org.on_network & ~np.isfinite(eta))
         if len(lost):
-            reason[lost] = np.where(self._can_reach(dest, org, lost), "beyond_horizon", "no_path")
-        eta_l, len_l, ok_l, why = eta.tolist(), length.tolist(), ok.tolist(), reason.tolist()
-        out = [
-            Eta(i, True, eta_l[i], len_l[i], None) if ok_l[i] else Eta(i, False, None, None, why[i])
-            for i in range(len(eta_l))
-        ]
-        return out
+            code[lost] = np.where(self._can_reach(dest, org, lost), 1, 2)
+        return EtaTable(np.where(ok, eta, np.nan), np.where(ok, length, np.nan), ok, code)
 
     def _can_reach(self, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
         """Whether origins ``which`` are connected to the destination at all (any time)."""
