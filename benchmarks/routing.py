@@ -52,14 +52,16 @@ class Case:
     graph: nx.DiGraph  # node ids = index node numbers, weight "w" = travel_s
 
 
-def _median_ms(fn: Callable[[], object], reps: int, budget_s: float = 20.0) -> float:
+def _median_ms(fn: Callable[[], object], reps: int, budget_s: float = 20.0,
+               clock: Callable[[], float] = time.perf_counter) -> float:
+    """Median milliseconds per call (wall clock by default, or e.g. this thread's CPU time)."""
     fn()  # warm-up
     times: list[float] = []
     started = time.perf_counter()
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
         if time.perf_counter() - started > budget_s and len(times) >= 3:
             break
     return statistics.median(times) * 1000.0
@@ -238,6 +240,10 @@ def _measure(case: Case, units: list[int], dest: int, reps: int, pg: PgRouting |
     dpt = LonLat(float(index.node_lon[dest]), float(index.node_lat[dest]))
     row: dict = {"case": case.name, "nodes": index.n_nodes, "edges": index.n_edges, "units": n}
     row["siaga_h_ms"] = _median_ms(lambda: index.table(pts, dpt, horizon_s=HORIZON_S), reps)
+    row["siaga_cpu_ms"] = _median_ms(lambda: index.table(pts, dpt, horizon_s=HORIZON_S), reps,
+                                     clock=time.thread_time)
+    row["siaga_arr_ms"] = _median_ms(
+        lambda: index.table_arrays(pts, dpt, horizon_s=HORIZON_S), reps)
     row["siaga_ms"] = _median_ms(lambda: index.table(pts, dpt), reps)
     row["siaga_mib"] = _peak_mib(lambda: index.table(pts, dpt))
     siaga = _siaga_etas(index, pts, dpt)
@@ -294,13 +300,15 @@ def _format(r: dict) -> str:
     pg = f"{r['pg_ms']:9.1f} ({r['pg_ms'] / s:7.0f}x)" if "pg_ms" in r else "      n/a          "
     naive = f"{r['naive_ms']:10.1f}{'*' if r['naive_extrapolated'] else ' '}"
     return (f"| {r['case']:<26} | {r['nodes']:>7} | {r['units']:>4} | {s:7.2f} | "
+            f"{r['siaga_cpu_ms']:6.2f} | {r['siaga_arr_ms']:6.2f} | "
             f"{r['siaga_ms']:7.2f} | {naive} ({r['naive_ms'] / s:8.0f}x) | "
             f"{r['nx_ms']:8.1f} ({r['nx_ms'] / s:6.0f}x) | {pg} | "
             f"{r['siaga_mib']:5.1f} / {r['nx_mib']:6.1f} | {r['max_diff_s']:.1e} | "
             f"{'yes' if r['agree'] else 'NO'} |")
 
 
-HEADER = ("| graph | nodes | units | Siaga p50 ms (30-min horizon) | Siaga p50 ms (no horizon) | "
+HEADER = ("| graph | nodes | units | Siaga `table` p50 ms (30-min horizon) | same, CPU ms | "
+          "`table_arrays` p50 ms | Siaga p50 ms (no horizon) | "
           "networkx per unit ms (ratio) | networkx single-source ms (ratio) | "
           "pgRouting ms (ratio) | peak MiB Siaga / nx | max abs ETA diff s | agree |")
 
@@ -324,7 +332,8 @@ def main() -> None:
     if not args.skip_pg:
         pg = PgRouting(url)
         print(f"# pgRouting {pg.version}")
-    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, numpy {np.__version__}")
+    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     cases = load_cases(args.grid_side, args.skip_grid)
     rng = np.random.default_rng(42)
     print(HEADER)
@@ -333,6 +342,7 @@ def main() -> None:
     for case in cases:
         rows += run_case(case, [50, 500], args.reps, pg, rng)
     print("\n* extrapolated from 5 units (the grid is too large to run 500 naive searches)")
+    print(f"# load average at the end {os.getloadavg()[0]:.2f}")
     ok = all(r["agree"] for r in rows)
     real = [r for r in rows if r["case"].startswith("Yogyakarta (simplified)") and
             r["units"] == 500]

@@ -14,7 +14,6 @@ import json
 import math
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,13 @@ from typing import Any
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.routing.path import Route, RouteStep, build_route
+from geo.routing.results import REASONS, Eta, EtaTable, Snap
 from geo.routing.snap import EdgeSnapper
+from geo.routing.table import can_reach, combine, tree_length_m
 from geo.types import LonLat, validate_lonlat
 
 __all__ = ["REASONS", "Eta", "EtaTable", "Route", "RouteStep", "RoutingIndex", "Snap"]
@@ -37,83 +38,6 @@ DEFAULT_MAX_SNAP_M = 1500.0
 #: A snapped point this close (m) to an end of its edge is at that graph node.
 AT_NODE_M = 0.01
 _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
-
-
-@dataclass(frozen=True, slots=True)
-class Eta:
-    """Road travel estimate from one origin to the destination.
-
-    ``eta_s``/``distance_m`` include the off-road legs and partial edges at both ends;
-    ``distance_m`` is measured along the fastest path. ``reason`` is ``None`` when reachable,
-    else ``"beyond_horizon"``, ``"no_path"`` or ``"off_network"``.
-    """
-
-    origin_index: int
-    reachable: bool
-    eta_s: float | None
-    distance_m: float | None
-    reason: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "origin_index": self.origin_index,
-            "reachable": self.reachable,
-            "eta_s": None if self.eta_s is None else round(self.eta_s, 3),
-            "distance_m": None if self.distance_m is None else round(self.distance_m, 2),
-            "reason": self.reason,
-        }
-
-
-#: ``EtaTable.reason_code`` values: index into this tuple (0 = reachable).
-REASONS: tuple[str | None, ...] = (None, "beyond_horizon", "no_path", "off_network")
-
-
-@dataclass(frozen=True)
-class EtaTable:
-    """ETAs of many origins as arrays (seconds, metres; NaN where not reachable).
-
-    ``reason_code`` indexes :data:`REASONS`.
-    """
-
-    eta_s: np.ndarray
-    distance_m: np.ndarray
-    reachable: np.ndarray
-    reason_code: np.ndarray
-
-    def to_list(self) -> list[Eta]:
-        """One :class:`Eta` per origin, in input order."""
-        eta, dist = self.eta_s.tolist(), self.distance_m.tolist()
-        codes = self.reason_code.tolist()
-        return [
-            Eta(i, True, eta[i], dist[i], None) if c == 0 else Eta(i, False, None, None, REASONS[c])
-            for i, c in enumerate(codes)
-        ]
-
-
-@dataclass(frozen=True)
-class Snap:
-    """Positions snapped to the nearest edge (vectorised; one entry per input position).
-
-    ``edge`` is a directed edge id (-1 when off the network), ``frac`` the position along that
-    edge's geometry (0 at its tail, 1 at its head), ``offroad_m`` the straight-line gap from the
-    position to the snapped point, ``lon``/``lat`` the snapped points, ``node`` the graph node
-    when the snapped point is (within ``AT_NODE_M``) a node of the graph, else -1: a vehicle at
-    a junction may leave it along any road, and a destination at a junction is reached from all.
-    """
-
-    edge: np.ndarray
-    frac: np.ndarray
-    offroad_m: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    node: np.ndarray
-
-    @property
-    def on_network(self) -> np.ndarray:
-        return self.edge >= 0
-
-    def point(self, i: int) -> LonLat:
-        return LonLat(float(self.lon[i]), float(self.lat[i]))
 
 
 def _as_array(points: Sequence[LonLat] | np.ndarray) -> np.ndarray:
@@ -240,7 +164,7 @@ class RoutingIndex:
         return LonLat(float(lon), float(lat))
 
     # -- snapping ----------------------------------------------------------------------------
-    def snap(self, points: Sequence[LonLat]) -> Snap:
+    def snap(self, points: Sequence[LonLat] | np.ndarray) -> Snap:
         """Snap positions to the nearest road edge (vectorised).
 
         Positions farther than ``max_snap_m`` from every road get ``edge == -1``.
@@ -347,37 +271,12 @@ class RoutingIndex:
         return dist, pred
 
     def _tree_length_m(self, pred: np.ndarray, dest: Snap) -> np.ndarray:
-        """Metres along the shortest-path tree from every reached node to the destination.
+        return tree_length_m(self, pred, dest)
 
-        ``pred`` are the search's predecessors (next node towards the destination); the tree
-        edges' lengths are summed to the root by pointer jumping (log2(depth) vector steps).
-        """
-        n = self.n_nodes
-        parent = pred.astype(np.intp)
-        reached = parent >= 0
-        parent[~reached] = n
-        j = (self._nbr == parent[:, None]).argmax(axis=1)
-        step = self._nbr_len_flat[self._row_base + j]
-        step[parent == n] = 0.0
-        e, s = int(dest.edge[0]), float(dest.frac[0])
-        t = int(self.edge_twin[e])
-        if dest.node[0] < 0:
-            tail = int(self.edge_u[e])
-            if reached[tail] and parent[tail] == n:
-                step[tail] = s * self.edge_length_m[e]
-            if t >= 0:
-                head = int(self.edge_u[t])
-                if reached[head] and parent[head] == n:
-                    step[head] = (1 - s) * self.edge_length_m[t]
-        parent[n] = n
-        up = np.empty_like(parent)
-        gathered = np.empty_like(step)
-        while parent.min() < n:
-            np.take(step, parent, out=gathered)
-            step += gathered
-            np.take(parent, parent, out=up)
-            parent, up = up, parent
-        return step
+    def _combine(
+        self, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return combine(self, org, dest, dist, pred)
 
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Directed edge ids for node pairs (the compiled graph has at most one edge per pair)."""
@@ -421,71 +320,8 @@ class RoutingIndex:
         code = np.where(ok, 0, np.where(org.on_network, 1, 3)).astype(np.int8)
         lost = np.flatnonzero(org.on_network & ~np.isfinite(eta))
         if len(lost):
-            code[lost] = np.where(self._can_reach(dest, org, lost), 1, 2)
+            code[lost] = np.where(can_reach(self, dest, org, lost), 1, 2)
         return EtaTable(np.where(ok, eta, np.nan), np.where(ok, length, np.nan), ok, code)
-
-    def _can_reach(self, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
-        """Whether origins ``which`` are connected to the destination at all (any time)."""
-        e, t = int(dest.edge[0]), int(self.edge_twin[dest.edge[0]])
-        can = np.zeros(self.n_nodes, dtype=bool)
-        tails = [int(self.edge_u[e])] + ([int(self.edge_u[t])] if t >= 0 else [])
-        for tail in tails if dest.node[0] < 0 else [int(dest.node[0])]:
-            can[
-                breadth_first_order(self._rev_graph, tail, directed=True, return_predecessors=False)
-            ] = True
-        oe = org.edge[which]
-        ot = self.edge_twin[oe]
-        via_twin = np.where(ot >= 0, can[self.edge_v[np.maximum(ot, 0)]], False)
-        node = org.node[which]
-        at_node = np.where(node >= 0, can[np.maximum(node, 0)], False)
-        return can[self.edge_v[oe]] | via_twin | at_node
-
-    def _combine(
-        self, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-origin seconds and metres: node distances plus partial edges and off-road legs."""
-        n = len(org.edge)
-        eta = np.full(n, np.inf)
-        length = np.full(n, np.nan)
-        on = np.flatnonzero(org.on_network)
-        if not len(on):
-            return eta, length
-        tree_m = self._tree_length_m(pred, dest)
-        e, s = org.edge[on], org.frac[on]
-        t = self.edge_twin[e]
-        has = t >= 0
-        tt = np.where(has, t, 0)
-        off_s = org.offroad_m[on] / self.offroad_mps
-        a_s = (1 - s) * self.edge_run_s[e] + self.edge_penalty_s[e] + dist[self.edge_v[e]]
-        a_m = (1 - s) * self.edge_length_m[e] + tree_m[self.edge_v[e]]
-        b_s = np.where(
-            has, s * self.edge_run_s[tt] + self.edge_penalty_s[tt] + dist[self.edge_v[tt]], np.inf
-        )
-        b_m = s * self.edge_length_m[tt] + tree_m[self.edge_v[tt]]
-        best_s, best_m = np.where(b_s < a_s, b_s, a_s), np.where(b_s < a_s, b_m, a_m)
-        # At a junction: leave it along any road.
-        node = org.node[on]
-        at = np.maximum(node, 0)
-        c_s = np.where(node >= 0, dist[at], np.inf)
-        use = c_s < best_s
-        best_s, best_m = np.where(use, c_s, best_s), np.where(use, tree_m[at], best_m)
-        # Same road piece as the destination: drive along it directly.
-        de, ds = int(dest.edge[0]), float(dest.frac[0])
-        same = e == de
-        if same.any():
-            dt = int(self.edge_twin[de])
-            fwd_s = np.where(s <= ds, (ds - s) * self.edge_run_s[de], np.inf)
-            fwd_m = (ds - s) * self.edge_length_m[de]
-            back_s = np.where((s >= ds) & (dt >= 0), (s - ds) * self.edge_run_s[dt], np.inf)
-            back_m = (s - ds) * self.edge_length_m[dt]
-            direct_s = np.minimum(fwd_s, back_s)
-            direct_m = np.where(fwd_s <= back_s, fwd_m, back_m)
-            use = same & (direct_s < best_s)
-            best_s, best_m = np.where(use, direct_s, best_s), np.where(use, direct_m, best_m)
-        dest_off_s = float(dest.offroad_m[0]) / self.offroad_mps
-        eta[on] = best_s + off_s + dest_off_s
-        length[on] = best_m + org.offroad_m[on] + float(dest.offroad_m[0])
-        return eta, length
 
     def route(self, origin: LonLat, destination: LonLat) -> Route:
         """Fastest route with geometry and turn-by-turn steps.

@@ -190,7 +190,8 @@ def build_route(
             geometry=[here, dest.point(0)],
             steps=[RouteStep("arrive", "", 0.0, 0.0, here, *_MANEUVER_TEXT["arrive"])],
         )
-    xy_parts, steps = [], []
+    xy_parts: list[np.ndarray] = []
+    steps: list[RouteStep] = []
     groups: list[dict[str, Any]] = []
     for p in pieces:
         xy = _edge_xy(index, p.edge, p.f0, p.f1)

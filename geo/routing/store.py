@@ -73,7 +73,7 @@ def _write_atomic(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[st
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz.tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -162,8 +162,8 @@ def build_networks(
                     profile.name,
                     path,
                     True,
-                    meta["nodes"],
-                    meta["edges"],
+                    int(meta["nodes"]),
+                    int(meta["edges"]),
                     time.perf_counter() - started,
                 )
             )
@@ -171,7 +171,7 @@ def build_networks(
         if graph is None:
             graph = read_graph(source, simplify=simplify)
         arrays = compile_graph(graph, profile)
-        new_meta = {
+        new_meta: dict[str, Any] = {
             "cache_key": key,
             "format_version": FORMAT_VERSION,
             "region": kode_kab,
@@ -193,8 +193,8 @@ def build_networks(
                 profile.name,
                 path,
                 False,
-                new_meta["nodes"],
-                new_meta["edges"],
+                len(arrays["node_lon"]),
+                len(arrays["edge_u"]),
                 time.perf_counter() - started,
             )
         )

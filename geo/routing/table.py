@@ -1,0 +1,115 @@
+"""Arithmetic of ETA tables on top of one reversed search: partial edges at both ends, off-road
+legs, junction positions, path lengths along the shortest-path tree and unreachability reasons.
+Seconds and metres throughout.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.sparse.csgraph import breadth_first_order
+
+from geo.routing.results import Snap
+
+if TYPE_CHECKING:
+    from geo.routing.index import RoutingIndex
+
+
+def tree_length_m(index: RoutingIndex, pred: np.ndarray, dest: Snap) -> np.ndarray:
+    """Metres along the shortest-path tree from every reached node to the destination.
+
+    ``pred`` are the search's predecessors (next node towards the destination); the tree
+    edges' lengths are summed to the root by pointer jumping (log2(depth) vector steps).
+    """
+    n = index.n_nodes
+    parent = pred.astype(np.intp)
+    reached = parent >= 0
+    parent[~reached] = n
+    j = (index._nbr == parent[:, None]).argmax(axis=1)
+    step = index._nbr_len_flat[index._row_base + j]
+    step[parent == n] = 0.0
+    e, s = int(dest.edge[0]), float(dest.frac[0])
+    t = int(index.edge_twin[e])
+    if dest.node[0] < 0:
+        tail = int(index.edge_u[e])
+        if reached[tail] and parent[tail] == n:
+            step[tail] = s * index.edge_length_m[e]
+        if t >= 0:
+            head = int(index.edge_u[t])
+            if reached[head] and parent[head] == n:
+                step[head] = (1 - s) * index.edge_length_m[t]
+    parent[n] = n
+    up = np.empty_like(parent)
+    gathered = np.empty_like(step)
+    while parent.min() < n:
+        np.take(step, parent, out=gathered)
+        step += gathered
+        np.take(parent, parent, out=up)
+        parent, up = up, parent
+    return step
+
+
+def can_reach(index: RoutingIndex, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
+    """Whether origins ``which`` are connected to the destination at all (any time)."""
+    e, t = int(dest.edge[0]), int(index.edge_twin[dest.edge[0]])
+    can = np.zeros(index.n_nodes, dtype=bool)
+    tails = [int(index.edge_u[e])] + ([int(index.edge_u[t])] if t >= 0 else [])
+    for tail in tails if dest.node[0] < 0 else [int(dest.node[0])]:
+        can[
+            breadth_first_order(index._rev_graph, tail, directed=True, return_predecessors=False)
+        ] = True
+    oe = org.edge[which]
+    ot = index.edge_twin[oe]
+    via_twin = np.where(ot >= 0, can[index.edge_v[np.maximum(ot, 0)]], False)
+    node = org.node[which]
+    at_node = np.where(node >= 0, can[np.maximum(node, 0)], False)
+    return can[index.edge_v[oe]] | via_twin | at_node
+
+
+def combine(
+    index: RoutingIndex, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-origin seconds and metres: node distances plus partial edges and off-road legs."""
+    n = len(org.edge)
+    eta = np.full(n, np.inf)
+    length = np.full(n, np.nan)
+    on = np.flatnonzero(org.on_network)
+    if not len(on):
+        return eta, length
+    tree_m = tree_length_m(index, pred, dest)
+    e, s = org.edge[on], org.frac[on]
+    t = index.edge_twin[e]
+    has = t >= 0
+    tt = np.where(has, t, 0)
+    off_s = org.offroad_m[on] / index.offroad_mps
+    a_s = (1 - s) * index.edge_run_s[e] + index.edge_penalty_s[e] + dist[index.edge_v[e]]
+    a_m = (1 - s) * index.edge_length_m[e] + tree_m[index.edge_v[e]]
+    b_s = np.where(
+        has, s * index.edge_run_s[tt] + index.edge_penalty_s[tt] + dist[index.edge_v[tt]], np.inf
+    )
+    b_m = s * index.edge_length_m[tt] + tree_m[index.edge_v[tt]]
+    best_s, best_m = np.where(b_s < a_s, b_s, a_s), np.where(b_s < a_s, b_m, a_m)
+    # At a junction: leave it along any road.
+    node = org.node[on]
+    at = np.maximum(node, 0)
+    c_s = np.where(node >= 0, dist[at], np.inf)
+    use = c_s < best_s
+    best_s, best_m = np.where(use, c_s, best_s), np.where(use, tree_m[at], best_m)
+    # Same road piece as the destination: drive along it directly.
+    de, ds = int(dest.edge[0]), float(dest.frac[0])
+    same = e == de
+    if same.any():
+        dt = int(index.edge_twin[de])
+        fwd_s = np.where(s <= ds, (ds - s) * index.edge_run_s[de], np.inf)
+        fwd_m = (ds - s) * index.edge_length_m[de]
+        back_s = np.where((s >= ds) & (dt >= 0), (s - ds) * index.edge_run_s[dt], np.inf)
+        back_m = (s - ds) * index.edge_length_m[dt]
+        direct_s = np.minimum(fwd_s, back_s)
+        direct_m = np.where(fwd_s <= back_s, fwd_m, back_m)
+        use = same & (direct_s < best_s)
+        best_s, best_m = np.where(use, direct_s, best_s), np.where(use, direct_m, best_m)
+    dest_off_s = float(dest.offroad_m[0]) / index.offroad_mps
+    eta[on] = best_s + off_s + dest_off_s
+    length[on] = best_m + org.offroad_m[on] + float(dest.offroad_m[0])
+    return eta, length
