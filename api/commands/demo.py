@@ -156,6 +156,7 @@ class Generator:
                     r = client.post("/api/v1/incidents", json=body)
                     if r.status_code == 201:
                         self.created.append(r.json()["id"])
+                        client.post(f"/api/v1/incidents/{r.json()['id']}/triage", json={})
                         _say(f"incident #{r.json()['id']} {body['category']} at {name}")
                     else:
                         _say(f"incident generator: HTTP {r.status_code} {r.text[:200]}")

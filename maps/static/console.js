@@ -9,6 +9,8 @@
                 markers: {}, incidentMarkers: {}, routeLayer: null, ws: null, pending: {},
                 rafQueued: false, lag: [], applied: 0 };
   window.__siaga = state; // inspected by the browser test and the load benchmark
+  // ?devices=all also draws trackers not registered as units (fleet onboarding, load tests)
+  var showAllDevices = /[?&]devices=all(&|$)/.test(location.search);
 
   // ---------- helpers ----------
   function $(id) { return document.getElementById(id); }
@@ -165,7 +167,7 @@
     Object.keys(pending).forEach(function (key) {
       var d = pending[key], rec = state.byDevice[d.device_id] || state.units[key];
       if (rec) { var p = lonlat(d); if (p) rec.pos = p; if (d.status) rec.status = d.status; drawUnit(rec); }
-      else upsertUnit(d);
+      else if (showAllDevices) upsertUnit(d); // unregistered trackers only on request
       if (d.fix_time) fixTimes.push(Date.parse(d.fix_time));
       state.applied++;
     });
@@ -178,6 +180,7 @@
   }
   function handleEvent(ev) {
     var d = ev.data || {};
+    if (d.kode_kab && d.kode_kab !== CFG.kode_kab) return; // another regency on the same broker
     if (ev.kind === "unit" && (d.device_id || d.unit_id != null || d.id != null)) {
       var rec = (d.device_id && state.byDevice[d.device_id]) || findUnitById(pick(d, ["unit_id", "id"]));
       if (rec) { if (d.status) rec.status = d.status; drawUnit(rec); } else upsertUnit(d);
@@ -299,6 +302,9 @@
       place: $("place").value.trim() || null };
     if (state.picked) { body.lat = state.picked.lat; body.lon = state.picked.lon; }
     api("POST", "/api/v1/incidents", body).then(function (inc) {
+      // default triage (category rules: kind, priority, agencies); dispatchers may override later
+      return api("POST", "/api/v1/incidents/" + inc.id + "/triage", {}).catch(function () { return inc; });
+    }).then(function (inc) {
       upsertIncident(inc); select(pick(inc, ["id", "incident_id"]));
       $("description").value = ""; $("caller").value = "";
     }).catch(function (err) { $("form-error").textContent = S("error") + ": " + err.message; $("form-error").hidden = false; });
@@ -327,6 +333,8 @@
     var inc = state.incidents[state.selected]; if (!inc) return;
     $("selected-title").textContent = "#" + inc.id + " " + S("cat_" + inc.category);
     layers.recs.clearLayers();
+    var assigned = {};
+    (inc.assignments || []).forEach(function (a) { if (!a.cleared_at) assigned[a.unit_id] = true; });
     var html = recGroups(state.recs).map(function (g) {
       return '<div class="rec-agency">' + esc(g.agency) + " " + esc(g.name) + "</div>" + g.units.map(function (u) {
         var tags = (u.estimated ? '<span class="tag">' + esc(S("estimated")) + "</span>" : "") +
@@ -336,7 +344,8 @@
         return '<div class="rec" data-unit="' + esc(u.unit_id) + '"><div><b>' + esc(u.call_sign) + "</b>" + tags +
           '<div class="meta">' + esc(S("eta")) + " " + fmtDur(u.eta_s) + " · " + esc(S("distance")) + " " + fmtDist(u.distance_m) +
           (u.sla_can_be_met === false ? " · " + esc(S("sla_breached")) : "") + "</div></div>" +
-          '<button type="button" class="assign" data-unit="' + esc(u.unit_id) + '" data-agency="' + esc(g.agency) + '">' + esc(S("assign")) + "</button></div>";
+          '<button type="button" class="assign" data-unit="' + esc(u.unit_id) + '" data-agency="' + esc(g.agency) + '"' +
+          (assigned[u.unit_id] ? " disabled>" + esc(S("assigned")) : ">" + esc(S("assign"))) + "</button></div>";
       }).join("");
     }).join("");
     $("recommendations").innerHTML = html;
@@ -358,12 +367,18 @@
     var btn = e.target.closest("button.assign"); if (!btn) return;
     btn.disabled = true;
     var unitId = +btn.getAttribute("data-unit"), incId = +state.selected;
-    api("POST", "/api/v1/assignments", { incident_id: incId, unit_id: unitId }).then(function (a) {
+    var current = state.incidents[incId] || {};
+    var triaged = current.status === "new" ? api("POST", "/api/v1/incidents/" + incId + "/triage", {}) : Promise.resolve();
+    triaged.then(function () {
+      return api("POST", "/api/v1/assignments", { incident_id: incId, unit_id: unitId });
+    }).then(function (a) {
       btn.textContent = S("assigned");
+      var inc = state.incidents[incId];
+      if (inc) { inc.assignments = (inc.assignments || []).concat([a]); }
       var rec = findUnitById(unitId); if (rec) { rec.status = "dispatched"; drawUnit(rec); }
       drawRoute(unitId, incId);
       refreshIncident(incId);
-    }).catch(function (err) { btn.disabled = false; notify(S("error") + ": " + err.message); });
+    }).catch(function (err) { btn.disabled = false; state.lastError = err.message; notify(S("error") + ": " + err.message); });
   });
   function drawRoute(unitId, incId) {
     var rec = findUnitById(unitId), inc = state.incidents[incId], to = lonlat(inc);
