@@ -231,6 +231,11 @@ class RoadNetworks:
             No index was built for that region and profile.
         """
         get_profile(self.profiles, profile)
+        if not _KODE_KAB.match(kode_kab or ""):
+            raise NoRoadNetworkError(
+                f"kode wilayah {kode_kab!r} tidak valid / invalid regency code {kode_kab!r} "
+                "(expected NN.NN, e.g. 34.71)"
+            )
         path = index_path(self.roads_dir, kode_kab, profile)
         try:
             mtime = path.stat().st_mtime
@@ -249,7 +254,12 @@ class RoadNetworks:
             return index
 
     def has(self, kode_kab: str, profile: str) -> bool:
-        return profile in self.profiles and index_path(self.roads_dir, kode_kab, profile).is_file()
+        """Whether an index exists for that region and (known) profile."""
+        return (
+            profile in self.profiles
+            and bool(_KODE_KAB.match(kode_kab or ""))
+            and index_path(self.roads_dir, kode_kab, profile).is_file()
+        )
 
     def regions(self) -> list[str]:
         """Region codes with at least one built index."""

@@ -166,6 +166,9 @@ def test_unknown_profile_region_and_far_destination_are_clear_errors(road_networ
         road_networks.get(YOGYAKARTA, "rocket")
     with pytest.raises(NoRoadNetworkError, match="51.06"):
         road_networks.get("51.06", "ambulance")
+    with pytest.raises(NoRoadNetworkError, match="invalid regency code"):
+        road_networks.get("../34.71", "ambulance")
+    assert not road_networks.has("../34.71", "ambulance")
     index = road_networks.get(YOGYAKARTA, "ambulance")
     with pytest.raises(OutsideNetworkError, match="1500 m"):
         index.table([LonLat(110.37, -7.80)], LonLat(110.9, -7.80))
