@@ -7,7 +7,13 @@
   are projected with pyproj and queried in bulk with ``predicate="dwithin"``; exact distances of
   the candidate pairs come from ``shapely.distance``.
 
-Ties: smallest polygon index, and the polygons are sorted by ``kode_desa`` by the caller.
+Ties: smallest polygon index, and the polygons are sorted by ``kode_desa`` by the caller; the
+distance of a ``nearest`` answer is the smallest distance from the point to that polygon's segments.
+
+Fast path: a point near a single region is answered by the region's :class:`geo._grid.CellGrid`
+(array indexing, plus exact tests against 1–3 candidate polygons or a few candidate segments per
+cell); the rest (off the grid, several regions, or tolerance beyond ``FAST_TOLERANCE_M`` of the
+grid's near cells) takes the exact path above. Both paths give bit-identical answers.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
-from geo._grid import OUTSIDE, CellGrid
+from geo._grid import MATCH_EXACT, MATCH_NEAREST, MATCH_OUTSIDE, TIE_EPSILON_M, CellGrid
 
-MATCH_EXACT, MATCH_NEAREST, MATCH_OUTSIDE, MATCH_INVALID = 0, 1, 2, 3
-TIE_EPSILON_M = 0.01
+MATCH_INVALID = 3
+#: Outside cells within this distance (metres) of a ring get nearest candidates in the grid;
+#: the fast path covers tolerances up to this value.
+FAST_TOLERANCE_M = 500.0
 
 #: Metres per degree of latitude, lower bound on the WGS 84 ellipsoid.
 _M_PER_DEG_LAT_MIN = 110_574.0
@@ -69,8 +77,8 @@ def _project(transformer: Transformer, geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, fn)
 
 
-def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every ring segment of ``geoms`` as a 2-point LineString, with its geometry index."""
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ring segments of ``geoms``: 2-point LineStrings, ``(ax, ay, bx, by)``, geometry index."""
     parts, part_geom = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
@@ -78,7 +86,7 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = coords[:-1][same], coords[1:][same]
     owner = part_geom[ring_part[ring_idx[:-1][same]]]
     lines = shapely.linestrings(np.stack([a, b], axis=1))
-    return lines, owner
+    return lines, np.ascontiguousarray(np.hstack([a, b])), owner
 
 
 def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
@@ -96,6 +104,7 @@ class ReverseIndex:
     def __init__(self, areas: Sequence, geometries: np.ndarray) -> None:
         self.geoms = geometries
         self.tree = STRtree(geometries)
+        shapely.prepare(geometries)
         self.regions: list[_Region] = []
         by_kab: dict[str, list[int]] = {}
         for i, area in enumerate(areas):
@@ -105,16 +114,22 @@ class ReverseIndex:
             bounds = tuple(float(v) for v in shapely.total_bounds(geometries[indices]))
             transformer = _metric_transformer(bounds)  # type: ignore[arg-type]
             geoms_m = _project(transformer, geometries[indices])
-            segments, seg_local = _segments(geoms_m)
-            grid = CellGrid(self.tree, geometries[indices], bounds)  # type: ignore[arg-type]
+            segments, seg_xy, seg_local = _segments(geoms_m)
+            seg_tree = STRtree(segments)
+            grid = CellGrid(self.tree, geometries, indices, bounds,  # type: ignore[arg-type]
+                            transformer, seg_xy, indices[seg_local], seg_tree, FAST_TOLERANCE_M)
             self.regions.append(
-                _Region(kode_kab, indices, bounds, transformer, STRtree(segments), segments,
+                _Region(kode_kab, indices, bounds, transformer, seg_tree, segments,
                         indices[seg_local], grid)  # type: ignore[arg-type]
             )
 
     def query(
-        self, lons: np.ndarray, lats: np.ndarray, tolerance_m: float
+        self, lons: np.ndarray, lats: np.ndarray, tolerance_m: float, *, fast: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Polygon index (-1 none), match code and distance (metres) per lon/lat point.
+
+        ``fast=False`` skips the lookup grids (the exact path only; used to test the grids).
+        """
         n = lons.shape[0]
         area = np.full(n, -1, dtype=np.int64)
         match = np.full(n, MATCH_OUTSIDE, dtype=np.int8)
@@ -143,15 +158,15 @@ class ReverseIndex:
         # Fast path: the lookup grid of the only region a point is near.
         resolved = np.zeros(n, dtype=bool)
         for region, near in zip(self.regions, near_masks, strict=True):
+            if not fast:
+                break
             sel = np.flatnonzero(near & (near_count == 1))
             if not sel.size:
                 continue
-            code, _ = region.grid.lookup(lons[sel], lats[sel], tolerance_m)
-            ex = code >= 0
-            area[sel[ex]] = code[ex]
-            match[sel[ex]] = MATCH_EXACT
-            dist[sel[ex]] = 0.0
-            resolved[sel[ex | (code == OUTSIDE)]] = True
+            g_area, g_match, g_dist, done = region.grid.resolve(lons[sel], lats[sel], tolerance_m)
+            sel = sel[done]
+            area[sel], match[sel], dist[sel] = g_area[done], g_match[done], g_dist[done]
+            resolved[sel] = True
 
         # Exact path for the rest.
         cand = np.flatnonzero((near_count > 0) & ~resolved)
@@ -209,7 +224,7 @@ class ReverseIndex:
         min_d[p[best]] = d[best]
         tie = d <= min_d[p] + TIE_EPSILON_M
         p, g, d = p[tie], g[tie], d[tie]
-        first = _first_per_group(p, g)
+        first = _first_per_group(p, g, d)
         hit = p[first]
         area[hit] = g[first]
         match[hit] = MATCH_NEAREST
