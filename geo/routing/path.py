@@ -225,7 +225,7 @@ def build_route(
         kind = "depart" if i == 0 else _maneuver(groups[i - 1]["end_bearing"], g["start_bearing"])
         glon, glat = index.to_lonlat(g["start"][0], g["start"][1])
         text_id, text_en = _MANEUVER_TEXT[kind]
-        label = g["name"] or "jalan tanpa nama / unnamed road"
+        label_id, label_en = g["name"] or "jalan tanpa nama", g["name"] or "unnamed road"
         steps.append(
             RouteStep(
                 kind,
@@ -233,8 +233,8 @@ def build_route(
                 float(g["distance_m"]),
                 float(g["duration_s"]),
                 LonLat(float(glon), float(glat)),
-                f"{text_id} ke {label}",
-                f"{text_en} onto {label}",
+                f"{text_id} ke {label_id}",
+                f"{text_en} onto {label_en}",
             )
         )
     end_off = float(dest.offroad_m[0])
