@@ -1,0 +1,284 @@
+"""Ingest benchmark: Siaga's batch/COPY worker vs a naive single-row-insert subscriber.
+
+Starts a private Mosquitto (own port, persistence in a tmp dir) and uses a scratch database
+``siaga_bench_ingest`` on the configured PostgreSQL (created and migrated here). A separate
+publisher process sends native v1 batch payloads at QoS 1 from many simulated devices; each fix's
+``fix_time`` is its publish wall-clock time, so publish->stored latency = commit time - fix_time.
+
+Phases (one run):
+1. throughput: N fixes as fast as the publisher can send; sustained positions/s stored.
+2. latency: a paced stream (default 5,000 fixes/s) with some devices parking at a synthetic
+   scene; a hook runs ``detect_arrival`` and records in-geofence fix -> arrival event latency.
+3. baseline: the same kind of stream into a naive subscriber (auto-ack, one INSERT + commit per
+   fix); the ratio of stored positions/s is printed.
+
+    .venv/bin/python benchmarks/ingest.py [--fixes 200000] [--devices 500] [--naive-fixes 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import make_url, text
+
+from api import migrate
+from api.db import make_engine, make_sessionmaker
+from api.settings import load_settings
+from geo.types import LonLat
+from tracking.arrival import ArrivalRule, detect_arrival
+from tracking.ingest import IngestConfig, IngestWorker
+
+TARGET = LonLat(110.3650, -7.8010)
+M_PER_DEG = 6_371_008.8 * math.pi / 180.0
+PER_MESSAGE = 100
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    (workdir / "data").mkdir(parents=True)
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                    f"persistence_location {workdir / 'data'}/\nmax_queued_messages 0\n"
+                    "max_queued_bytes 0\nmax_inflight_messages 0\nmax_packet_size 1048576\n"
+                    f"user {__import__('getpass').getuser()}\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def publisher(port: int, prefix: str, total: int, devices: int, rate: float | None,
+              parkers: int) -> None:
+    """Publish ``total`` fixes (batches of PER_MESSAGE per device); ``rate`` fixes/s or max."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{prefix}",
+                         protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(200)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    per_msg = PER_MESSAGE if rate is None else 10
+    seq = defaultdict(int)
+    sent, start, infos = 0, time.time(), []
+    while sent < total:
+        for d in range(devices):
+            if sent >= total:
+                break
+            dev = f"{prefix}-{d:04d}"
+            fixes = []
+            now = time.time()
+            for k in range(per_msg):
+                s = seq[dev]
+                seq[dev] += 1
+                if d < parkers:  # drive in (reported 10 m/s) then park 20 m from the scene
+                    dist = max(20.0, 80.0 - 0.5 * s)
+                    speed = 10.0 if dist > 20.0 else 0.0
+                else:
+                    dist, speed = 2000.0 + d, 8.0
+                lat = TARGET.lat + dist / M_PER_DEG
+                fix_time = iso(now - 0.1 * (per_msg - 1 - k))
+                fixes.append({"v": 1, "device_id": dev, "seq": s, "fix_time": fix_time,
+                              "lat": lat, "lon": TARGET.lon + s * 1e-7, "speed_mps": speed})
+            infos.append(client.publish(f"{prefix}/siaga/v1/pos/{dev}",
+                                        json.dumps(fixes, separators=(",", ":")), qos=1))
+            sent += len(fixes)
+            if rate is not None:
+                ahead = sent / rate - (time.time() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+    for info in infos:
+        info.wait_for_publish(60)
+    client.disconnect()
+    client.loop_stop()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def run_siaga(engine, port: int, prefix: str, total: int, devices: int, rate: float | None,
+              parkers: int) -> dict:
+    latencies: list[float] = []
+    arrivals: list[float] = []
+    buffers: dict[str, list] = defaultdict(list)
+    arrived: set[str] = set()
+    rule = ArrivalRule()
+    state = {"stored": 0, "first": None, "first_n": 0, "last": None}
+
+    def hook(session, fixes):
+        now = time.time()
+        if state["first"] is None:
+            state["first"], state["first_n"] = now, len(fixes)
+        state["last"] = now
+        state["stored"] += len(fixes)
+        latencies.extend(now - f.fix_time.timestamp() for f in fixes)
+        events = []
+        for f in fixes:
+            if f.device_id in arrived or int(f.device_id.rsplit("-", 1)[1]) >= parkers:
+                continue
+            buf = buffers[f.device_id]
+            buf.append(f)
+            arrival = detect_arrival(buf[-20:], TARGET, rule)
+            if arrival is not None:
+                arrived.add(f.device_id)
+                events.append((f"{prefix}/siaga/v1/events/arrival",
+                               {"device_id": f.device_id, "arrived_at": iso(
+                                   arrival.arrived_at.timestamp())}))
+                arrivals.append(time.time() - arrival.last_fix.fix_time.timestamp())
+        return events
+
+    config = IngestConfig(mqtt_url=f"mqtt://127.0.0.1:{port}", client_id=f"bench-{prefix}",
+                          topic_prefix=f"{prefix}/", batch_max_fixes=10000,
+                          batch_max_messages=2000, batch_max_delay_s=0.05,
+                          session_expiry_s=600, stats_interval_s=3600,
+                          stale_check_interval_s=3600)
+    worker = IngestWorker(make_sessionmaker(engine), config, hooks=[hook],
+                          on_duty=lambda s: set())
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    worker.ready.wait(10)
+    t0 = time.time()
+    pub = mp.Process(target=publisher, args=(port, prefix, total, devices, rate, parkers))
+    pub.start()
+    while state["stored"] < total and time.time() - t0 < 600:
+        time.sleep(0.05)
+    pub.join()
+    worker.stop()
+    thread.join(30)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM position WHERE device_id LIKE :p"),
+                            {"p": prefix + "-%"}).scalar_one()
+    # sustained rate: from the first committed batch to the last one
+    elapsed = max(1e-9, (state["last"] or time.time()) - (state["first"] or t0))
+    return {"rows": rows, "elapsed_s": elapsed, "rate": (rows - state["first_n"]) / elapsed,
+            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "p99": pct(latencies, 99),
+            "arrivals": len(arrivals), "arr_p50": pct(arrivals, 50),
+            "arr_p95": pct(arrivals, 95), "arr_p99": pct(arrivals, 99)}
+
+
+def run_naive(engine, port: int, prefix: str, total: int, devices: int) -> dict:
+    """A straightforward subscriber: auto-ack, one INSERT and one commit per fix."""
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+    stored = {"n": 0, "last": None}
+    done = threading.Event()
+
+    def on_message(client, userdata, msg):
+        for fx in json.loads(msg.payload):
+            cur.execute(
+                "INSERT INTO position (device_id, fix_time, seq, geom, speed_mps, source, "
+                "received_at) VALUES (%s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, "
+                "'native', now()) ON CONFLICT DO NOTHING",
+                (fx["device_id"], fx["fix_time"], fx["seq"], fx["lon"], fx["lat"],
+                 fx["speed_mps"]))
+            raw.commit()
+            stored["n"] += 1
+        stored["last"] = time.time()
+        if stored["n"] >= total:
+            done.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"naive-{prefix}",
+                         protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.subscribe(f"{prefix}/siaga/v1/pos/+", qos=1)
+    client.loop_start()
+    time.sleep(0.5)
+    t0 = time.time()
+    pub = mp.Process(target=publisher, args=(port, prefix, total, devices, None, 0))
+    pub.start()
+    done.wait(600)
+    pub.join()
+    client.loop_stop()
+    client.disconnect()
+    raw.close()
+    elapsed = stored["last"] - t0
+    return {"rows": stored["n"], "elapsed_s": elapsed, "rate": stored["n"] / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fixes", type=int, default=200_000)
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--paced-rate", type=float, default=5000.0)
+    parser.add_argument("--paced-fixes", type=int, default=20_000)
+    parser.add_argument("--naive-fixes", type=int, default=20_000)
+    args = parser.parse_args()
+
+    settings = load_settings()
+    base = make_url(settings.database_url)
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "siaga_bench_ingest" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "siaga_bench_ingest"'))
+    admin.dispose()
+    url = base.set(database="siaga_bench_ingest").render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    workdir = Path(tempfile.mkdtemp(prefix="siaga-bench-ingest-"))
+    broker, port = start_broker(workdir / "broker")
+    try:
+        burst = run_siaga(engine, port, "burst", args.fixes, args.devices, None, 0)
+        paced = run_siaga(engine, port, "paced", args.paced_fixes, 100, args.paced_rate, 50)
+        naive = run_naive(engine, port, "naive", args.naive_fixes, args.devices)
+    finally:
+        broker.send_signal(signal.SIGTERM)
+        broker.wait(20)
+        shutil.rmtree(workdir, ignore_errors=True)
+        engine.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ratio = burst["rate"] / naive["rate"]
+    print(f"\nIngest benchmark ({args.devices} devices, QoS 1, batch payloads of "
+          f"{PER_MESSAGE} fixes for throughput; 100 devices x 10-fix messages when paced)")
+    print(f"{'run':<34}{'fixes':>9}{'stored':>9}{'pos/s':>10}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'p99 ms':>9}")
+    print(f"{'siaga burst (batch COPY)':<34}{args.fixes:>9}{burst['rows']:>9}"
+          f"{burst['rate']:>10.0f}{burst['p50'] * 1e3:>9.0f}{burst['p95'] * 1e3:>9.0f}"
+          f"{burst['p99'] * 1e3:>9.0f}")
+    print(f"{f'siaga paced {args.paced_rate:.0f}/s':<34}{args.paced_fixes:>9}{paced['rows']:>9}"
+          f"{paced['rate']:>10.0f}{paced['p50'] * 1e3:>9.0f}{paced['p95'] * 1e3:>9.0f}"
+          f"{paced['p99'] * 1e3:>9.0f}")
+    print(f"{'naive (INSERT+commit per fix)':<34}{args.naive_fixes:>9}{naive['rows']:>9}"
+          f"{naive['rate']:>10.0f}{'':>9}{'':>9}{'':>9}")
+    print(f"arrival events (paced, 50 parking units): {paced['arrivals']}, in-geofence fix -> "
+          f"arrival p50 {paced['arr_p50'] * 1e3:.0f} ms, p95 {paced['arr_p95'] * 1e3:.0f} ms, "
+          f"p99 {paced['arr_p99'] * 1e3:.0f} ms")
+    print(f"ratio siaga/naive: {ratio:.1f}x   peak RSS (worker process): {peak_mb:.0f} MiB")
+    print(f"all fixes stored: {burst['rows'] == args.fixes and paced['rows'] == args.paced_fixes}"
+          f" (naive {naive['rows']}/{args.naive_fixes})")
+
+
+if __name__ == "__main__":
+    main()
