@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
+from typer.core import TyperCommand
 
 from api.commands._common import fail, print_json, session_scope
 
 app = typer.Typer(help="Geokode wilayah / reverse and forward geocoding.", no_args_is_help=True)
+
+#: A negative number such as ``-7.80`` or ``-1e-3``: never one of our option names.
+_NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+class NumberFriendlyCommand(TyperCommand):
+    """Command that takes negative numbers as positional arguments (``reverse -7.80 110.37``).
+
+    Click reads any token starting with ``-`` as an option; when a token is a negative number,
+    unknown "options" are kept as arguments instead, so ``-7.80`` reaches ``LAT``. ``--`` still
+    works, and so do ``--help`` and the real options.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if any(_NEGATIVE_NUMBER.fullmatch(a) for a in args):
+            ctx.ignore_unknown_options = True
+        return super().parse_args(ctx, args)
+
 
 CSV_COLUMNS = ("kode_desa", "nama_desa", "kode_kec", "nama_kec", "kode_kab", "nama_kab",
                "match", "distance_m")
@@ -30,7 +51,7 @@ def _geocoder():
     return geocoder
 
 
-@app.command("reverse")
+@app.command("reverse", cls=NumberFriendlyCommand)
 def reverse(
     lat: float = typer.Argument(..., help="latitude, degrees (WGS 84)"),
     lon: float = typer.Argument(..., help="longitude, degrees (WGS 84)"),
@@ -47,7 +68,7 @@ def reverse(
     print_json(result.to_dict())
 
 
-@app.command("search")
+@app.command("search", cls=NumberFriendlyCommand)
 def search(
     text: str = typer.Argument(..., help="place name, e.g. 'Bayung Cerik'"),
     kab: str | None = typer.Option(None, "--kab", help="restrict to a kabupaten/kota code"),
@@ -70,7 +91,7 @@ def _float(value: str | None) -> float:
         return math.nan
 
 
-@app.command("csv")
+@app.command("csv", cls=NumberFriendlyCommand)
 def csv_cmd(
     input_path: Path = typer.Argument(..., help="CSV with latitude/longitude columns"),
     output: Path = typer.Option(..., "-o", "--output", help="CSV to write"),

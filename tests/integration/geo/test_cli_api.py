@@ -46,6 +46,18 @@ def test_cli_reverse_and_search(cli):
     assert hits[0]["kode"] == "51.06.04.2008"
 
 
+def test_cli_reverse_negative_latitude_without_double_dash(cli):
+    out = json.loads(cli("geocode", "reverse", "-7.8014", "110.3695").stdout)
+    assert (out["kode_kab"], out["match"]) == ("34.71", "exact")
+    near = cli("geocode", "reverse", "-7.8014", "110.3695", "--tolerance-m", "100")
+    assert json.loads(near.stdout)["kode_kab"] == "34.71"
+    bad = cli("geocode", "reverse", "-95", "110")
+    assert bad.exit_code != 0 and "invalid coordinates" in bad.output
+    typo = cli("geocode", "reverse", "-7.8", "110.37", "--tolrance", "5")
+    assert typo.exit_code == 2 and "--tolrance" in typo.output
+    assert "LAT" in cli("geocode", "reverse", "--help").output.upper()
+
+
 def test_cli_csv(cli, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,lat,lon\n1,-7.8014,110.3695\n2,abc,110.37\n3,-6.2,106.8\n4,,\n"
