@@ -66,7 +66,16 @@ def test_bridge_produces_the_contract_payloads(case, tmp_path):
         assert all(topic_for(p["device_id"]) == msg["topic"] for p in items)
 
 
+def test_the_bridge_produces_every_top_level_mqtt_vector():
+    """Each tests/vectors/mqtt/*.json is the exact output of at least one bridge case."""
+    produced_by_cases = {
+        item["mqtt_vector"] for case in CASES for item in case["expect"] if "mqtt_vector" in item
+    }
+    top_level = {path.name for path in MQTT_VECTORS.glob("*.json")}
+    assert top_level and top_level <= produced_by_cases, top_level - produced_by_cases
+
+
 def test_every_mqtt_vector_is_schema_valid():
     schema = validator()
-    for path in sorted(MQTT_VECTORS.glob("*.json")):
+    for path in sorted(MQTT_VECTORS.rglob("*.json")):
         assert not list(schema.iter_errors(json.loads(path.read_text())["payload"])), path.name

@@ -11,7 +11,9 @@ import pytest
 from tracking.contract import fix_to_payload, parse_message
 from tracking.plausibility import PlausibilityLimits
 
-VECTORS = sorted((Path(__file__).resolve().parents[2] / "vectors" / "mqtt").glob("*.json"))
+MQTT_VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "mqtt"
+# Top level: payloads the bridge produces exactly; third_party/: native payloads of other trackers.
+VECTORS = sorted(MQTT_VECTORS.rglob("*.json"))
 NOW = datetime(2026, 11, 23, 2, 20, tzinfo=UTC)
 TOPIC = "siaga/v1/pos/DEV-1"
 
@@ -41,7 +43,7 @@ def test_shared_vectors_parse_as_expected(path):
 
 
 def test_single_fix_fields_and_units():
-    vector = json.loads((VECTORS[0].parent / "single_fix.json").read_text())
+    vector = json.loads((MQTT_VECTORS / "third_party" / "single_fix.json").read_text())
     (fix,) = parse(vector["payload"], topic=vector["topic"]).fixes
     assert fix.device_id == "862104056789012"
     assert fix.fix_time == datetime(2026, 11, 23, 2, 15, 30, tzinfo=UTC)
