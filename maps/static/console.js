@@ -218,7 +218,7 @@
       else m.setLatLng([pos.lat, pos.lon]);
     }
     renderIncidentList();
-    if (state.selected === id) renderSelected();
+    if (state.selected === String(id)) renderSelected();
   }
   function loadIncidents() {
     return api("GET", "/api/v1/incidents?kode_kab=" + encodeURIComponent(CFG.kode_kab)).then(function (data) {
@@ -254,7 +254,7 @@
       var inc = state.incidents[id], left = slaLeft(inc);
       var sla = left == null ? "" : '<span class="sla' + (left < 0 ? " breached" : "") + '" data-sla="' + id + '">' + fmtDur(left) + "</span>";
       return '<li data-id="' + esc(id) + '">#' + esc(id) + " " + esc(S("cat_" + inc.category)) + " — " +
-        esc(inc.nama_desa || inc.place_text || "") + " <span class=muted>" + esc(inc.status || "") + " " + fmtTime(inc.received_at) + "</span> " + sla + "</li>";
+        esc(inc.nama_desa || inc.place_text || "") + " <span class=muted>" + esc(S("inc_" + inc.status)) + " " + fmtTime(inc.received_at) + "</span> " + sla + "</li>";
     }).join("");
   }
   $("incident-list").addEventListener("click", function (e) {
@@ -351,15 +351,18 @@
     $("recommendations").innerHTML = html;
     var tl = inc.timeline || [];
     var ACTION = { create: "received", triage: "triaged", triage_override: "triaged", assign: "dispatched",
-      acknowledge: "acknowledged", depart: "departed", arrive: "arrived", arrival: "arrived",
-      arrival_revised: "arrived", clear: "cleared" };
+      acknowledge: "acknowledged", depart: "departed", arrive: "arrived", arrival_revised: "arrived",
+      clear: "cleared", escalate: "escalated", handoff: "handoff" };
     var calls = {}; (inc.assignments || []).forEach(function (a) { calls[a.id] = a.call_sign; });
+    // audit actions look like "assign", "arrive:gps", "status:on_scene"
     $("timeline").innerHTML = tl.map(function (ev) {
-      var act = ev.action || "", key = "ev_" + (ACTION[act] || act), label = S(key) !== key ? S(key) : act;
-      var after = ev.after || {}, extra = "";
-      if (ev.entity === "assignment" && calls[ev.entity_id]) extra = calls[ev.entity_id];
-      if (after.arrival_source === "gps" || act === "arrival_revised") extra += " (GPS)";
-      return '<li data-action="' + esc(act) + '">' + fmtTime(ev.at) + " — " + esc(label) + " " + esc(extra) +
+      var act = ev.action || "", parts = act.split(":"), base = parts[0], q = parts[1] || "";
+      var key = base === "status" ? (ev.entity === "unit" ? "status_" : "inc_") + q : "ev_" + (ACTION[base] || base);
+      var label = S(key) !== key ? S(key) : act, who = "";
+      if (ev.entity === "assignment" && calls[ev.entity_id]) who = calls[ev.entity_id];
+      if (ev.entity === "unit") { var u = findUnitById(ev.entity_id); who = u ? u.call_sign : "unit " + ev.entity_id; }
+      if (q === "gps" || act === "arrival_revised") label += " (GPS)";
+      return '<li data-action="' + esc(act) + '">' + fmtTime(ev.at) + " — " + (who ? esc(who) + ": " : "") + esc(label) +
         ' <span class="muted">' + esc(ev.actor || "") + "</span></li>";
     }).join("");
   }
@@ -378,7 +381,7 @@
       var rec = findUnitById(unitId); if (rec) { rec.status = "dispatched"; drawUnit(rec); }
       drawRoute(unitId, incId);
       refreshIncident(incId);
-    }).catch(function (err) { btn.disabled = false; state.lastError = err.message; notify(S("error") + ": " + err.message); });
+    }).catch(function (err) { btn.disabled = false; state.lastError = err.message; notify(S("error") + ": " + err.message, true); });
   });
   function drawRoute(unitId, incId) {
     var rec = findUnitById(unitId), inc = state.incidents[incId], to = lonlat(inc);
@@ -391,7 +394,10 @@
       L.geoJSON(route, { style: { color: "#ff00aa", weight: 5, opacity: 0.8 } }).addTo(layers.route);
     }).catch(function (e) { console.warn("route", e); });
   }
-  function notify(text) { var el = $("form-error"); el.textContent = text; el.hidden = false; setTimeout(function () { el.hidden = true; }, 6000); }
+  function notify(text, isError) {
+    var el = $(isError ? "form-error" : "notice"); el.textContent = text; el.hidden = false;
+    setTimeout(function () { el.hidden = true; }, 8000);
+  }
 
   // ---------- boundaries and roads (vector layers: the map works with no tiles) ----------
   function loadVectors() {

@@ -1,0 +1,190 @@
+"""The dispatcher console in real headless Chromium, against the running demo stack.
+
+``siaga demo`` (API, ingest worker, bridge simulator, assignment relay) runs against the test
+database; Chromium (Debian ``/usr/bin/chromium``, no browser download) logs in, watches the
+fleet, creates an incident by kelurahan name, checks the recommendations are ordered by road
+ETA, assigns the first unit, watches it drive there and sees the GPS arrival in the timeline.
+Every request to a host other than localhost is blocked and recorded: there must be none.
+A screenshot is kept in ``artifacts/console.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout_s: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not come up")
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    from tests.conftest import service_missing
+
+    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
+        service_missing(f"Debian chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        service_missing("the playwright Python package is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture
+def demo_stack(database_url, mqtt_url, console_world, tmp_path):
+    """``siaga demo`` on a free port: units parked at their posts, no generated incidents."""
+    port = _free_port()
+    env = {**os.environ, "SIAGA_DATABASE_URL": database_url, "SIAGA_MQTT_URL": mqtt_url,
+           "SIAGA_ROADS_DIR": str(console_world), "SIAGA_STATE_DIR": str(tmp_path)}
+    siaga = str(Path(sys.executable).parent / "siaga")
+    log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([siaga, "demo", "--no-setup", "--port", str(port), "--duration",
+                             "150", "--interval", "1", "--speedup", "5", "--no-wander",
+                             "--incidents-per-minute", "0.001"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{base}/api/v1/health", 60)
+        yield base
+    finally:
+        proc.send_signal(2)  # Ctrl-C
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        print((tmp_path / "demo.log").read_text()[-3000:])
+
+
+def test_dispatch_in_the_browser(chromium_path, demo_stack):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    external: list[str] = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname or ""
+        if host in LOCAL_HOSTS or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            # bypass_csp lets the test's own probes (wait_for_function) run; the page's
+            # Content-Security-Policy itself is checked in tests/integration/api.
+            context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                          locale="id-ID", timezone_id="Asia/Jakarta",
+                                          bypass_csp=True)
+            context.route("**/*", guard)
+            page = context.new_page()
+            console_errors: list[str] = []
+            page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+            page.goto(demo_stack + "/")
+
+            # log in
+            page.fill("#login-username", "demo")
+            page.fill("#login-password", "demo112")
+            page.click("#login-submit")
+            page.wait_for_selector("#login", state="hidden", timeout=10_000)
+            page.wait_for_selector("#live-status.ok", timeout=10_000)
+            page.wait_for_function("Object.keys(window.__siaga.markers).length >= 10",
+                                   timeout=15_000)
+            # live positions are applied (fixes arrive every second)
+            page.wait_for_function("window.__siaga.applied > 20", timeout=15_000)
+
+            # call taker: kelurahan by name → incident
+            page.fill("#place", "Prawirodirjan")
+            page.wait_for_selector("#place-results li", timeout=10_000)
+            assert "Prawirodirjan" in page.inner_text("#place-results li >> nth=0")
+            page.click("#place-results li >> nth=0")
+            page.select_option("#category", "medical")
+            page.fill("#caller", "081234567890")
+            page.fill("#description", "Warga pingsan di jalan (uji browser)")
+            page.click("#create-incident")
+
+            # recommendations ordered by road ETA
+            page.wait_for_selector("#recommendations .rec", timeout=15_000)
+            groups = page.evaluate("""() => (window.__siaga.recs.agencies || []).map(g =>
+                g.units.map(u => [u.unit_id, u.eta_s, u.reachable]))""")
+            shown = page.eval_on_selector_all("#recommendations .rec",
+                                              "els => els.map(e => +e.dataset.unit)")
+            expected = []
+            for units in groups:
+                ordered = sorted(units, key=lambda u: (u[1] is None, u[1] or 0))
+                expected += [u[0] for u in ordered]
+                etas = [u[1] for u in ordered if u[1] is not None]
+                assert etas == sorted(etas)
+            assert shown == expected and shown
+
+            # assign the fastest unit of the first agency
+            first = page.locator("#recommendations button.assign").first
+            unit_id = int(first.get_attribute("data-unit"))
+            first.click()
+            page.wait_for_function(
+                "document.querySelector('#recommendations button.assign').textContent"
+                " === 'Ditugaskan'", timeout=10_000)
+            page.wait_for_function("window.__siaga.route != null", timeout=10_000)
+
+            # the unit drives to the scene and the GPS arrival shows in the timeline
+            start = page.evaluate(f"""() => {{ for (const k in window.__siaga.units) {{
+                const u = window.__siaga.units[k]; if (u.id === {unit_id}) return u.pos; }} }}""")
+            # the unit's status colour follows the live unit events
+            page.wait_for_function(f"""() => Object.values(window.__siaga.units).some(u =>
+                u.id === {unit_id} && u.status !== 'available')""", timeout=10_000)
+            page.wait_for_function(
+                "document.querySelector('#timeline').textContent.includes('(GPS)')",
+                timeout=60_000)
+            end = page.evaluate(f"""() => {{ for (const k in window.__siaga.units) {{
+                const u = window.__siaga.units[k]; if (u.id === {unit_id}) return u.pos; }} }}""")
+            moved_deg = abs(end["lat"] - start["lat"]) + abs(end["lon"] - start["lon"])
+            assert moved_deg > 0.002  # a few hundred metres driven
+            timeline = page.inner_text("#timeline")
+            assert "Tiba (GPS)" in timeline and "YK-PSC" in timeline and "Ditugaskan" in timeline
+            page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
+            assert not console_errors, console_errors
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "console-failure.png"), full_page=True)
+            print("console messages:", page.inner_text("#form-error"), console_errors,
+                  page.evaluate("() => [window.__siaga.lastError, window.__siaga.selected, "
+                                "JSON.stringify(window.__siaga.incidents)]"))
+            raise
+        finally:
+            browser.close()
+    assert external == [], f"requests beyond localhost were attempted: {external}"
