@@ -311,8 +311,11 @@ class RoutingIndex:
 
         ``origins`` may also be an ``(n, 2)`` array of lon, lat degrees.
         """
-        dest = self._snap_one(destination, "destination")
-        org = self.snap(origins)
+        validate_lonlat(destination[0], destination[1])
+        both = self.snap(np.vstack([_as_array(origins), [[destination[0], destination[1]]]]))
+        org, dest = both.part(slice(0, -1)), both.part(slice(-1, None))
+        if dest.edge[0] < 0:
+            self._snap_one(destination, "destination")  # raises OutsideNetworkError
         limit = np.inf if horizon_s is None else float(horizon_s)
         dist, pred = self.search_to(dest, limit_s=limit)
         eta, length = self._combine(org, dest, dist, pred)

@@ -84,5 +84,16 @@ class Snap:
     def on_network(self) -> np.ndarray:
         return self.edge >= 0
 
+    def part(self, which: slice) -> Snap:
+        """The snaps of a slice of the positions."""
+        return Snap(
+            self.edge[which],
+            self.frac[which],
+            self.offroad_m[which],
+            self.lon[which],
+            self.lat[which],
+            self.node[which],
+        )
+
     def point(self, i: int) -> LonLat:
         return LonLat(float(self.lon[i]), float(self.lat[i]))
