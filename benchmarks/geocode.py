@@ -110,8 +110,10 @@ def main() -> int:
     max_err = np.nanmax(np.abs(batch.distance_m - pg_dist)[batch.match == 1], initial=0.0)
 
     print(f"points: {n:,}  ({', '.join(f'{k} {v:,}' for k, v in counts.items() if v)})")
+    grid_mb = sum(r.grid.nbytes() for r in geocoder._reverse.regions) / 1e6
     print(f"polygons: {len(geocoder):,} desa in {len(geocoder.region_codes())} regions; "
-          f"geocoder load from PostGIS {load_s * 1000:.0f} ms")
+          f"geocoder load from PostGIS {load_s * 1000:.0f} ms "
+          f"(lookup grids built in process: {grid_mb:.0f} MB)")
     print()
     print(f"{'engine':<34}{'time (s)':>10}{'points/s':>14}")
     print(f"{'Siaga in-process (reverse_many)':<34}{best:>10.3f}{ours_rate:>14,.0f}")

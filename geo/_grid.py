@@ -4,8 +4,9 @@ The lon/lat plane around a region (EPSG:4326 degrees) is cut into square cells.
 
 * **Boundary cells**: a polygon ring may cross them. Every ring is sampled at spacing ≤ half a
   cell and the cells holding a sample are dilated by one cell (3×3), which covers every cell a
-  ring crosses. Each boundary cell keeps its *cover candidates*: the polygons that intersect the
-  cell (box padded by ~0.1 mm).
+  ring crosses. Each boundary cell keeps its *cover candidates*: the polygons with a ring sample
+  in its 3×3 neighbourhood, plus those covering its centre (a polygon covering any point of the
+  cell is one or the other).
 * All other cells are grouped into 4-connected components (``scipy.ndimage.label``). No ring
   crosses a component, so every point of it is covered by the same polygons, found once by testing
   one cell centre: the component is "inside polygon i" (smallest index) or "outside".
@@ -138,12 +139,13 @@ class CellGrid:
 
         labels, n_comp = ndimage.label(~boundary)
         flat = labels.ravel()
-        comp_ids, first = np.unique(flat, return_index=True)
+        # One cell of each component (any cell will do: the coverage is the same throughout).
+        some_cell = np.zeros(n_comp + 1, dtype=np.int64)
+        some_cell[flat] = np.arange(flat.shape[0])
         code = np.full(n_comp + 1, OUTSIDE, dtype=np.int64)
         code[0] = BOUNDARY
-        keep = comp_ids > 0
-        comp_ids, first = comp_ids[keep], first[keep]
-        cy, cx = np.divmod(first, nx)
+        comp_ids = np.arange(1, n_comp + 1)
+        cy, cx = np.divmod(some_cell[1:], nx)
         centres = shapely.points(x0 + (cx + 0.5) * cell, y0 + (cy + 0.5) * cell)
         pi, gi = tree.query(centres, predicate="covered_by")
         if pi.size:

@@ -111,17 +111,17 @@ class ReverseIndex:
             by_kab.setdefault(area.kode_kab, []).append(i)
         for kode_kab, idx in sorted(by_kab.items()):
             indices = np.asarray(idx, dtype=np.int64)
-            bounds = tuple(float(v) for v in shapely.total_bounds(geometries[indices]))
-            transformer = _metric_transformer(bounds)  # type: ignore[arg-type]
+            x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geometries[indices]))
+            bounds = (x0, y0, x1, y1)
+            transformer = _metric_transformer(bounds)
             geoms_m = _project(transformer, geometries[indices])
             segments, seg_xy, seg_local = _segments(geoms_m)
             seg_tree = STRtree(segments)
-            grid = CellGrid(self.tree, geometries, indices, bounds,  # type: ignore[arg-type]
-                            transformer, seg_xy, indices[seg_local], seg_tree, FAST_TOLERANCE_M)
-            self.regions.append(
-                _Region(kode_kab, indices, bounds, transformer, seg_tree, segments,
-                        indices[seg_local], grid)  # type: ignore[arg-type]
-            )
+            seg_polygon = indices[seg_local]
+            grid = CellGrid(self.tree, geometries, indices, bounds, transformer, seg_xy,
+                            seg_polygon, seg_tree, FAST_TOLERANCE_M)
+            self.regions.append(_Region(kode_kab, indices, bounds, transformer, seg_tree,
+                                        segments, seg_polygon, grid))
 
     def query(
         self, lons: np.ndarray, lats: np.ndarray, tolerance_m: float, *, fast: bool = True

@@ -20,7 +20,10 @@ parents, usually by ``geo.service.load_geocoder(session)``. It answers
 
 * **forward** — :meth:`Geocoder.search`, fuzzy name search (see :mod:`geo.search`).
 
-:meth:`Geocoder.reverse_many` is the vectorised batch version (shapely 2 bulk STRtree queries).
+:meth:`Geocoder.reverse_many` is the vectorised batch version: a per-region lookup grid answers
+most points by array indexing and tests the rest against a few candidate polygons or segments per
+grid cell (:mod:`geo._grid`); points the grid cannot answer take shapely 2 bulk STRtree queries
+(:mod:`geo._reverse`). Both give bit-identical answers.
 """
 
 from __future__ import annotations
