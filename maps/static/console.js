@@ -7,7 +7,7 @@
   var zone = CFG.zone; // {label, iana}
   var state = { me: null, units: {}, byDevice: {}, incidents: {}, selected: null, picked: null,
                 markers: {}, incidentMarkers: {}, routeLayer: null, ws: null, pending: {},
-                rafQueued: false, lag: [], applied: 0 };
+                rafQueued: false, lag: [], hubLag: [], applied: 0 };
   window.__siaga = state; // inspected by the browser test and the load benchmark
   // ?devices=all also draws trackers not registered as units (fleet onboarding, load tests)
   var showAllDevices = /[?&]devices=all(&|$)/.test(location.search);
@@ -153,6 +153,7 @@
     ws.onmessage = function (msg) {
       var data = JSON.parse(msg.data);
       if (data.type !== "events") return;
+      if (state.sentAt == null) state.sentAt = data.sent_at; // oldest batch of the next frame
       data.events.forEach(function (ev) {
         if (ev.kind === "position") { var d = ev.data; state.pending[unitKey(d)] = d; }
         else handleEvent(ev);
@@ -171,9 +172,11 @@
       if (d.fix_time) fixTimes.push(Date.parse(d.fix_time));
       state.applied++;
     });
-    // display lag: fix time → the frame after the canvas was redrawn
+    // display lag: fix time → the frame after the canvas was redrawn (and hub flush → drawn)
+    var sentAt = state.sentAt; state.sentAt = null;
     if (fixTimes.length) requestAnimationFrame(function () {
       var now = Date.now();
+      if (sentAt != null) { state.hubLag.push(now - sentAt * 1000); if (state.hubLag.length > 100000) state.hubLag.shift(); }
       for (var i = 0; i < fixTimes.length; i++) { state.lag.push(now - fixTimes[i]); }
       if (state.lag.length > 200000) state.lag.splice(0, state.lag.length - 200000);
     });
