@@ -27,7 +27,7 @@ from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.routing.path import Route, RouteStep, build_route
 from geo.routing.results import REASONS, Eta, EtaTable, Snap
 from geo.routing.snap import EdgeSnapper
-from geo.routing.table import can_reach, combine, tree_length_m
+from geo.routing.table import Reachability, can_reach, combine, tree_length_m
 from geo.types import LonLat, validate_lonlat
 
 __all__ = ["REASONS", "Eta", "EtaTable", "Route", "RouteStep", "RoutingIndex", "Snap"]
@@ -108,9 +108,7 @@ class RoutingIndex:
         self._q_cols, self._q_w = self._q_graph.indices, self._q_graph.data
         self._q_indptr = self._q_graph.indptr
         self._q_lock = threading.Lock()
-        self._rev_graph = csr_matrix(
-            (self._rev_w, self._rev_cols, self.rev_indptr), shape=(n1 - 1, n1 - 1)
-        )
+        self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
         # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
         deg = np.diff(self.fwd_indptr)
         tails = self.edge_u[self.fwd_edge]

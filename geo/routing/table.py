@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse.csgraph import breadth_first_order
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo.routing.results import Snap
 
@@ -50,15 +51,39 @@ def tree_length_m(index: RoutingIndex, pred: np.ndarray, dest: Snap) -> np.ndarr
     return step
 
 
+class Reachability:
+    """Which nodes can reach which, through the strongly connected components (SCC).
+
+    The condensation of a road graph is small (one giant component plus dead-end pieces), so a
+    breadth-first search over it answers "is there any path" in microseconds.
+    """
+
+    def __init__(self, n_nodes: int, u: np.ndarray, v: np.ndarray) -> None:
+        adj = csr_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n_nodes, n_nodes))
+        self.count, self.label = connected_components(adj, directed=True, connection="strong")
+        cu, cv = self.label[u], self.label[v]
+        cross = cu != cv
+        pairs = np.unique(np.column_stack([cv[cross], cu[cross]]), axis=0)
+        self.reverse = csr_matrix(
+            (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+            shape=(self.count, self.count),
+        )
+
+    def reaching(self, targets: list[int]) -> np.ndarray:
+        """Boolean mask of the nodes from which some node in ``targets`` can be reached."""
+        ok = np.zeros(self.count, dtype=bool)
+        for comp in {int(self.label[t]) for t in targets}:
+            ok[
+                breadth_first_order(self.reverse, comp, directed=True, return_predecessors=False)
+            ] = True
+        return ok[self.label]
+
+
 def can_reach(index: RoutingIndex, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
     """Whether origins ``which`` are connected to the destination at all (any time)."""
     e, t = int(dest.edge[0]), int(index.edge_twin[dest.edge[0]])
-    can = np.zeros(index.n_nodes, dtype=bool)
     tails = [int(index.edge_u[e])] + ([int(index.edge_u[t])] if t >= 0 else [])
-    for tail in tails if dest.node[0] < 0 else [int(dest.node[0])]:
-        can[
-            breadth_first_order(index._rev_graph, tail, directed=True, return_predecessors=False)
-        ] = True
+    can = index.reachability.reaching(tails if dest.node[0] < 0 else [int(dest.node[0])])
     oe = org.edge[which]
     ot = index.edge_twin[oe]
     via_twin = np.where(ot >= 0, can[index.edge_v[np.maximum(ot, 0)]], False)
