@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from api.auth.exceptions import (
     UserExistsError,
     UserNotFoundError,
 )
+from api.auth.throttle import LoginThrottle
 from api.deps import get_session, get_state
 from api.errors import register_error
 from api.security import SESSION_COOKIE, Principal, Role, current_principal
@@ -92,10 +94,29 @@ def _me(p: Principal) -> MeOut:
 
 
 @router.post("/login")
-def login(body: LoginIn, response: Response, session: Session = Depends(get_session),
+def login(body: LoginIn, request: Request, response: Response,
+          session: Session = Depends(get_session),
           state: AppState = Depends(get_state)) -> LoginOut:
     """Log in with username and password; sets the session cookie and returns the token."""
-    user = service.authenticate(session=session, username=body.username, password=body.password)
+    # 5 failures per username, 50 per address (a 112 centre may sit behind one NAT) in 5 min
+    per_user = state.resources.setdefault("login_throttle_user", LoginThrottle(5, 300.0))
+    per_ip = state.resources.setdefault("login_throttle_ip", LoginThrottle(50, 300.0))
+    client = request.client.host if request.client else "?"
+    user_key, ip_key = [body.username.strip().lower()], [client]
+    now_s = time.monotonic()
+    wait_s = max(per_user.retry_after_s(user_key, now_s), per_ip.retry_after_s(ip_key, now_s))
+    if wait_s > 0:
+        raise HTTPException(429, "Terlalu banyak percobaan login; coba lagi nanti / too many "
+                            "failed logins, try again later",
+                            headers={"Retry-After": str(int(wait_s) + 1)})
+    try:
+        user = service.authenticate(session=session, username=body.username,
+                                    password=body.password)
+    except InvalidCredentialsError:
+        per_user.failed(user_key, now_s)
+        per_ip.failed(ip_key, now_s)
+        raise
+    per_user.succeeded(user_key)
     ttl_s = state.settings.session_ttl_s
     issued = service.start_session(session=session, user=user, ttl_s=ttl_s)
     response.set_cookie(SESSION_COOKIE, issued.token, max_age=ttl_s, httponly=True,

@@ -7,8 +7,10 @@ import contextlib
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
+from api.auth.exceptions import InvalidTokenError
+from api.auth.service import resolve_token
 from api.live import EVENTS_TOPIC, LiveHub, MqttEventSource
-from api.security import Principal, current_principal
+from api.security import Principal, current_principal, token_from_connection
 from api.state import AppState
 
 router = APIRouter(tags=["live"])
@@ -40,6 +42,15 @@ async def shutdown(state: AppState) -> None:
         await hub.stop()
 
 
+def _still_valid(state: AppState, token: str) -> bool:
+    with state.sessionmaker() as session:
+        try:
+            resolve_token(session=session, token=token)
+            return True
+        except InvalidTokenError:
+            return False
+
+
 @router.websocket("/api/v1/live")
 async def live(ws: WebSocket, principal: Principal = Depends(current_principal)) -> None:
     """Stream live events (batched every ~100 ms) to a logged-in console."""
@@ -58,7 +69,19 @@ async def live(ws: WebSocket, principal: Principal = Depends(current_principal))
             while True:
                 await ws.receive_text()
 
-    tasks = [asyncio.create_task(pump()), asyncio.create_task(drain_client())]
+    async def watch_session() -> None:
+        """Close the stream once the session expires or is revoked (checked periodically)."""
+        state = ws.app.state.siaga
+        every_s = float(state.resources.get("live_recheck_s", 30.0))
+        token = token_from_connection(ws) or ""
+        while True:
+            await asyncio.sleep(every_s)
+            if not await asyncio.to_thread(_still_valid, state, token):
+                await ws.close(code=1008, reason="session ended")
+                return
+
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(drain_client()),
+             asyncio.create_task(watch_session())]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

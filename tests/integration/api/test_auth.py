@@ -139,3 +139,34 @@ def test_phone_masking():
     assert mask_phone(None) is None
     masked = mask_phone("+6281234567890")
     assert masked.startswith("+628") and masked.endswith("890") and "1234567" not in masked
+
+
+def test_repeated_failed_logins_are_throttled(app_factory, engine):
+    username = _name("brute")
+    ensure_user(engine, username, "viewer")
+    with TestClient(app_factory()) as client:
+        for _ in range(5):
+            r = client.post("/api/v1/auth/login", json={"username": username, "password": "no"})
+            assert r.status_code == 401
+        r = client.post("/api/v1/auth/login", json={"username": username,
+                                                    "password": TEST_PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        # another user from the same address is not locked out
+        other = _name("ok")
+        ensure_user(engine, other, "viewer")
+        ok = client.post("/api/v1/auth/login", json={"username": other,
+                                                      "password": TEST_PASSWORD})
+        assert ok.status_code == 200
+
+
+def test_login_throttle_window():
+    from api.auth.throttle import LoginThrottle
+
+    t = LoginThrottle(max_failures=2, window_s=60)
+    t.failed(["a"], 0.0)
+    assert t.retry_after_s(["a"], 1.0) == 0
+    t.failed(["a"], 10.0)
+    assert t.retry_after_s(["a"], 11.0) == pytest.approx(49.0)
+    assert t.retry_after_s(["a"], 61.0) == 0  # the first failure left the window
+    t.succeeded(["a"])
+    assert t.retry_after_s(["a"], 11.0) == 0

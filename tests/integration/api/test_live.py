@@ -8,6 +8,7 @@ import uuid
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+import pytest
 from fastapi.testclient import TestClient
 
 from api.live import Coalescer, LiveHub, kind_of, mask_callers, unwrap
@@ -139,3 +140,27 @@ def test_dispatch_events_published_by_the_api_come_back_live(settings, database_
             sink([(f"{prefix}/unit", {"unit_id": 1, "status": "dispatched"})])
             seen = _collect(ws, lambda ev: any(e["kind"] == "unit" for e in ev))
             assert seen[0]["data"] == {"unit_id": 1, "status": "dispatched"}
+
+
+def test_the_stream_closes_when_the_session_is_revoked(settings, database_url, mqtt_url, engine):
+    from sqlalchemy.orm import Session
+    from starlette.websockets import WebSocketDisconnect
+
+    from api.app import create_app
+    from api.auth import service
+
+    with Session(engine) as session:
+        issued = service.issue_api_token(session=session, username="test_viewer", name="ws")
+        session.commit()
+    cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
+    app = create_app(cfg, resources={"live_recheck_s": 0.2,
+                                     "live_topic": f"siaga-test-{uuid.uuid4().hex[:8]}/#"})
+    with TestClient(app) as client:
+        with client.websocket_connect(f"/api/v1/live?token={issued.token}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            with Session(engine) as session:
+                service.revoke_token(session=session, token_id=issued.token_id)
+                session.commit()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1008
