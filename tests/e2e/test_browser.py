@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -86,7 +87,11 @@ def demo_stack(database_url, mqtt_url, console_world, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        print((tmp_path / "demo.log").read_text()[-3000:])
+        out = (tmp_path / "demo.log").read_text()
+        print(out[-3000:])
+        # Ctrl-C stopped every child cleanly
+        assert proc.returncode == 0
+        assert "ingest (exit 0)" in out and "api (exit 0)" in out
 
 
 def test_dispatch_in_the_browser(chromium_path, demo_stack):
@@ -110,13 +115,21 @@ def test_dispatch_in_the_browser(chromium_path, demo_stack):
             # bypass_csp lets the test's own probes (wait_for_function) run; the page's
             # Content-Security-Policy itself is checked in tests/integration/api.
             context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                          locale="id-ID", timezone_id="Asia/Jakarta",
+                                          locale="en-US", timezone_id="UTC",
                                           bypass_csp=True)
             context.route("**/*", guard)
             page = context.new_page()
             console_errors: list[str] = []
             page.on("pageerror", lambda exc: console_errors.append(str(exc)))
             page.goto(demo_stack + "/")
+
+            # Bahasa Indonesia by default, English on request (and back)
+            assert page.inner_text("#login-submit") == "Masuk"
+            page.click("#login .lang-switch")
+            assert page.inner_text("#login-submit") == "Log in"
+            assert page.get_attribute("#place", "placeholder").startswith("Type a kelurahan")
+            page.click("#login .lang-switch")
+            assert page.inner_text("#login-submit") == "Masuk"
 
             # log in
             page.fill("#login-username", "demo")
@@ -128,6 +141,10 @@ def test_dispatch_in_the_browser(chromium_path, demo_stack):
                                    timeout=15_000)
             # live positions are applied (fixes arrive every second)
             page.wait_for_function("window.__siaga.applied > 20", timeout=15_000)
+            # times in the region's zone (Yogyakarta: WIB, UTC+7), whatever the browser's zone
+            clock = page.inner_text("#clock")
+            wib_hour = (datetime.now(UTC) + timedelta(hours=7)).hour
+            assert clock.endswith("WIB") and int(clock[:2]) in (wib_hour, (wib_hour + 1) % 24)
 
             # call taker: kelurahan by name → incident
             page.fill("#place", "Prawirodirjan")
