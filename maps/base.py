@@ -40,10 +40,15 @@ def offline_map(center: LonLat, *, zoom: int = 13, tile_url: str = "",
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or "tiles", name="tiles",
                          control=False).add_to(fmap)
     text = attribution_html(attribution)
-    fmap.get_root().html.add_child(Element(
+    _root_html(fmap).add_child(Element(
         f'<div class="siaga-attribution" style="position:fixed;bottom:0;left:0;z-index:1000;'
         f'background:rgba(255,255,255,.85);font:11px sans-serif;padding:2px 6px">{text}</div>'))
     return fmap
+
+
+def _root_html(fmap: folium.Map) -> Any:
+    """The ``<body>`` element of the map's figure (branca types it loosely)."""
+    return fmap.get_root().html  # type: ignore[attr-defined]
 
 
 def add_boundaries(fmap: folium.Map, geojson: Mapping[str, Any] | None, *,
@@ -60,6 +65,6 @@ def add_boundaries(fmap: folium.Map, geojson: Mapping[str, Any] | None, *,
 
 def add_title(fmap: folium.Map, title: str) -> None:
     """A fixed, HTML-escaped title box in the top-left corner."""
-    fmap.get_root().html.add_child(Element(
+    _root_html(fmap).add_child(Element(
         '<div class="siaga-title" style="position:fixed;top:8px;left:50px;z-index:1000;'
         f'background:#fff;padding:4px 8px;font:bold 14px sans-serif">{html.escape(title)}</div>'))
