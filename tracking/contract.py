@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tracking.fastpath import Window, native_fix
 from tracking.fix import Fix
 from tracking.plausibility import PlausibilityLimits, Problem, check_coordinates, check_fix_time
 
@@ -295,7 +296,12 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
         return ParseResult(rejections=[_reject(problem, topic, payload, received_at, device_id)])
     fixes: list[Fix] = []
     rejections: list[Rejection] = []
+    window = Window(received_at, limits.max_future_s, limits.max_age_s)
     for index, item in enumerate(items):
+        fix = native_fix(item, device_id, received_at, window)
+        if fix is not None:
+            fixes.append(fix)
+            continue
         try:
             fix = _native_item(item, device_id, received_at)
         except _Bad as bad:

@@ -7,11 +7,15 @@
 * Messages are acknowledged manually (``manual_ack=True`` + ``client.ack(mid, qos)``) only after
   the batch containing them committed. A crash before commit means the broker redelivers them;
   the unique key (device_id, fix_time, seq) absorbs the duplicates.
-* Batches close by size (fixes or messages) or age; fixes are written with COPY into a staging
-  table then ``INSERT ... ON CONFLICT DO NOTHING``; rejects go to ``position_reject`` in the same
-  transaction; latest positions are upserted. After the commit: one ``events/position`` message
-  per batch (newest fix per device), then each hook in its own transaction (a failing hook is
-  logged and counted, the fixes are already safe).
+* A pipeline of two threads: the receiving thread (:meth:`IngestWorker.run`) parses messages as
+  they arrive and hands a batch to the writer thread as soon as the writer is idle (so a lone fix
+  is stored within one commit), or when the batch is full or old while the writer is busy (so the
+  next batch is parsed while the previous one commits). One writer: batches commit in order.
+* The writer COPYs fixes (binary) into a per-connection staging table then
+  ``INSERT ... ON CONFLICT DO NOTHING``; rejects go to ``position_reject`` in the same
+  transaction; latest positions are upserted. After the commit: the acks, one ``events/position``
+  message per batch (newest fix per device), then each hook in its own transaction (a failing
+  hook is logged and counted, the fixes are already safe).
 * A timer publishes ``events/stale`` transitions for on-duty devices gone silent.
 """
 
@@ -36,7 +40,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracking import service
-from tracking.contract import Rejection, parse_message
+from tracking.batch import Batch, Message
+from tracking.contract import Rejection
 from tracking.exceptions import IngestConfigError
 from tracking.fix import Fix
 from tracking.plausibility import JumpGuard, PlausibilityLimits
@@ -63,10 +68,14 @@ class IngestConfig:
     #: re-subscribe are lost: keep one worker with a plain subscription where broker restarts
     #: must lose nothing (tests/integration/tracking/test_zero_loss.py).
     shared_group: str | None = None
-    batch_max_fixes: int = 5000
-    batch_max_messages: int = 2000
+    #: a batch is handed to the writer as soon as the writer is idle; while it is busy the next
+    #: batch grows up to these sizes, or is queued behind it once ``batch_max_delay_s`` old
+    batch_max_fixes: int = 20000
+    batch_max_messages: int = 5000
     batch_max_delay_s: float = 0.1
-    receive_maximum: int = 10000
+    #: MQTT 5 Receive Maximum: unacked QoS 1 messages the broker may have in flight to us (acks
+    #: wait for the commit, so this must cover about two batches of messages)
+    receive_maximum: int = 20000
     session_expiry_s: int = 7 * 86400
     keepalive_s: int = 30
     stale_after_s: float = 600.0
@@ -89,16 +98,6 @@ class IngestConfig:
 
     def event_topic(self, kind: str) -> str:
         return f"{self.topic_prefix}siaga/v1/events/{kind}"
-
-
-@dataclass
-class _Item:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    generation: int
-    received_at: datetime
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -127,8 +126,9 @@ class IngestWorker:
         self.on_duty = on_duty or service.registered_device_ids
         self.clock = clock
         self.counters: Counter[str] = Counter()
+        self._counter_lock = threading.Lock()
         self.ready = threading.Event()
-        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._generation = 0
         # Acks never cross a connection: the generation changes (under this lock) on connect and
@@ -137,6 +137,11 @@ class IngestWorker:
         self._guard = JumpGuard(config.limits)
         self._stale = StaleMonitor(config.stale_after_s)
         self._partitions: set[date] = set()
+        # receiving thread -> writer thread: at most one closed batch waits while one is written
+        self._handoff: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+        self._in_flight = 0  # batches handed over and not yet fully processed by the writer
+        self._flight_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
         self._client = self._make_client()
 
     # -- MQTT ---------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ class IngestWorker:
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.max_inflight_messages_set(100)
+        client.max_inflight_messages_set(1000)  # our event publishes (QoS 1)
         return client
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -179,8 +184,8 @@ class IngestWorker:
             log.warning("MQTT disconnected (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._queue.put(_Item(message.topic, message.payload, message.mid, message.qos,
-                              self._generation, self.clock()))
+        self._queue.put(Message(message.topic, message.payload, message.mid, message.qos,
+                                self._generation, self.clock()))
 
     def publish(self, topic: str, payload: dict) -> None:
         self._client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
@@ -207,12 +212,14 @@ class IngestWorker:
         """Start if needed and process batches until :meth:`stop`; then disconnect."""
         if self._client._thread is None:  # noqa: SLF001 - paho has no public "started" flag
             self.start()
+        self._writer = threading.Thread(target=self._write_loop, name="siaga-ingest-writer",
+                                        daemon=True)
+        self._writer.start()
         last_stats = last_stale = time.monotonic()
+        batch = Batch()
         try:
             while not self._stop.is_set():
-                batch = self._collect()
-                if batch:
-                    self._process(batch)
+                batch = self._receive(batch)
                 now = time.monotonic()
                 if now - last_stale >= self.config.stale_check_interval_s:
                     last_stale = now
@@ -220,84 +227,124 @@ class IngestWorker:
                 if now - last_stats >= self.config.stats_interval_s:
                     last_stats = now
                     self.log_counters()
-            rest = self._drain()
-            if rest:
-                self._process(rest)
+            while True:  # stopping: what was received is still written (and acked)
+                try:
+                    batch.add(self._queue.get_nowait(), limits=self.config.limits,
+                              prefix=self.config.topic_prefix)
+                except queue.Empty:
+                    break
+            if batch:
+                self._hand_over(batch)
         finally:
+            self._hand_over(None)
+            self._writer.join()
             self.log_counters()
             self._client.disconnect()
             self._client.loop_stop()
 
-    # -- batching -----------------------------------------------------------------------------
-    def _collect(self) -> list[_Item]:
+    # -- receiving thread: parse as messages arrive, hand batches to the writer -----------------
+    def _writer_idle(self) -> bool:
+        return self._in_flight == 0
+
+    def _receive(self, batch: Batch) -> Batch:
+        """Add what arrives to ``batch``; return a new empty batch once it was handed over."""
+        cfg = self.config
+        if batch:
+            # the writer is busy: wait briefly for more messages or for the writer to be done
+            timeout = 0.002
+        else:
+            timeout = 0.2
         try:
-            first = self._queue.get(timeout=0.2)
+            message = self._queue.get(timeout=timeout)
         except queue.Empty:
-            return []
-        batch = [first]
-        fixes = self._estimate(first)
-        deadline = time.monotonic() + self.config.batch_max_delay_s
-        while (len(batch) < self.config.batch_max_messages
-               and fixes < self.config.batch_max_fixes):
-            remaining = deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=remaining) if remaining > 0 else \
-                    self._queue.get_nowait()
-            except queue.Empty:
-                break
-            batch.append(item)
-            fixes += self._estimate(item)
+            message = None
+        if message is not None:
+            add, get = batch.add, self._queue.get_nowait
+            limits, prefix = cfg.limits, cfg.topic_prefix
+            while True:
+                add(message, limits=limits, prefix=prefix)
+                if batch.full(cfg.batch_max_fixes, cfg.batch_max_messages):
+                    break
+                try:
+                    message = get()
+                except queue.Empty:
+                    break
+        if not batch:
+            return batch
+        if (self._writer_idle() or batch.full(cfg.batch_max_fixes, cfg.batch_max_messages)
+                or (self._in_flight < 2
+                    and time.monotonic() - batch.started >= cfg.batch_max_delay_s)):
+            self._close(batch)
+            self._hand_over(batch)
+            return Batch()
         return batch
 
-    @staticmethod
-    def _estimate(item: _Item) -> int:
-        return max(1, item.payload.count(b'"fix_time"'))
+    def _close(self, batch: Batch) -> None:
+        """Screen the batch for impossible jumps (in time order, against earlier batches)."""
+        kept, flags, jumps = self._guard.screen(batch.fixes)
+        for fix, problem in jumps:
+            batch.rejections.append(Rejection(
+                problem.code, problem.message, problem.message_en, self._topic_for(fix),
+                json.dumps(_fix_json(fix)).encode(), fix.received_at or self.clock(),
+                fix.device_id))
+        batch.fixes, batch.flags = kept, flags
 
-    def _drain(self) -> list[_Item]:
-        items = []
+    def _hand_over(self, batch: Batch | None) -> None:
+        if batch is not None:
+            with self._flight_lock:
+                self._in_flight += 1
         while True:
             try:
-                items.append(self._queue.get_nowait())
-            except queue.Empty:
-                return items
+                self._handoff.put(batch, timeout=1.0)
+                return
+            except queue.Full:
+                if self._writer is None or not self._writer.is_alive():
+                    raise RuntimeError("the ingest writer thread died") from None
 
-    def _process(self, batch: list[_Item]) -> None:
-        fixes: list[Fix] = []
-        rejections: list[Rejection] = []
-        for item in batch:
-            result = parse_message(item.topic, item.payload, received_at=item.received_at,
-                                   limits=self.config.limits, prefix=self.config.topic_prefix)
-            fixes.extend(result.fixes)
-            rejections.extend(result.rejections)
-            if result.ignored:
-                self.counters[f"ignored:{result.ignored}"] += 1
-        kept, flags, jumps = self._guard.screen(fixes)
-        for fix, problem in jumps:
-            rejections.append(Rejection(problem.code, problem.message, problem.message_en,
-                                        self._topic_for(fix), json.dumps(_fix_json(fix)).encode(),
-                                        fix.received_at or self.clock(), fix.device_id))
-        outcome = self._write(kept, rejections, flags)
+    # -- writer thread: commit, then ack, then events and hooks ---------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            batch = self._handoff.get()
+            if batch is None:
+                return
+            try:
+                self._process(batch)
+            except Exception:  # noqa: BLE001 - keep writing; unacked messages come back
+                self.counters["writer_errors"] += 1
+                log.exception("ingest writer failed on a batch")
+            finally:
+                with self._flight_lock:
+                    self._in_flight -= 1
+
+    def _process(self, batch: Batch) -> None:
+        fixes, rejections, flags = batch.fixes, batch.rejections, batch.flags
+        outcome = self._write(fixes, rejections, flags)
         if outcome is None:
             return  # stopping before the batch could be stored: not acknowledged, redelivered
         with self._ack_lock:
             current = self._generation
-            for item in batch:
-                if item.generation == current and item.qos > 0:
-                    self._client.ack(item.mid, item.qos)
-                elif item.qos > 0:
-                    self.counters["ack_skipped_reconnected"] += 1
-        self.counters["messages"] += len(batch)
-        self.counters["stored"] += outcome.stored
-        self.counters["duplicates"] += outcome.duplicates
-        self.counters["batches"] += 1
-        for rejection in rejections:
-            self.counters[f"rejected:{rejection.reason}"] += 1
+            ack = self._client.ack
+            for message in batch.messages:
+                if message.qos > 0:
+                    if message.generation == current:
+                        ack(message.mid, message.qos)
+                    else:
+                        self.counters["ack_skipped_reconnected"] += 1
+        with self._counter_lock:
+            counters = self.counters
+            counters["messages"] += len(batch.messages)
+            counters["stored"] += outcome.stored
+            counters["duplicates"] += outcome.duplicates
+            counters["batches"] += 1
+            for reason, count in batch.ignored.items():
+                counters[f"ignored:{reason}"] += count
+            for rejection in rejections:
+                counters[f"rejected:{rejection.reason}"] += 1
         if outcome.latest:
             self.publish(self.config.event_topic("position"), position_event(outcome.latest))
-        clean = [f for i, f in enumerate(kept) if i not in flags]
+        clean = [f for i, f in enumerate(fixes) if i not in flags] if flags else fixes
         if clean:
             self._run_hooks(clean)
-
     def _topic_for(self, fix: Fix) -> str:
         if fix.source == "owntracks" and fix.device_id.startswith("owntracks:"):
             return self.config.topic_prefix + "owntracks/" + "/".join(fix.device_id.split(":")[1:])
@@ -342,10 +389,13 @@ class IngestWorker:
             return
         for event in self._stale.evaluate(last, duty, self.clock()):
             self.publish(self.config.event_topic("stale"), event.to_payload())
-            self.counters[f"stale:{event.state}"] += 1
+            with self._counter_lock:
+                self.counters[f"stale:{event.state}"] += 1
 
     def log_counters(self) -> None:
-        log.info("ingest counters: %s", dict(sorted(self.counters.items())))
+        with self._counter_lock:
+            counters = dict(self.counters)
+        log.info("ingest counters: %s", dict(sorted(counters.items())))
 
 
 def _fix_json(fix: Fix) -> dict[str, Any]:

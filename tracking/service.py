@@ -46,7 +46,18 @@ SELECT device_id, fix_time, seq, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
 FROM position_stage
 ON CONFLICT DO NOTHING
 """
-_UPSERT_LATEST = f"""
+_UPSERT_DEVICES = """
+INSERT INTO device (device_id, registered, first_seen_at, last_seen_at)
+SELECT device_id, false, min(received_at), max(received_at) FROM position_stage
+GROUP BY device_id ORDER BY device_id
+ON CONFLICT (device_id) DO UPDATE SET
+    first_seen_at = LEAST(device.first_seen_at, EXCLUDED.first_seen_at),
+    last_seen_at = GREATEST(device.last_seen_at, EXCLUDED.last_seen_at)
+"""
+#: devices seen (auto-recorded if unknown) and latest positions moved forward, in one statement;
+#: returns the devices whose latest position moved.
+_UPSERT_LATEST_AND_DEVICES = f"""
+WITH seen AS ({_UPSERT_DEVICES.strip()})
 INSERT INTO latest_position (device_id, fix_time, seq, geom, {", ".join(_FIX_COLUMNS)})
 SELECT DISTINCT ON (device_id) device_id, fix_time, seq, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
        {", ".join(_FIX_COLUMNS)}
@@ -57,14 +68,6 @@ ON CONFLICT (device_id) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _FIX_COLUMNS)}, updated_at = now()
 WHERE latest_position.fix_time < EXCLUDED.fix_time
 RETURNING device_id
-"""
-_UPSERT_DEVICES = """
-INSERT INTO device (device_id, registered, first_seen_at, last_seen_at)
-SELECT device_id, false, min(received_at), max(received_at) FROM position_stage
-GROUP BY device_id ORDER BY device_id
-ON CONFLICT (device_id) DO UPDATE SET
-    first_seen_at = LEAST(device.first_seen_at, EXCLUDED.first_seen_at),
-    last_seen_at = GREATEST(device.last_seen_at, EXCLUDED.last_seen_at)
 """
 
 
@@ -79,10 +82,32 @@ def ensure_partitions(session: Session, days: Iterable[date], known: set[date]) 
         known.add(day)
 
 
+_STAGE_TYPES = ("text", "timestamptz", "int8", "float8", "float8", "float8", "float8", "float8",
+                "float8", "float8", "int4", "float8", "bool", "text", "text", "timestamptz")
+_COPY_STAGE = (f"COPY position_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN "
+               "(FORMAT BINARY)")
+#: one round trip: the per-connection staging table (kept across transactions) emptied.
+#: ON COMMIT DELETE ROWS empties it at each commit; the DELETE covers callers that write several
+#: batches in one transaction (savepoints in tests).
+_PREPARE_STAGE = _CREATE_STAGE + ";\nDELETE FROM position_stage"
+
+
+def _batch_days(fixes: Sequence[Fix]) -> set[date]:
+    """UTC days of the fixes (usually one: checked on the oldest and newest fix first)."""
+    times = [f.fix_time for f in fixes]
+    first = min(times).astimezone(UTC).date()
+    if max(times).astimezone(UTC).date() == first:
+        return {first}
+    return {t.astimezone(UTC).date() for t in times}
+
+
 def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rejection] = (),
                 *, flags: Mapping[int, Problem] | None = None,
                 known_partitions: set[date] | None = None) -> BatchOutcome:
-    """Store a batch: COPY into a staging table, then insert, deduplicate and upsert.
+    """Store a batch: binary COPY into a staging table, then insert, deduplicate and upsert.
+
+    Four round trips for any batch size: prepare the staging table, COPY, the position insert
+    (``ON CONFLICT DO NOTHING`` on the unique key), the latest-position and device upserts.
 
     Parameters
     ----------
@@ -101,26 +126,29 @@ def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rej
     stored = 0
     latest: dict[str, Fix] = {}
     if fixes:
-        ensure_partitions(session, {f.fix_time.astimezone(UTC).date() for f in fixes},
-                          known_partitions)
-        session.execute(text(_CREATE_STAGE))
-        session.execute(text("DELETE FROM position_stage"))  # empty unless in a savepoint
+        ensure_partitions(session, _batch_days(fixes), known_partitions)
         cur = _driver_connection(session).cursor()
-        with cur.copy(f"COPY position_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        cur.execute(_PREPARE_STAGE)
+        with cur.copy(_COPY_STAGE) as copy:
+            copy.set_types(_STAGE_TYPES)
+            write_row = copy.write_row
             for i, f in enumerate(fixes):
-                flag = flags.get(i)
-                copy.write_row((f.device_id, f.fix_time, f.seq, f.lon, f.lat, f.speed_mps,
-                                f.heading_deg, f.altitude_m, f.hdop, f.accuracy_m, f.satellites,
-                                f.battery_pct, f.ignition, f.source,
-                                None if flag is None else flag.code, f.received_at))
-        stored = session.execute(text(_INSERT_POSITIONS)).rowcount
-        moved = {row[0] for row in session.execute(text(_UPSERT_LATEST))}
-        session.execute(text(_UPSERT_DEVICES))
-        for i, f in enumerate(fixes):
-            if f.device_id in moved and i not in flags:
-                cur_latest = latest.get(f.device_id)
-                if cur_latest is None or f.fix_time > cur_latest.fix_time:
-                    latest[f.device_id] = f
+                flag = flags.get(i) if flags else None
+                write_row((f.device_id, f.fix_time, f.seq, f.lon, f.lat, f.speed_mps,
+                           f.heading_deg, f.altitude_m, f.hdop, f.accuracy_m, f.satellites,
+                           f.battery_pct, f.ignition, f.source,
+                           None if flag is None else flag.code, f.received_at))
+        cur.execute(_INSERT_POSITIONS)
+        stored = cur.rowcount
+        cur.execute(_UPSERT_LATEST_AND_DEVICES)
+        moved = {row[0] for row in cur.fetchall()}
+        if moved:
+            for i, f in enumerate(fixes):
+                device_id = f.device_id
+                if device_id in moved and not (flags and i in flags):
+                    cur_latest = latest.get(device_id)
+                    if cur_latest is None or f.fix_time > cur_latest.fix_time:
+                        latest[device_id] = f
     if rejections:
         write_rejections(session, rejections)
     return BatchOutcome(stored=stored, duplicates=len(fixes) - stored,
