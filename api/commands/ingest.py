@@ -25,8 +25,12 @@ def run(
              "subscription; Mosquitto 2.0 forgets shared subscriptions on a broker restart)."),
     topic_prefix: str = typer.Option("", envvar="SIAGA_INGEST_TOPIC_PREFIX",
                                      help="Prefix before siaga/v1/... and owntracks/..."),
-    batch_max_fixes: int = typer.Option(5000, envvar="SIAGA_INGEST_BATCH_MAX_FIXES"),
-    batch_max_delay_s: float = typer.Option(0.1, envvar="SIAGA_INGEST_BATCH_MAX_DELAY_S"),
+    batch_max_fixes: int = typer.Option(
+        20000, envvar="SIAGA_INGEST_BATCH_MAX_FIXES",
+        help="Largest batch while the writer is busy (an idle writer takes what has arrived)."),
+    batch_max_delay_s: float = typer.Option(
+        0.1, envvar="SIAGA_INGEST_BATCH_MAX_DELAY_S",
+        help="Age at which a batch is queued behind the one being written."),
     max_speed_mps: float = typer.Option(90.0, envvar="SIAGA_INGEST_MAX_SPEED_MPS",
                                         help="Implied speed above which a jump is implausible."),
     flag_jumps: bool = typer.Option(False, envvar="SIAGA_INGEST_FLAG_JUMPS",
@@ -43,7 +47,7 @@ def run(
         return
     from api.db import make_engine, make_sessionmaker
     from api.ingest_hooks import ingest_hooks
-    from tracking.ingest import IngestConfig, IngestWorker
+    from tracking.ingest import IngestConfig
     from tracking.plausibility import PlausibilityLimits
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -57,13 +61,26 @@ def run(
                                   max_speed_mps=max_speed_mps, flag_jumps=flag_jumps),
     )
     engine = make_engine(cfg.database_url)
-    worker = IngestWorker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg))
+    worker = make_worker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
     try:
         worker.run()
     finally:
         engine.dispose()
+
+
+def make_worker(sessions, config, *, hooks=(), **options):
+    """The worker as ``siaga ingest`` wires it: stale-tracker events only for units on duty.
+
+    The on-duty set (``dispatch.assignment_service.on_duty_devices``: tracker ids of units not out
+    of service) is read again at every stale check (``IngestConfig.stale_check_interval_s``), so
+    a unit taken off duty stops raising events at the next check.
+    """
+    from dispatch.assignment_service import on_duty_devices
+    from tracking.ingest import IngestWorker
+
+    return IngestWorker(sessions, config, hooks=hooks, on_duty=on_duty_devices, **options)
 
 
 @app.command("prune")
