@@ -352,6 +352,21 @@
       }).join("");
     }).join("");
     $("recommendations").innerHTML = html;
+    // assignments: the agency desk's steps (acknowledge, depart, manual arrival, clear)
+    $("assignments").innerHTML = (inc.assignments || []).map(function (a) {
+      var steps = [];
+      if (!a.cleared_at) {
+        if (!a.acknowledged_at) steps.push("acknowledge");
+        else if (!a.departed_at && !a.arrived_at) steps.push("depart");
+        if (!a.arrived_at) steps.push("arrive"); else steps.push("clear");
+      }
+      var sla = a.sla ? " · SLA " + esc(S(a.sla.status === "met" ? "sla_met" : a.sla.status === "breached" ? "sla_breached" : "sla_left")) : "";
+      return '<div class="rec"><div><b>' + esc(a.call_sign || ("#" + a.unit_id)) + '</b><div class="meta">' +
+        esc(a.status) + (a.arrived_at ? " · " + esc(S("ev_arrived")) + " " + fmtTime(a.arrived_at) + (a.arrival_source === "gps" ? " (GPS)" : "") : "") +
+        sla + "</div></div><div>" + steps.map(function (st) {
+          return '<button type="button" class="step" data-assignment="' + esc(a.id) + '" data-step="' + st + '">' + esc(S("act_" + st)) + "</button>";
+        }).join(" ") + "</div></div>";
+    }).join("");
     var tl = inc.timeline || [];
     var ACTION = { create: "received", triage: "triaged", triage_override: "triaged", assign: "dispatched",
       acknowledge: "acknowledged", depart: "departed", arrive: "arrived", arrival_revised: "arrived",
@@ -385,6 +400,13 @@
       drawRoute(unitId, incId);
       refreshIncident(incId);
     }).catch(function (err) { btn.disabled = false; state.lastError = err.message; notify(S("error") + ": " + err.message, true); });
+  });
+  $("assignments").addEventListener("click", function (e) {
+    var btn = e.target.closest("button.step"); if (!btn) return;
+    btn.disabled = true;
+    api("POST", "/api/v1/assignments/" + btn.getAttribute("data-assignment") + "/" + btn.getAttribute("data-step"), {})
+      .then(function () { refreshIncident(state.selected); })
+      .catch(function (err) { btn.disabled = false; notify(S("error") + ": " + err.message, true); });
   });
   function drawRoute(unitId, incId) {
     var rec = findUnitById(unitId), inc = state.incidents[incId], to = lonlat(inc);

@@ -195,6 +195,10 @@ def test_dispatch_in_the_browser(chromium_path, demo_stack):
             timeline = page.inner_text("#timeline")
             assert "Tiba (GPS)" in timeline and "YK-PSC" in timeline and "Ditugaskan" in timeline
             page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
+
+            # the unit clears the incident from the assignment panel
+            page.click("#assignments button.step[data-step='clear']")
+            page.wait_for_selector("#timeline li[data-action='clear']", timeout=10_000)
             assert not console_errors, console_errors
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "console-failure.png"), full_page=True)
