@@ -360,7 +360,7 @@
         else if (!a.departed_at && !a.arrived_at) steps.push("depart");
         if (!a.arrived_at) steps.push("arrive"); else steps.push("clear");
       }
-      var sla = a.sla ? " · SLA " + esc(S(a.sla.status === "met" ? "sla_met" : a.sla.status === "breached" ? "sla_breached" : "sla_left")) : "";
+      var sla = a.sla ? " · " + esc(S(a.sla.status === "met" ? "sla_met" : a.sla.status === "breached" ? "sla_breached" : "sla_left")) : "";
       return '<div class="rec"><div><b>' + esc(a.call_sign || ("#" + a.unit_id)) + '</b><div class="meta">' +
         esc(a.status) + (a.arrived_at ? " · " + esc(S("ev_arrived")) + " " + fmtTime(a.arrived_at) + (a.arrival_source === "gps" ? " (GPS)" : "") : "") +
         sla + "</div></div><div>" + steps.map(function (st) {
