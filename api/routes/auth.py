@@ -120,7 +120,9 @@ def login(body: LoginIn, request: Request, response: Response,
     ttl_s = state.settings.session_ttl_s
     issued = service.start_session(session=session, user=user, ttl_s=ttl_s)
     response.set_cookie(SESSION_COOKIE, issued.token, max_age=ttl_s, httponly=True,
-                        samesite="strict", secure=False, path="/")
+                        samesite="strict", path="/",
+                        secure=request.url.scheme == "https"
+                        or request.headers.get("x-forwarded-proto") == "https")
     me = MeOut(username=user.username, role=Role(user.role), agency_code=user.agency_code,
                reveal_caller=Role(user.role) in (Role.DISPATCHER, Role.ADMIN))
     return LoginOut(token=issued.token, expires_at=issued.expires_at, user=me)
