@@ -73,9 +73,10 @@ class IngestConfig:
     batch_max_fixes: int = 20000
     batch_max_messages: int = 5000
     batch_max_delay_s: float = 0.1
-    #: MQTT 5 Receive Maximum: unacked QoS 1 messages the broker may have in flight to us (acks
-    #: wait for the commit, so this must cover about two batches of messages)
-    receive_maximum: int = 20000
+    #: MQTT 5 Receive Maximum: unacked QoS 1 messages the broker may have in flight to us. Acks
+    #: wait for the commit, so this covers two batches of messages (one committing, the next
+    #: filling); it also bounds the messages held in memory
+    receive_maximum: int = 10000
     session_expiry_s: int = 7 * 86400
     keepalive_s: int = 30
     stale_after_s: float = 600.0
