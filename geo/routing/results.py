@@ -56,9 +56,33 @@ class EtaTable:
         eta, dist = self.eta_s.tolist(), self.distance_m.tolist()
         codes = self.reason_code.tolist()
         return [
-            Eta(i, True, eta[i], dist[i], None) if c == 0 else Eta(i, False, None, None, REASONS[c])
+            _eta(i, True, eta[i], dist[i], None)
+            if c == 0
+            else _eta(i, False, None, None, REASONS[c])
             for i, c in enumerate(codes)
         ]
+
+
+_SLOTS = tuple(Eta.__dict__[name].__set__ for name in Eta.__slots__)
+
+
+def _eta(
+    origin_index: int,
+    reachable: bool,
+    eta_s: float | None,
+    distance_m: float | None,
+    reason: str | None,
+) -> Eta:
+    """Build an :class:`Eta` through its slot descriptors: the same frozen object as
+    ``Eta(...)``, at half the cost (this runs once per unit in every table)."""
+    obj = object.__new__(Eta)
+    s0, s1, s2, s3, s4 = _SLOTS
+    s0(obj, origin_index)
+    s1(obj, reachable)
+    s2(obj, eta_s)
+    s3(obj, distance_m)
+    s4(obj, reason)
+    return obj
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,17 @@ def test_graph_without_usable_roads_is_refused(amb):
     g.add_edge(1, 2, highway="footway", length=111.0)
     with pytest.raises(RoadNetworkError, match="no road usable"):
         compile_graph(g, amb)
+
+
+def test_eta_table_lists_the_same_frozen_values_as_the_constructor():
+    from dataclasses import FrozenInstanceError
+
+    from geo.routing.results import Eta, EtaTable
+
+    table = EtaTable(np.array([12.5, np.nan, np.nan]), np.array([100.0, np.nan, np.nan]),
+                     np.array([True, False, False]), np.array([0, 1, 3], dtype=np.int8))
+    got = table.to_list()
+    assert got == [Eta(0, True, 12.5, 100.0, None), Eta(1, False, None, None, "beyond_horizon"),
+                   Eta(2, False, None, None, "off_network")]
+    with pytest.raises(FrozenInstanceError):
+        got[0].eta_s = 1.0  # type: ignore[misc]
