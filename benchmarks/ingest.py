@@ -2,17 +2,23 @@
 
 Starts a private Mosquitto (own port, persistence in a tmp dir) and uses a scratch database
 ``siaga_bench_ingest`` on the configured PostgreSQL (created and migrated here). A separate
-publisher process sends native v1 batch payloads at QoS 1 from many simulated devices; each fix's
-``fix_time`` is its publish wall-clock time, so publish->stored latency = commit time - fix_time.
+publisher process sends native v1 batch payloads at QoS 1 from many simulated devices and reports
+the wall-clock time of each publish, so latencies are measured from the publish (not from the
+fixes' device timestamps, which are earlier).
 
 Phases (one run):
-1. throughput: N fixes as fast as the publisher can send; sustained positions/s stored.
-2. latency: a paced stream (default 5,000 fixes/s) with some devices parking at a synthetic
-   scene; a hook runs ``detect_arrival`` and records in-geofence fix -> arrival event latency.
-3. baseline: the same kind of stream into a naive subscriber (auto-ack, one INSERT + commit per
-   fix); the ratio of stored positions/s is printed.
+1. burst: N fixes (100-fix messages) as fast as the publisher can send; positions/s stored from
+   the first committed batch to the last (the worker's capacity; latencies include the backlog).
+2. steady: the burst's stream (100-fix messages) paced at 20,000 fixes/s for 10 s; the worker
+   keeps up if publish->stored latency stays low.
+3. arrival: a stream paced at 5,000 fixes/s with 50 of 100 devices parking at a synthetic scene;
+   a hook runs ``detect_arrival``; latency from the publish of the in-geofence fix completing the
+   dwell to the ``events/arrival`` message received by a separate subscriber.
+4. baseline: the burst stream into a naive subscriber (auto-ack, one INSERT + commit per fix);
+   the ratio of stored positions/s (burst / naive) is printed.
 
     .venv/bin/python benchmarks/ingest.py [--fixes 200000] [--devices 500] [--naive-fixes 20000]
+        [--steady-rate 20000] [--steady-fixes 200000] [--paced-rate 5000] [--paced-fixes 20000]
 """
 
 from __future__ import annotations
@@ -81,7 +87,9 @@ def iso(epoch: float) -> str:
 
 def publisher(port: int, prefix: str, total: int, devices: int, rate: float | None,
               parkers: int, sent_at: mp.Queue | None = None) -> None:
-    """Publish ``total`` fixes (batches of PER_MESSAGE per device); ``rate`` fixes/s or max.
+    """Publish ``total`` fixes, ``rate`` fixes/s or as fast as possible.
+
+    Messages carry PER_MESSAGE fixes of one device, 10 in the arrival run (``parkers`` > 0).
 
     Each device is a tracker flushing its buffer: a message carries the fixes sampled since its
     previous message, evenly spaced up to the publish time (0.1 s apart in the burst; when paced,
@@ -94,7 +102,7 @@ def publisher(port: int, prefix: str, total: int, devices: int, rate: float | No
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    per_msg = PER_MESSAGE if rate is None else 10
+    per_msg = PER_MESSAGE if rate is None or not parkers else 10
     spacing_s = 0.1 if rate is None else devices / rate
     seq = defaultdict(int)
     sent, start, infos = 0, time.time(), []
@@ -151,7 +159,7 @@ def run_siaga(engine, port: int, prefix: str, total: int, devices: int, rate: fl
     whose arrival makes a parking unit's dwell qualify (the fix the hook was looking at), to the
     receipt of the ``events/arrival`` message by a separate MQTT subscriber.
     """
-    per_msg = PER_MESSAGE if rate is None else 10
+    per_msg = PER_MESSAGE if rate is None or not parkers else 10
     committed: list[tuple[float, list[tuple[str, int]]]] = []
     buffers: dict[str, list] = defaultdict(list)
     arrived: set[str] = set()
@@ -272,6 +280,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fixes", type=int, default=200_000)
     parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--steady-rate", type=float, default=20_000.0)
+    parser.add_argument("--steady-fixes", type=int, default=200_000)
     parser.add_argument("--paced-rate", type=float, default=5000.0)
     parser.add_argument("--paced-fixes", type=int, default=20_000)
     parser.add_argument("--naive-fixes", type=int, default=20_000)
@@ -292,6 +302,8 @@ def main() -> None:
     broker, port = start_broker(workdir / "broker")
     try:
         burst = run_siaga(engine, port, "burst", args.fixes, args.devices, None, 0)
+        steady = run_siaga(engine, port, "steady", args.steady_fixes, args.devices,
+                           args.steady_rate, 0)
         paced = run_siaga(engine, port, "paced", args.paced_fixes, 100, args.paced_rate, 50)
         naive = run_naive(engine, port, "naive", args.naive_fixes, args.devices)
     finally:
@@ -302,12 +314,16 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = burst["rate"] / naive["rate"]
     print(f"\nIngest benchmark ({args.devices} devices, QoS 1, batch payloads of "
-          f"{PER_MESSAGE} fixes for throughput; 100 devices x 10-fix messages when paced)")
+          f"{PER_MESSAGE} fixes for burst, steady and naive; 10-fix messages from 100 devices in "
+          f"the arrival run)")
     print(f"{'run':<34}{'fixes':>9}{'stored':>9}{'pos/s':>10}{'p50 ms':>9}{'p95 ms':>9}"
           f"{'p99 ms':>9}")
     print(f"{'siaga burst (batch COPY)':<34}{args.fixes:>9}{burst['rows']:>9}"
           f"{burst['rate']:>10.0f}{burst['p50'] * 1e3:>9.0f}{burst['p95'] * 1e3:>9.0f}"
           f"{burst['p99'] * 1e3:>9.0f}")
+    print(f"{f'siaga steady {args.steady_rate:.0f}/s':<34}{args.steady_fixes:>9}"
+          f"{steady['rows']:>9}{steady['rate']:>10.0f}{steady['p50'] * 1e3:>9.0f}"
+          f"{steady['p95'] * 1e3:>9.0f}{steady['p99'] * 1e3:>9.0f}")
     print(f"{f'siaga paced {args.paced_rate:.0f}/s':<34}{args.paced_fixes:>9}{paced['rows']:>9}"
           f"{paced['rate']:>10.0f}{paced['p50'] * 1e3:>9.0f}{paced['p95'] * 1e3:>9.0f}"
           f"{paced['p99'] * 1e3:>9.0f}")
@@ -324,6 +340,7 @@ def main() -> None:
           f"{paced['rows'] / max(1, paced['batches']):.0f} fixes)")
     print(f"ratio siaga/naive: {ratio:.1f}x   peak RSS (worker process): {peak_mb:.0f} MiB")
     print(f"all fixes stored: {burst['rows'] == args.fixes and paced['rows'] == args.paced_fixes}"
+          f" (steady {steady['rows']}/{args.steady_fixes})"
           f" (naive {naive['rows']}/{args.naive_fixes})")
     load_after = os.getloadavg()
     print(f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/"
