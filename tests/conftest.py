@@ -44,14 +44,12 @@ def settings():
     return load_settings()
 
 
-@pytest.fixture(scope="session")
-def database_url(settings) -> str:
-    """URL of a freshly created and migrated test database."""
+def create_database(settings, name: str) -> str:
+    """Drop and recreate database ``name`` next to the configured one, migrate it, return its URL."""
     from api import migrate
     from api.db import make_engine
 
     base = make_url(settings.database_url)
-    name = os.environ.get("SIAGA_TEST_DB", "siaga_test")
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -64,6 +62,19 @@ def database_url(settings) -> str:
     url = base.set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def database_url(settings) -> str:
+    """URL of a freshly created and migrated test database, shared by the session."""
+    return create_database(settings, os.environ.get("SIAGA_TEST_DB", "siaga_test"))
+
+
+@pytest.fixture
+def fresh_database_url(settings) -> str:
+    """A database of its own for one test that runs whole processes (the demo) which would
+    otherwise leave units, positions and incidents in the shared test database."""
+    return create_database(settings, os.environ.get("SIAGA_TEST_DB", "siaga_test") + "_iso")
 
 
 @pytest.fixture(scope="session")

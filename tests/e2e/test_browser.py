@@ -65,14 +65,14 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def demo_stack(database_url, mqtt_url, console_world, tmp_path):
+def demo_stack(fresh_database_url, mqtt_url, console_world, tmp_path):
     """``siaga demo`` on a free port: units parked at their posts, no generated incidents."""
     port = _free_port()
-    env = {**os.environ, "SIAGA_DATABASE_URL": database_url, "SIAGA_MQTT_URL": mqtt_url,
+    env = {**os.environ, "SIAGA_DATABASE_URL": fresh_database_url, "SIAGA_MQTT_URL": mqtt_url,
            "SIAGA_ROADS_DIR": str(console_world), "SIAGA_STATE_DIR": str(tmp_path)}
     siaga = str(Path(sys.executable).parent / "siaga")
     log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([siaga, "demo", "--no-setup", "--port", str(port), "--duration",
+    proc = subprocess.Popen([siaga, "demo", "--port", str(port), "--duration",
                              "150", "--interval", "1", "--speedup", "5", "--no-wander",
                              "--incidents-per-minute", "0.001"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
