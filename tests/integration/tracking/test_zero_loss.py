@@ -23,6 +23,18 @@ def messages(prefix: str, token: str, t0: float):
             yield f"{prefix}siaga/v1/pos/{device}", native_batch(device, start, PER_MESSAGE, t0)
 
 
+#: Message index (of 1,000) at which the publisher pauses until the worker has stored at least
+#: 5,000 fixes, then the worker is killed / the broker restarted: 700 messages are still to come,
+#: so the interruption is mid-stream whatever the machine's speed.
+MID_STREAM = 300
+
+
+def stored_at_least(engine, token: str, rows: int, timeout_s: float = 90.0) -> int:
+    wait_for(lambda: position_counts(engine, token)[0] >= rows, timeout_s,
+             f"{rows} rows stored for {token} before the interruption")
+    return position_counts(engine, token)[0]
+
+
 def settle(engine, token: str, timeout_s: float = 40.0) -> tuple[int, int]:
     """Wait until all fixes are stored, then a little longer to catch any extra row."""
     wait_for(lambda: position_counts(engine, token)[0] >= TOTAL, timeout_s,
@@ -43,11 +55,9 @@ def test_kill_9_of_the_worker_mid_stream_loses_and_duplicates_nothing(
     killed = {"at": None}
 
     def maybe_kill(i: int) -> None:
-        if killed["at"] is None and i >= 300:
-            stored = position_counts(engine, token)[0] if i % 20 == 0 else 0
-            if stored >= 5_000:
-                worker.kill9()  # SIGKILL: no flush, no disconnect, uncommitted batch lost
-                killed["at"] = stored
+        if killed["at"] is None and i == MID_STREAM:
+            killed["at"] = stored_at_least(engine, token, 5_000)
+            worker.kill9()  # SIGKILL: no flush, no disconnect, uncommitted batch lost
 
     try:
         publisher.publish_all(messages(topic_prefix, token, t0), between=maybe_kill)
@@ -75,11 +85,9 @@ def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
     restarted = {"at": None}
 
     def maybe_restart(i: int) -> None:
-        if restarted["at"] is None and i >= 300 and i % 20 == 0:
-            stored = position_counts(engine, token)[0]
-            if stored >= 5_000:
-                private_broker.restart()
-                restarted["at"] = stored
+        if restarted["at"] is None and i == MID_STREAM:
+            restarted["at"] = stored_at_least(engine, token, 5_000)
+            private_broker.restart()
 
     try:
         publisher.publish_all(messages(topic_prefix, token, t0), between=maybe_restart)
