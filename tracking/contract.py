@@ -298,9 +298,9 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
     rejections: list[Rejection] = []
     window = Window(received_at, limits.max_future_s, limits.max_age_s)
     for index, item in enumerate(items):
-        fix = native_fix(item, device_id, received_at, window)
-        if fix is not None:
-            fixes.append(fix)
+        quick = native_fix(item, device_id, received_at, window)
+        if quick is not None:
+            fixes.append(quick)
             continue
         try:
             fix = _native_item(item, device_id, received_at)
@@ -308,10 +308,11 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
             rejections.append(_reject(bad.problem, topic, _item_bytes(item) if batch else payload,
                                       received_at, device_id, index if batch else None))
             continue
-        problem = _finish(fix, received_at, limits)
-        if problem is not None:
-            rejections.append(_reject(problem, topic, _item_bytes(item) if batch else payload,
-                                      received_at, device_id, index if batch else None))
+        implausible = _finish(fix, received_at, limits)
+        if implausible is not None:
+            rejections.append(_reject(implausible, topic,
+                                      _item_bytes(item) if batch else payload, received_at,
+                                      device_id, index if batch else None))
         else:
             fixes.append(fix)
     return ParseResult(fixes=fixes, rejections=rejections)
@@ -330,9 +331,10 @@ def _parse_owntracks(doc: Any, topic: str, payload: bytes, device_id: str,
     except _Bad as bad:
         return ParseResult(rejections=[_reject(bad.problem, topic, payload, received_at,
                                                device_id)])
-    problem = _finish(fix, received_at, limits)
-    if problem is not None:
-        return ParseResult(rejections=[_reject(problem, topic, payload, received_at, device_id)])
+    implausible = _finish(fix, received_at, limits)
+    if implausible is not None:
+        return ParseResult(rejections=[_reject(implausible, topic, payload, received_at,
+                                               device_id)])
     return ParseResult(fixes=[fix])
 
 
