@@ -381,8 +381,12 @@ def list_incidents(
     end: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    agency_code: str | None = None,
 ) -> list[Incident]:
+    """Incidents newest first; ``agency_code`` keeps only those that agency takes part in."""
     stmt = select(Incident)
+    if agency_code:
+        stmt = stmt.where(Incident.id.in_(_incident_ids_of_agency(agency_code)))
     if kode_kab:
         stmt = stmt.where(Incident.kode_kab == kode_kab)
     if status:
@@ -399,6 +403,18 @@ def list_incidents(
         stmt = stmt.where(Incident.received_at < end)
     stmt = stmt.order_by(Incident.received_at.desc(), Incident.id.desc())
     return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def _incident_ids_of_agency(agency_code: str) -> Any:
+    return (select(IncidentAgency.incident_id)
+            .join(Agency, Agency.id == IncidentAgency.agency_id)
+            .where(Agency.code == agency_code))
+
+
+def incident_involves_agency(session: Session, incident_id: int, agency_code: str) -> bool:
+    """Whether ``agency_code`` is one of the incident's agencies (after triage)."""
+    stmt = _incident_ids_of_agency(agency_code).where(IncidentAgency.incident_id == incident_id)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def timeline(session: Session, incident_id: int) -> list[Any]:

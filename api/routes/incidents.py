@@ -80,6 +80,12 @@ def actor_of(request: Request, fallback: str) -> str:
     return p.actor if p is not None else fallback
 
 
+def agency_scope(request: Request) -> str | None:
+    """The agency code an ``agency`` desk user is limited to (None for other roles)."""
+    p = principal(request)
+    return getattr(p, "agency_code", None) if getattr(p, "role", None) == "agency" else None
+
+
 def reveal_caller(request: Request) -> bool:
     p = principal(request)
     return bool(p is not None and p.reveal_caller)
@@ -191,7 +197,8 @@ def list_incidents(
         raise dx.DispatchValidationError(f"unknown status {bad}; use {INCIDENT_STATUSES}")
     rows = incidents.list_incidents(session, kode_kab=kode_kab, status=status, kind=kind,
                                     category=category, kode_kec=kecamatan, start=date_from,
-                                    end=date_to, limit=limit, offset=offset)
+                                    end=date_to, limit=limit, offset=offset,
+                                    agency_code=agency_scope(request))
     reveal = reveal_caller(request)
     return {"incidents": [schemas.incident_out(i, reveal_caller=reveal) for i in rows]}
 
@@ -200,6 +207,10 @@ def list_incidents(
 def get_incident(incident_id: ID, request: Request,
                  session: Session = Depends(get_session)) -> dict:
     """One incident with its agencies, assignments (with SLA) and audit timeline."""
+    scope = agency_scope(request)
+    if scope and not incidents.incident_involves_agency(session, incident_id, scope):
+        # An agency desk sees only incidents its OPD takes part in (no existence leak).
+        raise dx.IncidentNotFound(f"incident {incident_id} not found")
     return _incident_detail(session, incident_id, reveal_caller(request))
 
 

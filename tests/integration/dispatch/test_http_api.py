@@ -217,3 +217,20 @@ def test_agency_desk_acts_only_on_its_own_assignments(api):
                      json={}).status_code == 403
     agencies = desk.get(f"/api/v1/agencies?kode_kab={KODE}").json()["agencies"]
     assert {a["code"]: a["kind"] for a in agencies}["POLRI110"] == "external"
+
+
+def test_agency_desk_sees_only_incidents_of_its_agency(api):
+    client, _ = api
+    d = client("dispatcher")
+    fire_id = fire(d).json()["id"]
+    complaint_id = fire(d, category="public_order", description="Pedagang di trotoar").json()["id"]
+    for iid in (fire_id, complaint_id):
+        assert d.post(f"/api/v1/incidents/{iid}/triage", json={}).status_code == 200
+    desk = client("agency")  # test_agency belongs to DAMKAR: the fire, not the Satpol PP case
+    listed = {i["id"] for i in desk.get(f"/api/v1/incidents?kode_kab={KODE}").json()["incidents"]}
+    assert fire_id in listed and complaint_id not in listed
+    assert desk.get(f"/api/v1/incidents/{fire_id}").status_code == 200
+    r = desk.get(f"/api/v1/incidents/{complaint_id}")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    everything = {i["id"] for i in d.get(f"/api/v1/incidents?kode_kab={KODE}").json()["incidents"]}
+    assert {fire_id, complaint_id} <= everything
