@@ -5,6 +5,7 @@ Seconds and metres throughout.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +16,9 @@ from geo.routing.results import Snap
 
 if TYPE_CHECKING:
     from geo.routing.index import RoutingIndex
+
+#: How many destination-component reachability masks a :class:`Reachability` keeps.
+_REACHING_CACHE = 16
 
 
 def tree_length_m(index: RoutingIndex, pred: np.ndarray, dest: Snap) -> np.ndarray:
@@ -68,15 +72,33 @@ class Reachability:
             (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
             shape=(self.count, self.count),
         )
+        self._cache: dict[tuple[int, ...], np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def reaching(self, targets: list[int]) -> np.ndarray:
-        """Boolean mask of the nodes from which some node in ``targets`` can be reached."""
-        ok = np.zeros(self.count, dtype=bool)
-        for comp in {int(self.label[t]) for t in targets}:
-            ok[
-                breadth_first_order(self.reverse, comp, directed=True, return_predecessors=False)
-            ] = True
-        return ok[self.label]
+        """Boolean mask of the nodes from which some node in ``targets`` can be reached.
+
+        The mask depends only on the targets' components: the last few are kept (most
+        destinations lie in the one giant component, so this is nearly always a lookup).
+        Callers must not modify the returned array.
+        """
+        comps = tuple(sorted({int(self.label[t]) for t in targets}))
+        mask = self._cache.get(comps)
+        if mask is None:
+            ok = np.zeros(self.count, dtype=bool)
+            for comp in comps:
+                ok[
+                    breadth_first_order(
+                        self.reverse, comp, directed=True, return_predecessors=False
+                    )
+                ] = True
+            mask = ok[self.label]
+            mask.flags.writeable = False
+            with self._lock:
+                if len(self._cache) >= _REACHING_CACHE:
+                    self._cache.pop(next(iter(self._cache)), None)
+                self._cache[comps] = mask
+        return mask
 
 
 def can_reach(index: RoutingIndex, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
