@@ -45,7 +45,7 @@ def settings():
 
 
 def create_database(settings, name: str) -> str:
-    """Drop and recreate database ``name`` next to the configured one, migrate it, return its URL."""
+    """Drop and recreate database ``name`` beside the configured one, migrate it, return its URL."""
     from api import migrate
     from api.db import make_engine
 
