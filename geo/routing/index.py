@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.routing.path import Route, RouteStep, build_route
+from geo.routing.pendant import Pendant
 from geo.routing.results import REASONS, Eta, EtaTable, Snap
 from geo.routing.snap import EdgeSnapper
 from geo.routing.table import Reachability, can_reach, combine, tree_length_m
@@ -38,6 +39,23 @@ DEFAULT_MAX_SNAP_M = 1500.0
 #: A snapped point this close (m) to an end of its edge is at that graph node.
 AT_NODE_M = 0.01
 _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
+
+
+def _query_graph(indptr: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
+    """A reversed graph with one extra row, the virtual destination, holding two free slots.
+
+    Write the slots through the returned matrix's own arrays (it may hold copies).
+    """
+    n1 = len(indptr)
+    base = int(indptr[-1])
+    return csr_matrix(
+        (
+            np.concatenate([w, np.zeros(2)]),
+            np.concatenate([cols, np.zeros(2, np.int32)]).astype(np.int32),
+            np.append(indptr, base + 2).astype(np.int32),
+        ),
+        shape=(n1, n1),
+    )
 
 
 def _as_array(points: Sequence[LonLat] | np.ndarray) -> np.ndarray:
@@ -98,15 +116,13 @@ class RoutingIndex:
         self._fwd_cols = self.edge_v[self.fwd_edge].astype(np.int32)
         self._fwd_w = self.edge_travel_s[self.fwd_edge]
         n1 = self.n_nodes + 1
-        # Reusable reversed graph with two free slots in the virtual row (guarded by a lock).
-        base = len(self._rev_cols)
-        self._q_indptr = np.append(self.rev_indptr, base + 2).astype(np.int32)
-        self._q_cols = np.concatenate([self._rev_cols, np.zeros(2, np.int32)])
-        self._q_w = np.concatenate([self._rev_w, np.zeros(2)])
-        self._q_graph = csr_matrix((self._q_w, self._q_cols, self._q_indptr), shape=(n1, n1))
-        # the matrix may hold its own copies: write the slots through its arrays
-        self._q_cols, self._q_w = self._q_graph.indices, self._q_graph.data
-        self._q_indptr = self._q_graph.indptr
+        # Reusable reversed graphs with two free slots in the virtual row (guarded by a lock):
+        # the whole graph, and its core without the dead-end trees (see geo.routing.pendant).
+        self.pendant = Pendant.of(self.n_nodes, self.edge_u, self.edge_v, self.edge_travel_s)
+        self._q_full = _query_graph(self.rev_indptr, self._rev_cols, self._rev_w)
+        keep = self.pendant.core_edge[self.rev_edge]
+        core_indptr = np.concatenate([[0], np.cumsum(keep)])[self.rev_indptr]
+        self._q_core = _query_graph(core_indptr, self._rev_cols[keep], self._rev_w[keep])
         self._q_lock = threading.Lock()
         self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
         # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
@@ -254,18 +270,23 @@ class RoutingIndex:
         e, f, at = int(dest.edge[0]), float(dest.frac[0]), int(dest.node[0])
         t = int(self.edge_twin[e])
         n = self.n_nodes
+        core = bool(self.pendant.core_node[at] if at >= 0 else self.pendant.core_edge[e])
+        graph = self._q_core if core else self._q_full
+        cols, w, indptr = graph.indices, graph.data, graph.indptr
         with self._q_lock:
             if at >= 0:  # at a junction: reached from every road into it
-                self._q_cols[-2], self._q_w[-2], used = at, 0.0, 1
+                cols[-2], w[-2], used = at, 0.0, 1
             else:
-                self._q_cols[-2], self._q_w[-2], used = self.edge_u[e], f * self.edge_run_s[e], 1
+                cols[-2], w[-2], used = self.edge_u[e], f * self.edge_run_s[e], 1
                 if t >= 0:
-                    self._q_cols[-1] = self.edge_u[t]
-                    self._q_w[-1], used = (1 - f) * self.edge_run_s[t], 2
-            self._q_indptr[-1] = self._q_indptr[-2] + used
+                    cols[-1] = self.edge_u[t]
+                    w[-1], used = (1 - f) * self.edge_run_s[t], 2
+            indptr[-1] = indptr[-2] + used
             dist, pred = dijkstra(
-                self._q_graph, directed=True, indices=n, limit=limit_s, return_predecessors=True
+                graph, directed=True, indices=n, limit=limit_s, return_predecessors=True
             )
+        if core:
+            self.pendant.fill(dist, pred, limit_s)
         return dist, pred
 
     def _tree_length_m(self, pred: np.ndarray, dest: Snap) -> np.ndarray:
