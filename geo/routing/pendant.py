@@ -97,7 +97,7 @@ class Pendant:
         if not len(self.node):
             return
         d = dist[self.anchor] + self.to_anchor_s
-        far = ~(d <= limit_s)
+        far = ~(d <= limit_s) | np.isinf(d)  # unreached anchor, or beyond the limit
         d[far] = np.inf
         dist[self.node] = d
         pred[self.node] = np.where(far, NO_PRED, self.parent)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from geo.routing import table as table_mod
+from geo.routing.index import RoutingIndex
+from geo.routing.pendant import Pendant
+from geo.routing.profiles import load_profiles
 from geo.routing.table import Reachability
+from geo.types import LonLat
 
 
 def _random_graph(seed: int, n: int = 300, m: int = 420) -> tuple[np.ndarray, np.ndarray]:
@@ -45,3 +52,150 @@ def test_cached_reachability_matches_a_plain_search_and_stays_bounded():
     comp = reach.label[queries[0][0]]
     same = np.flatnonzero(reach.label == comp)
     assert reach.reaching([int(same[0])]) is reach.reaching([int(same[-1])])
+
+
+# -- the core search with dead-end trees filled from their anchors ----------------------------
+
+_DEG = 0.0009  # ~100 m
+
+
+def _road_index(seed: int) -> RoutingIndex:
+    """A 6 x 6 street grid (some one-way streets) with two-way dead-end trees hung on it, a
+    one-way dead end, and two small separate pieces (one of two nodes, one of three)."""
+    rng = np.random.default_rng(seed)
+    lon: list[float] = []
+    lat: list[float] = []
+    roads: list[tuple[int, int, bool]] = []  # (a, b, two_way)
+
+    def node(x: float, y: float) -> int:
+        lon.append(110.0 + x * _DEG)
+        lat.append(-7.8 + y * _DEG)
+        return len(lon) - 1
+
+    side = 6
+    grid = [
+        [node(i + rng.normal(0, 0.05), j + rng.normal(0, 0.05)) for j in range(side)]
+        for i in range(side)
+    ]
+    for i in range(side):
+        for j in range(side):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < side and j + dj < side:
+                    roads.append((grid[i][j], grid[i + di][j + dj], rng.random() > 0.15))
+    tree_nodes: list[int] = []
+    for _ in range(12):  # dead-end trees: chains, sometimes branching off an earlier tree
+        start = (
+            int(rng.choice(tree_nodes))
+            if tree_nodes and rng.random() < 0.4
+            else grid[int(rng.integers(side))][int(rng.integers(side))]
+        )
+        prev = start
+        for _ in range(int(rng.integers(1, 4))):
+            x = (lon[prev] - 110.0) / _DEG + rng.uniform(-0.6, 0.6)
+            y = (lat[prev] + 7.8) / _DEG + rng.uniform(-0.6, 0.6)
+            new = node(x, y)
+            roads.append((prev, new, True))
+            tree_nodes.append(new)
+            prev = new
+    one_way_end = node(-0.7, 0.3)
+    roads.append((grid[0][0], one_way_end, False))
+    a, b = node(9.0, 9.0), node(9.5, 9.0)
+    roads.append((a, b, True))
+    c, d, e = node(-3.0, 2.0), node(-3.0, 2.6), node(-3.0, 3.1)
+    roads += [(c, d, True), (d, e, True)]
+    return _compile(np.array(lon), np.array(lat), roads)
+
+
+def _compile(lon: np.ndarray, lat: np.ndarray, roads: list[tuple[int, int, bool]]) -> RoutingIndex:
+    prof = load_profiles()["ambulance"]
+    ra = np.array([r[0] for r in roads])
+    rb = np.array([r[1] for r in roads])
+    two = np.array([r[2] for r in roads])
+    u = np.concatenate([ra, rb[two]])
+    v = np.concatenate([rb, ra[two]])
+    n, m = len(lon), len(u)
+    twin = np.full(m, -1, dtype=np.int32)
+    back = len(roads) + np.arange(int(two.sum()))
+    twin[np.flatnonzero(two)] = back
+    twin[back] = np.flatnonzero(two)
+    length = 6371008.8 * np.hypot(
+        np.radians(lon[v] - lon[u]) * np.cos(np.radians(lat[u])), np.radians(lat[v] - lat[u])
+    )
+    run_s = length / (prof.speed_for("residential") / 3.6)
+    arrays = {
+        "node_osmid": np.arange(n, dtype=np.int64),
+        "node_lon": lon,
+        "node_lat": lat,
+        "edge_u": u.astype(np.int32),
+        "edge_v": v.astype(np.int32),
+        "edge_run_s": run_s,
+        "edge_penalty_s": np.where(np.arange(m) % 7 == 0, 5.0, 0.0),
+        "edge_length_m": length,
+        "edge_name": np.zeros(m, dtype=np.int32),
+        "edge_highway": np.zeros(m, dtype=np.int32),
+        "edge_twin": twin,
+        "geom_offsets": np.arange(0, 2 * m + 1, 2, dtype=np.int64),
+        "geom_lon": np.column_stack([lon[u], lon[v]]).ravel(),
+        "geom_lat": np.column_stack([lat[u], lat[v]]).ravel(),
+        "names": np.array([""]),
+        "highways": np.array(["residential"]),
+        "fwd_indptr": np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))]).astype(
+            np.int32
+        ),
+        "fwd_edge": np.argsort(u, kind="stable").astype(np.int32),
+        "rev_indptr": np.concatenate([[0], np.cumsum(np.bincount(v, minlength=n))]).astype(
+            np.int32
+        ),
+        "rev_edge": np.argsort(v, kind="stable").astype(np.int32),
+    }
+    meta = {"region": "99.98", "profile": "ambulance", "offroad_speed_kmh": prof.offroad_speed_kmh}
+    return RoutingIndex(arrays, meta)
+
+
+def _whole_graph(index: RoutingIndex) -> Pendant:
+    """The index's pendant data with an empty core: every search runs on the whole graph."""
+    p = index.pendant
+    return dataclasses.replace(
+        p, core_node=np.zeros_like(p.core_node), core_edge=np.zeros_like(p.core_edge)
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_core_search_gives_the_whole_graph_answers(seed):
+    index = _road_index(seed)
+    core, whole = index.pendant, _whole_graph(index)
+    n = index.n_nodes
+    assert len(core.node) >= 12 + 3  # the trees, and the lone pieces' far ends
+    assert core.core_node[n - 6]  # the one-way dead end is searched, not filled
+    assert core.core_node[n - 5] and not core.core_node[n - 4]  # lone two-node piece
+    assert list(core.core_node[n - 3 :]) == [False, True, False]  # lone path: its middle
+    rng = np.random.default_rng(100 + seed)
+    lo, hi = index.node_lon, index.node_lat
+    box = ([lo.min() - 0.002, hi.min() - 0.002], [lo.max() + 0.002, hi.max() + 0.002])
+    for trial in range(25):
+        origins = np.vstack(
+            [
+                rng.uniform(box[0], box[1], size=(40, 2)),  # anywhere, some off-network
+                np.column_stack([lo, hi])[rng.choice(index.n_nodes, 10)],  # at junctions
+            ]
+        )
+        if trial % 2:  # a destination at a junction, often inside a tree
+            pick = int(rng.choice(core.node)) if trial % 4 == 1 else int(rng.integers(len(lo)))
+            dest = LonLat(float(lo[pick]), float(hi[pick]))
+        else:
+            dest = LonLat(*(float(c) for c in rng.uniform(box[0], box[1])))
+            if index.snap([dest]).edge[0] < 0:
+                continue
+        horizon = (None, 60.0, 150.0)[trial % 3]
+        index.pendant = core
+        got = index.table_arrays(origins, dest, horizon_s=horizon)
+        dist, pred = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
+        index.pendant = whole
+        want = index.table_arrays(origins, dest, horizon_s=horizon)
+        want_dist, want_pred = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
+        index.pendant = core
+        np.testing.assert_array_equal(got.reason_code, want.reason_code)
+        np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(dist, want_dist, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(pred >= 0, want_pred >= 0)
