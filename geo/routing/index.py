@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,9 @@ DEFAULT_MAX_SNAP_M = 1500.0
 #: A snapped point this close (m) to an end of its edge is at that graph node.
 AT_NODE_M = 0.01
 _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
+#: From this many origins on, ``table_arrays`` runs the search in a worker thread while it snaps
+#: the origins (below it, handing over to the thread costs more than it hides).
+OVERLAP_MIN_ORIGINS = 300
 
 
 def _query_graph(indptr: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
@@ -124,6 +129,10 @@ class RoutingIndex:
         core_indptr = np.concatenate([[0], np.cumsum(keep)])[self.rev_indptr]
         self._q_core = _query_graph(core_indptr, self._rev_cols[keep], self._rev_w[keep])
         self._q_lock = threading.Lock()
+        # One worker thread for the search, started on first use (see table_arrays).
+        self._worker: ThreadPoolExecutor | None = None
+        self._worker_pid = 0
+        self._worker_lock = threading.Lock()
         self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
         # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
         deg = np.diff(self.fwd_indptr)
@@ -297,6 +306,16 @@ class RoutingIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         return combine(self, org, dest, dist, pred)
 
+    def _search_worker(self) -> ThreadPoolExecutor:
+        """The index's single search thread, created on first use (again after a fork)."""
+        pid = os.getpid()
+        if self._worker is None or self._worker_pid != pid:
+            with self._worker_lock:
+                if self._worker is None or self._worker_pid != pid:
+                    self._worker = ThreadPoolExecutor(1, thread_name_prefix="siaga-routing")
+                    self._worker_pid = pid
+        return self._worker
+
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Directed edge ids for node pairs (the compiled graph has at most one edge per pair)."""
         u = np.asarray(u, dtype=np.intp)
@@ -331,12 +350,23 @@ class RoutingIndex:
         ``origins`` may also be an ``(n, 2)`` array of lon, lat degrees.
         """
         validate_lonlat(destination[0], destination[1])
-        both = self.snap(np.vstack([_as_array(origins), [[destination[0], destination[1]]]]))
-        org, dest = both.part(slice(0, -1)), both.part(slice(-1, None))
-        if dest.edge[0] < 0:
-            self._snap_one(destination, "destination")  # raises OutsideNetworkError
         limit = np.inf if horizon_s is None else float(horizon_s)
-        dist, pred = self.search_to(dest, limit_s=limit)
+        points = _as_array(origins)
+        if len(points) < OVERLAP_MIN_ORIGINS:
+            both = self.snap(np.vstack([points, [[destination[0], destination[1]]]]))
+            org, dest = both.part(slice(0, -1)), both.part(slice(-1, None))
+            if dest.edge[0] < 0:
+                self._snap_one(destination, "destination")  # raises OutsideNetworkError
+            dist, pred = self.search_to(dest, limit_s=limit)
+        else:
+            # The search holds the GIL but the KD-tree query of the origins releases it: run the
+            # search in the worker thread while this one snaps the origins.
+            dest = self._snap_one(destination, "destination")
+            pending = self._search_worker().submit(self.search_to, dest, limit_s=limit)
+            try:
+                org = self.snap(points)
+            finally:
+                dist, pred = pending.result()
         eta, length = self._combine(org, dest, dist, pred)
         ok = np.isfinite(eta) & (eta <= limit)
         code = np.where(ok, 0, np.where(org.on_network, 1, 3)).astype(np.int8)

@@ -199,3 +199,38 @@ def test_core_search_gives_the_whole_graph_answers(seed):
         np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=0, atol=1e-6)
         np.testing.assert_allclose(dist, want_dist, rtol=0, atol=1e-9)
         np.testing.assert_array_equal(pred >= 0, want_pred >= 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_search_overlapped_with_snapping_gives_the_sequential_answers(seed, monkeypatch):
+    from geo.routing import index as index_mod
+
+    index = _road_index(seed)
+    rng = np.random.default_rng(200 + seed)
+    lo, hi = index.node_lon, index.node_lat
+    box = ([lo.min() - 0.002, hi.min() - 0.002], [lo.max() + 0.002, hi.max() + 0.002])
+    origins = np.vstack(
+        [
+            rng.uniform(box[0], box[1], size=(300, 2)),  # anywhere, some off-network
+            np.column_stack([lo, hi])[rng.choice(index.n_nodes, 50)],  # at junctions
+        ]
+    )
+    assert len(origins) >= index_mod.OVERLAP_MIN_ORIGINS
+    for pick in rng.choice(index.n_nodes, 6, replace=False):
+        dest = LonLat(float(lo[pick]), float(hi[pick]))
+        for horizon in (None, 60.0):
+            got = index.table_arrays(origins, dest, horizon_s=horizon)
+            monkeypatch.setattr(index_mod, "OVERLAP_MIN_ORIGINS", 10**9)
+            want = index.table_arrays(origins, dest, horizon_s=horizon)
+            monkeypatch.undo()
+            np.testing.assert_array_equal(got.reason_code, want.reason_code)
+            np.testing.assert_array_equal(got.eta_s, want.eta_s)
+            np.testing.assert_array_equal(got.distance_m, want.distance_m)
+    assert index._worker is not None  # the overlapped path ran
+    bad = origins.copy()
+    bad[3] = (200.0, 0.0)
+    with pytest.raises(ValueError):
+        index.table_arrays(bad, dest)
+    far = LonLat(float(box[1][0]) + 1.0, float(box[1][1]))
+    with pytest.raises(index_mod.OutsideNetworkError):
+        index.table_arrays(origins, far)
