@@ -34,7 +34,7 @@ import shapely
 from pyproj import Transformer
 from scipy import ndimage
 
-from geo._segment import expand_pairs, segment_distance
+from geo._segment import expand_pairs, ring_segments, segment_distance
 
 #: Component codes (besides polygon indices >= 0).
 BOUNDARY, OUTSIDE = -1, -2
@@ -54,15 +54,10 @@ _CHUNK = 50_000
 def _ring_samples(geoms: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points on every ring of ``geoms`` at most ``spacing`` apart (every vertex included).
 
-    Returns the points (n, 2), the index of the ring segment each lies on (segments numbered as
-    :func:`geo._reverse._segments` numbers them) and the index of its geometry in ``geoms``.
+    Returns the points (n, 2), the index of the ring segment each lies on (numbered by
+    :func:`geo._segment.ring_segments`) and the index of its geometry in ``geoms``.
     """
-    parts, part_geom = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    same = ring_idx[1:] == ring_idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    owner = part_geom[ring_part[ring_idx[:-1][same]]]
+    a, b, owner = ring_segments(geoms)
     seg_len = np.hypot(*(b - a).T)
     n = np.maximum(np.ceil(seg_len / spacing).astype(np.int64), 1)
     seg = np.repeat(np.arange(a.shape[0]), n)

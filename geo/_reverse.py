@@ -28,6 +28,7 @@ from pyproj import Transformer
 from shapely import STRtree
 
 from geo._grid import MATCH_EXACT, MATCH_NEAREST, MATCH_OUTSIDE, TIE_EPSILON_M, CellGrid
+from geo._segment import ring_segments
 
 MATCH_INVALID = 3
 #: Outside cells within this distance (metres) of a ring get nearest candidates in the grid;
@@ -79,12 +80,7 @@ def _project(transformer: Transformer, geoms: np.ndarray) -> np.ndarray:
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ring segments of ``geoms``: 2-point LineStrings, ``(ax, ay, bx, by)``, geometry index."""
-    parts, part_geom = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    same = ring_idx[1:] == ring_idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    owner = part_geom[ring_part[ring_idx[:-1][same]]]
+    a, b, owner = ring_segments(geoms)
     lines = shapely.linestrings(np.stack([a, b], axis=1))
     return lines, np.ascontiguousarray(np.hstack([a, b])), owner
 

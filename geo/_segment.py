@@ -4,11 +4,29 @@
   operations as GEOS** ``Distance::pointToSegment`` (used by ``shapely.distance`` for a point and a
   2-point LineString), so that the fast path reports bit-identical distances to the shapely path.
 * :func:`expand_pairs` — (item, candidate) pairs from a CSR table of per-cell candidate lists.
+* :func:`ring_segments` — the ring segments of polygons, in the one numbering that both the grid
+  and the shapely path use.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import shapely
+
+
+def ring_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ring segment of ``geoms`` (exterior and interior rings of every part).
+
+    Returns the start points (n, 2), the end points (n, 2) and the index in ``geoms`` of the
+    geometry each segment belongs to. Segment ``k`` is the same segment for every caller: the grid
+    (:mod:`geo._grid`) and the exact path (:mod:`geo._reverse`) refer to segments by this number.
+    """
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    same = ring_idx[1:] == ring_idx[:-1]
+    owner = part_geom[ring_part[ring_idx[:-1][same]]]
+    return coords[:-1][same], coords[1:][same], owner
 
 
 def segment_distance(
