@@ -31,6 +31,7 @@ from dispatch.lifecycle import ASSIGNABLE_UNIT_STATUSES, OPEN_INCIDENT_STATUSES,
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.service import (
     _set_status,
+    fetch_by_id,
     get_incident,
     incident_event,
     point_of,
@@ -42,20 +43,14 @@ ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
 
 def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
-    stmt = select(Unit).where(Unit.id == unit_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    unit = session.scalars(stmt).first()
+    unit = fetch_by_id(session, Unit, unit_id, lock=lock)
     if unit is None:
         raise UnitNotFound(f"Unit {unit_id} tidak ditemukan / unit {unit_id} not found.")
     return unit
 
 
 def get_assignment(session: Session, assignment_id: int, *, lock: bool = False) -> Assignment:
-    stmt = select(Assignment).where(Assignment.id == assignment_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    a = session.scalars(stmt).first()
+    a = fetch_by_id(session, Assignment, assignment_id, lock=lock)
     if a is None:
         raise AssignmentNotFound(f"Penugasan {assignment_id} tidak ditemukan / assignment "
                                  f"{assignment_id} not found.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -36,6 +36,8 @@ from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, incident_transition
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule
 from dispatch.triage import TriageOverride, TriageResult, triage
 from geo.types import LonLat
+
+_M = TypeVar("_M")
 
 CHANNELS = ("phone_112", "complaint_line", "social_media", "walk_in", "app", "radio")
 #: Roles whose SLA clock starts when the incident is triaged (no unit needs to be sent first).
@@ -79,11 +81,17 @@ def incident_event(i: Incident, action: str) -> DomainEvent:
     })
 
 
-def get_incident(session: Session, incident_id: int, *, lock: bool = False) -> Incident:
-    stmt = select(Incident).where(Incident.id == incident_id)
+def fetch_by_id(session: Session, model: type[_M], ident: int, *, lock: bool = False) -> _M | None:
+    """The row of ``model`` with primary key ``ident``; ``lock`` takes ``FOR UPDATE`` on it and
+    refreshes the loaded object (the row may have changed while waiting for the lock)."""
+    stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    incident = session.scalars(stmt).first()
+    return session.scalars(stmt).first()
+
+
+def get_incident(session: Session, incident_id: int, *, lock: bool = False) -> Incident:
+    incident = fetch_by_id(session, Incident, incident_id, lock=lock)
     if incident is None:
         raise IncidentNotFound(f"Kejadian {incident_id} tidak ditemukan / incident "
                                f"{incident_id} not found.")
