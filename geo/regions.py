@@ -282,6 +282,20 @@ def read_region(
     )
 
 
+def _read_level(path: Path, level: str, required, code_col: str, sources: dict,
+                reprojected: dict):
+    """Read a kecamatan/kabupaten file: checked columns, codes and polygons; records its name
+    (and source CRS, when reprojected) under ``level``."""
+    frame, reproj = _read(path, level)
+    _require_columns(path, frame, required)
+    codes = _codes(path, frame, code_col)
+    polys = _polygons(path, frame, code_col)
+    sources[level] = path.name
+    if reproj:
+        reprojected[level] = reproj
+    return frame, codes, polys
+
+
 def _kecamatan(path, kec_rows, geoms, sources, reprojected) -> list[KecamatanRecord]:
     if path is None:
         return [
@@ -290,13 +304,8 @@ def _kecamatan(path, kec_rows, geoms, sources, reprojected) -> list[KecamatanRec
             for k, r in sorted(kec_rows.items())
         ]
     path = Path(path)
-    frame, reproj = _read(path, "kecamatan")
-    _require_columns(path, frame, KEC_REQUIRED)
-    codes = _codes(path, frame, "kode_kec")
-    polys = _polygons(path, frame, "kode_kec")
-    sources["kecamatan"] = path.name
-    if reproj:
-        reprojected["kecamatan"] = reproj
+    frame, codes, polys = _read_level(path, "kecamatan", KEC_REQUIRED, "kode_kec", sources,
+                                      reprojected)
     unknown = [c for c in codes if c not in kec_rows]
     if unknown:
         _fail(path, f"kecamatan {', '.join(unknown)} have no desa in the desa file",
@@ -319,13 +328,8 @@ def _kabupaten(path, kode_kab, kec_geoms, sources, reprojected):
     if path is None:
         return _as_multi(shapely.union_all(kec_geoms)), True, {}
     path = Path(path)
-    frame, reproj = _read(path, "kabupaten")
-    _require_columns(path, frame, KAB_REQUIRED)
-    codes = _codes(path, frame, "kode_kab")
-    polys = _polygons(path, frame, "kode_kab")
-    sources["kabupaten"] = path.name
-    if reproj:
-        reprojected["kabupaten"] = reproj
+    frame, codes, polys = _read_level(path, "kabupaten", KAB_REQUIRED, "kode_kab", sources,
+                                      reprojected)
     if codes != [kode_kab]:
         _fail(path, f"must hold exactly the kabupaten/kota {kode_kab} of the desa file, "
               f"found {', '.join(codes)}")
