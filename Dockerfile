@@ -14,6 +14,7 @@ COPY maps ./maps
 COPY gps_firmware_bridge ./gps_firmware_bridge
 COPY schemas ./schemas
 COPY data ./data
-RUN pip install --no-cache-dir -e '.[server,bridge]' && mkdir -p /var/lib/siaga/roads
+RUN pip install --no-cache-dir -e '.[server,bridge]' && mkdir -p /var/lib/siaga/roads \
+    && python -c "from geo.routing.kernels import warm_up; warm_up()"
 EXPOSE 8000
 CMD ["siaga", "serve", "--host", "0.0.0.0", "--port", "8000"]

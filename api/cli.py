@@ -8,7 +8,10 @@ import typer
 
 app = typer.Typer(
     name="siaga",
-    help="Siaga: 112 dispatch and responder tracking / dispatch 112 dan pelacakan unit reaksi cepat.",
+    help=(
+        "Siaga: 112 dispatch and responder tracking / "
+        "dispatch 112 dan pelacakan unit reaksi cepat."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -29,9 +29,13 @@ def validate_lonlat(lon: float, lat: float) -> None:
     try:
         lon_f, lat_f = float(lon), float(lat)
     except (TypeError, ValueError) as exc:
-        raise InvalidCoordinateError(f"coordinates must be numbers, got lon={lon!r} lat={lat!r}") from exc
+        raise InvalidCoordinateError(
+            f"coordinates must be numbers, got lon={lon!r} lat={lat!r}"
+        ) from exc
     if not (math.isfinite(lon_f) and math.isfinite(lat_f)):
-        raise InvalidCoordinateError(f"coordinates must be finite numbers, got lon={lon!r} lat={lat!r}")
+        raise InvalidCoordinateError(
+            f"coordinates must be finite numbers, got lon={lon!r} lat={lat!r}"
+        )
     if not -90.0 <= lat_f <= 90.0:
         raise InvalidCoordinateError(f"latitude {lat_f} is outside -90..90 degrees")
     if not -180.0 <= lon_f <= 180.0:

@@ -22,10 +22,14 @@ KODE_KAB_PATTERN = r"^\d{2}\.\d{2}$"
 
 
 def startup(state: AppState) -> None:
-    """Put the road networks (indexes loaded lazily from ``settings.roads_dir``) in resources."""
+    """Put the road networks (indexes loaded lazily from ``settings.roads_dir``) in resources,
+    with the routing kernels compiled (or loaded from their cache) before the first query."""
     if "road_networks" not in state.resources:
+        from geo.routing.kernels import warm_up
         from geo.routing.profiles import load_profiles
         from geo.routing.store import RoadNetworks
+
+        warm_up()
 
         state.resources["road_networks"] = RoadNetworks(
             state.settings.roads_dir, load_profiles(state.settings.profiles_path)

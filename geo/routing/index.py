@@ -12,28 +12,25 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
+from geo.routing.kernels import shortest_tree
 from geo.routing.path import Route, RouteStep, build_route
 from geo.routing.pendant import Pendant
 from geo.routing.results import REASONS, Eta, EtaTable, Snap
 from geo.routing.snap import EdgeSnapper
-from geo.routing.table import Reachability, can_reach, combine, tree_length_m
+from geo.routing.table import Reachability, can_reach, combine
 from geo.types import LonLat, validate_lonlat
 
-__all__ = ["REASONS", "Eta", "EtaTable", "Route", "RouteStep", "RoutingIndex", "Snap"]
+__all__ = ["REASONS", "Eta", "EtaTable", "Route", "RouteStep", "RoutingIndex", "SearchTree", "Snap"]
 
 _EARTH_M_PER_DEG = 6371008.8 * math.pi / 180.0
 #: Positions farther than this from every road are "off the network" (m).
@@ -41,26 +38,46 @@ DEFAULT_MAX_SNAP_M = 1500.0
 #: A snapped point this close (m) to an end of its edge is at that graph node.
 AT_NODE_M = 0.01
 _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
-#: From this many origins on, ``table_arrays`` runs the search in a worker thread while it snaps
-#: the origins (below it, handing over to the thread costs more than it hides).
-OVERLAP_MIN_ORIGINS = 300
 
 
-def _query_graph(indptr: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
-    """A reversed graph with one extra row, the virtual destination, holding two free slots.
+@dataclass(frozen=True)
+class Csr:
+    """A directed graph as compressed rows: for row ``r`` the entries ``indptr[r]:indptr[r+1]``
+    of ``cols`` (the other node), ``weight_s`` (seconds) and ``length_m`` (metres)."""
 
-    Write the slots through the returned matrix's own arrays (it may hold copies).
-    """
-    n1 = len(indptr)
-    base = int(indptr[-1])
-    return csr_matrix(
-        (
-            np.concatenate([w, np.zeros(2)]),
-            np.concatenate([cols, np.zeros(2, np.int32)]).astype(np.int32),
-            np.append(indptr, base + 2).astype(np.int32),
-        ),
-        shape=(n1, n1),
-    )
+    indptr: np.ndarray
+    cols: np.ndarray
+    weight_s: np.ndarray
+    length_m: np.ndarray
+
+    @classmethod
+    def of(
+        cls, indptr: np.ndarray, edges: np.ndarray, other: np.ndarray, weight_s: np.ndarray,
+        length_m: np.ndarray, keep: np.ndarray | None = None,
+    ) -> Csr:
+        """Rows from an edge order (``edges`` sorted by row, ``indptr`` over them), optionally
+        keeping only the edges flagged in ``keep`` (indexed by edge id)."""
+        if keep is not None:
+            kept = keep[edges]
+            indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]
+            edges = edges[kept]
+        return cls(
+            np.ascontiguousarray(indptr, dtype=np.int64),
+            np.ascontiguousarray(other[edges], dtype=np.int32),
+            np.ascontiguousarray(weight_s[edges], dtype=np.float64),
+            np.ascontiguousarray(length_m[edges], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class SearchTree:
+    """A shortest-path tree: per node the seconds (``inf`` when not reached), the metres along
+    the tree and the predecessor (the next node towards the search's source; ``n_nodes`` = the
+    source itself, negative when not reached)."""
+
+    dist_s: np.ndarray
+    length_m: np.ndarray
+    pred: np.ndarray
 
 
 def _as_array(points: Sequence[LonLat] | np.ndarray) -> np.ndarray:
@@ -115,35 +132,29 @@ class RoutingIndex:
         )
         self._snapper = EdgeSnapper(self.geom_offsets, self.geom_x, self.geom_y, self._rep)
         self._lines_xy: np.ndarray | None = None
-        # Reversed graph (row = head node) with one extra row for the virtual destination.
-        self._rev_cols = self.edge_u[self.rev_edge].astype(np.int32)
-        self._rev_w = self.edge_travel_s[self.rev_edge]
-        self._fwd_cols = self.edge_v[self.fwd_edge].astype(np.int32)
-        self._fwd_w = self.edge_travel_s[self.fwd_edge]
-        n1 = self.n_nodes + 1
-        # Reusable reversed graphs with two free slots in the virtual row (guarded by a lock):
-        # the whole graph, and its core without the dead-end trees (see geo.routing.pendant).
-        self.pendant = Pendant.of(self.n_nodes, self.edge_u, self.edge_v, self.edge_travel_s)
-        self._q_full = _query_graph(self.rev_indptr, self._rev_cols, self._rev_w)
-        keep = self.pendant.core_edge[self.rev_edge]
-        core_indptr = np.concatenate([[0], np.cumsum(keep)])[self.rev_indptr]
-        self._q_core = _query_graph(core_indptr, self._rev_cols[keep], self._rev_w[keep])
-        self._q_lock = threading.Lock()
-        # One worker thread for the search, started on first use (see table_arrays).
-        self._worker: ThreadPoolExecutor | None = None
-        self._worker_pid = 0
-        self._worker_lock = threading.Lock()
+        # Reversed graph (row = head node) for searches towards a destination, its core
+        # without the dead-end trees (see geo.routing.pendant), and the forward graph.
+        self.pendant = Pendant.of(
+            self.n_nodes, self.edge_u, self.edge_v, self.edge_travel_s, self.edge_length_m
+        )
+        costs = (self.edge_travel_s, self.edge_length_m)
+        self._rev_full = Csr.of(self.rev_indptr, self.rev_edge, self.edge_u, *costs)
+        self._rev_core = Csr.of(
+            self.rev_indptr, self.rev_edge, self.edge_u, *costs, keep=self.pendant.core_edge
+        )
+        self._fwd_full = Csr.of(self.fwd_indptr, self.fwd_edge, self.edge_v, *costs)
+        # the core node each node's answer comes from (itself, or its dead-end tree's anchor)
+        self._core_of = np.arange(self.n_nodes, dtype=np.int64)
+        self._core_of[self.pendant.node] = self.pendant.anchor
         self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
         # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
         deg = np.diff(self.fwd_indptr)
         tails = self.edge_u[self.fwd_edge]
         slot = np.arange(self.n_edges) - self.fwd_indptr[tails]
-        self._nbr = np.full((n1, max(1, int(deg.max(initial=1)))), -1, dtype=np.intp)
+        self._nbr = np.full((self.n_nodes + 1, max(1, int(deg.max(initial=1)))), -1, dtype=np.intp)
         self._nbr_edge = np.zeros(self._nbr.shape, dtype=np.intp)
         self._nbr[tails, slot] = self.edge_v[self.fwd_edge]
         self._nbr_edge[tails, slot] = self.fwd_edge
-        self._nbr_len_flat = np.append(self.edge_length_m[self._nbr_edge].ravel(), 0.0)
-        self._row_base = np.arange(n1) * self._nbr.shape[1]
 
     @property
     def lines_xy(self) -> np.ndarray:
@@ -203,8 +214,6 @@ class RoutingIndex:
                 validate_lonlat(lon, lat)
         x, y = self.to_xy(arr[:, 0], arr[:, 1])
         edge, frac, offroad, sx, sy = self._snapper.query(x, y, self.max_snap_m)
-        off = edge < 0
-        sx[off], sy[off], frac[off] = x[off], y[off], 0.0
         lon, lat = self.to_lonlat(sx, sy)
         e = np.maximum(edge, 0)
         along_m = frac * self.edge_length_m[e]
@@ -256,65 +265,63 @@ class RoutingIndex:
         np.minimum.at(best, inv, w)
         return uniq.astype(np.int32), best
 
-    def _graph(self, reverse: bool, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
-        indptr = self.rev_indptr if reverse else self.fwd_indptr
-        base_cols = self._rev_cols if reverse else self._fwd_cols
-        base_w = self._rev_w if reverse else self._fwd_w
-        n1 = self.n_nodes + 1
-        return csr_matrix(
-            (
-                np.concatenate([base_w, w]),
-                np.concatenate([base_cols, cols]),
-                np.append(indptr, indptr[-1] + len(cols)).astype(np.int32),
-            ),
-            shape=(n1, n1),
+    def search(
+        self, graph: Csr, seed_node: np.ndarray, seed_s: np.ndarray, seed_m: np.ndarray, *,
+        limit_s: float = np.inf, targets: np.ndarray | None = None,
+    ) -> SearchTree:
+        """Dijkstra over ``graph`` from seeded nodes.
+
+        See :func:`geo.routing.kernels.shortest_tree`.
+        """
+        dist, metres, pred = shortest_tree(
+            graph.indptr, graph.cols, graph.weight_s, graph.length_m,
+            np.ascontiguousarray(seed_node, dtype=np.int64),
+            np.ascontiguousarray(seed_s, dtype=np.float64),
+            np.ascontiguousarray(seed_m, dtype=np.float64),
+            float(limit_s),
+            np.zeros(0, dtype=np.int64) if targets is None
+            else np.ascontiguousarray(targets, dtype=np.int64),
         )
+        return SearchTree(dist, metres, pred)
 
-    def search_to(self, dest: Snap, *, limit_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-        """Seconds from every node to the snapped destination (one reversed Dijkstra).
+    def search_to(
+        self, dest: Snap, *, limit_s: float = np.inf, targets: np.ndarray | None = None
+    ) -> SearchTree:
+        """Seconds and metres from every node to the snapped destination (reversed Dijkstra).
 
-        Returns node seconds (``inf`` when unreached within ``limit_s``), predecessors (the next
-        node towards the destination, ``n_nodes`` = the destination itself).
+        With ``targets`` (node ids), only their answers are wanted: the search stops once they
+        are settled and other nodes may be reported unreached.
         """
         e, f, at = int(dest.edge[0]), float(dest.frac[0]), int(dest.node[0])
         t = int(self.edge_twin[e])
-        n = self.n_nodes
         core = bool(self.pendant.core_node[at] if at >= 0 else self.pendant.core_edge[e])
-        graph = self._q_core if core else self._q_full
-        cols, w, indptr = graph.indices, graph.data, graph.indptr
-        with self._q_lock:
-            if at >= 0:  # at a junction: reached from every road into it
-                cols[-2], w[-2], used = at, 0.0, 1
-            else:
-                cols[-2], w[-2], used = self.edge_u[e], f * self.edge_run_s[e], 1
-                if t >= 0:
-                    cols[-1] = self.edge_u[t]
-                    w[-1], used = (1 - f) * self.edge_run_s[t], 2
-            indptr[-1] = indptr[-2] + used
-            dist, pred = dijkstra(
-                graph, directed=True, indices=n, limit=limit_s, return_predecessors=True
+        if at >= 0:  # at a junction: reached from every road into it
+            seeds = [at], [0.0], [0.0]
+        elif t >= 0:
+            seeds = (
+                [self.edge_u[e], self.edge_u[t]],
+                [f * self.edge_run_s[e], (1 - f) * self.edge_run_s[t]],
+                [f * self.edge_length_m[e], (1 - f) * self.edge_length_m[t]],
             )
+        else:
+            seeds = [self.edge_u[e]], [f * self.edge_run_s[e]], [f * self.edge_length_m[e]]
+        if core and targets is not None:
+            targets = self._core_of[targets]
+        tree = self.search(
+            self._rev_core if core else self._rev_full, *map(np.asarray, seeds),
+            limit_s=limit_s, targets=targets,
+        )
         if core:
-            self.pendant.fill(dist, pred, limit_s)
-        return dist, pred
+            self.pendant.fill(tree.dist_s, tree.pred, tree.length_m, limit_s)
+        return tree
 
-    def _tree_length_m(self, pred: np.ndarray, dest: Snap) -> np.ndarray:
-        return tree_length_m(self, pred, dest)
-
-    def _combine(
-        self, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return combine(self, org, dest, dist, pred)
-
-    def _search_worker(self) -> ThreadPoolExecutor:
-        """The index's single search thread, created on first use (again after a fork)."""
-        pid = os.getpid()
-        if self._worker is None or self._worker_pid != pid:
-            with self._worker_lock:
-                if self._worker is None or self._worker_pid != pid:
-                    self._worker = ThreadPoolExecutor(1, thread_name_prefix="siaga-routing")
-                    self._worker_pid = pid
-        return self._worker
+    def _origin_nodes(self, org: Snap) -> np.ndarray:
+        """The nodes whose answers the origins' ETAs are made of (heads of their edges)."""
+        on = org.on_network
+        e = org.edge[on]
+        t = self.edge_twin[e]
+        node = org.node[on]
+        return np.concatenate([self.edge_v[e], self.edge_v[t[t >= 0]], node[node >= 0]])
 
     def edge_id(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Directed edge ids for node pairs (the compiled graph has at most one edge per pair)."""
@@ -352,22 +359,13 @@ class RoutingIndex:
         validate_lonlat(destination[0], destination[1])
         limit = np.inf if horizon_s is None else float(horizon_s)
         points = _as_array(origins)
-        if len(points) < OVERLAP_MIN_ORIGINS:
-            both = self.snap(np.vstack([points, [[destination[0], destination[1]]]]))
-            org, dest = both.part(slice(0, -1)), both.part(slice(-1, None))
-            if dest.edge[0] < 0:
-                self._snap_one(destination, "destination")  # raises OutsideNetworkError
-            dist, pred = self.search_to(dest, limit_s=limit)
-        else:
-            # The search holds the GIL but the KD-tree query of the origins releases it: run the
-            # search in the worker thread while this one snaps the origins.
-            dest = self._snap_one(destination, "destination")
-            pending = self._search_worker().submit(self.search_to, dest, limit_s=limit)
-            try:
-                org = self.snap(points)
-            finally:
-                dist, pred = pending.result()
-        eta, length = self._combine(org, dest, dist, pred)
+        both = self.snap(np.vstack([points, [[destination[0], destination[1]]]]))
+        org, dest = both.part(slice(0, -1)), both.part(slice(-1, None))
+        if dest.edge[0] < 0:
+            self._snap_one(destination, "destination")  # raises OutsideNetworkError
+        targets = self._origin_nodes(org)
+        tree = self.search_to(dest, limit_s=limit, targets=targets) if len(targets) else None
+        eta, length = combine(self, org, dest, tree)
         ok = np.isfinite(eta) & (eta <= limit)
         code = np.where(ok, 0, np.where(org.on_network, 1, 3)).astype(np.int8)
         lost = np.flatnonzero(org.on_network & ~np.isfinite(eta))
@@ -387,14 +385,14 @@ class RoutingIndex:
         """
         org = self._snap_one(origin, "origin")
         dest = self._snap_one(destination, "destination")
-        dist, pred = self.search_to(dest)
-        eta, _ = self._combine(org, dest, dist, pred)
+        tree = self.search_to(dest, targets=self._origin_nodes(org))
+        eta, _ = combine(self, org, dest, tree)
         if not np.isfinite(eta[0]):
             raise NoRouteError(
                 f"tidak ada rute jalan untuk profil {self.profile} / no road route for profile "
                 f"{self.profile} between the two points"
             )
-        return build_route(self, org, dest, dist, pred, float(eta[0]))
+        return build_route(self, org, dest, tree.dist_s, tree.pred, float(eta[0]))
 
     def isochrone(self, origins: Sequence[LonLat], minutes: float, *, buffer_m: float = 40.0):
         """Polygon (WGS 84) of road reachable within ``minutes`` from any of ``origins``."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 from scipy.ndimage import binary_dilation
-from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.exceptions import OutsideNetworkError
 from geo.types import LonLat
@@ -27,8 +26,7 @@ if TYPE_CHECKING:
 def reached_seconds(index: RoutingIndex, snap: Snap, limit_s: float) -> np.ndarray:
     """Seconds from the nearest snapped origin to every node (``inf`` beyond ``limit_s``)."""
     cols, w = index._virtual_row(snap, forward=True)
-    graph = index._graph(False, cols, w)
-    return dijkstra(graph, directed=True, indices=index.n_nodes, limit=limit_s)[: index.n_nodes]
+    return index.search(index._fwd_full, cols, w, np.zeros(len(w)), limit_s=limit_s).dist_s
 
 
 def sample_seconds(index: RoutingIndex, snap: Snap, node_s: np.ndarray) -> np.ndarray:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: scipy's predecessor value for "no predecessor".
-NO_PRED = -9999
+from geo.routing.kernels import NO_PRED
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,8 @@ class Pendant:
     """Nodes of the two-way dead-end trees and how they reach their anchor.
 
     ``node`` are the tree nodes, ``parent`` the next node towards the anchor, ``anchor`` the core
-    node the tree hangs from and ``to_anchor_s`` the seconds from the node to the anchor.
+    node the tree hangs from and ``to_anchor_s``/``to_anchor_m`` the seconds and metres from the
+    node to the anchor.
     ``core_node`` flags the nodes outside every tree, ``core_edge`` the edges between them.
     """
 
@@ -32,16 +32,20 @@ class Pendant:
     parent: np.ndarray
     anchor: np.ndarray
     to_anchor_s: np.ndarray
+    to_anchor_m: np.ndarray
     core_node: np.ndarray
     core_edge: np.ndarray
 
     @classmethod
-    def of(cls, n_nodes: int, u: np.ndarray, v: np.ndarray, travel_s: np.ndarray) -> Pendant:
+    def of(
+        cls, n_nodes: int, u: np.ndarray, v: np.ndarray, travel_s: np.ndarray,
+        length_m: np.ndarray,
+    ) -> Pendant:
         """Find the trees by peeling two-way leaves, outermost first.
 
         ``u``/``v`` are the directed edges (at most one per ordered pair), ``travel_s`` their
-        seconds. A node is peeled when exactly one road piece joins it to the unpeeled graph and
-        that piece is two-way.
+        seconds and ``length_m`` their metres. A node is peeled when exactly one road piece
+        joins it to the unpeeled graph and that piece is two-way.
         """
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
@@ -74,26 +78,32 @@ class Pendant:
         # innermost round first: every parent is core or already resolved
         anchor = np.arange(n_nodes, dtype=np.int64)
         to_anchor_s = np.zeros(n_nodes)
+        to_anchor_m = np.zeros(n_nodes)
         edge_key = u * n_nodes + v
         by_key = np.argsort(edge_key)
         sorted_key = edge_key[by_key]
         for node in reversed(rounds):
             par = parent[node]
-            w = travel_s[by_key[np.searchsorted(sorted_key, node * n_nodes + par)]]
+            edge = by_key[np.searchsorted(sorted_key, node * n_nodes + par)]
             anchor[node] = anchor[par]
-            to_anchor_s[node] = w + to_anchor_s[par]
+            to_anchor_s[node] = travel_s[edge] + to_anchor_s[par]
+            to_anchor_m[node] = length_m[edge] + to_anchor_m[par]
         peeled = np.flatnonzero(~alive)
         return cls(
             node=peeled,
             parent=parent[peeled].astype(np.int32),
             anchor=anchor[peeled],
             to_anchor_s=to_anchor_s[peeled],
+            to_anchor_m=to_anchor_m[peeled],
             core_node=alive,
             core_edge=alive[u] & alive[v],
         )
 
-    def fill(self, dist: np.ndarray, pred: np.ndarray, limit_s: float) -> None:
-        """Complete a core search's seconds and predecessors (in place) for the tree nodes."""
+    def fill(
+        self, dist: np.ndarray, pred: np.ndarray, length_m: np.ndarray, limit_s: float
+    ) -> None:
+        """Complete a core search's seconds, predecessors and metres (in place) for the tree
+        nodes."""
         if not len(self.node):
             return
         d = dist[self.anchor] + self.to_anchor_s
@@ -101,3 +111,4 @@ class Pendant:
         d[far] = np.inf
         dist[self.node] = d
         pred[self.node] = np.where(far, NO_PRED, self.parent)
+        length_m[self.node] = np.where(far, np.inf, length_m[self.anchor] + self.to_anchor_m)

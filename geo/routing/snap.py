@@ -1,16 +1,21 @@
-"""Vectorised snapping of positions to the nearest road edge.
+"""Snapping of positions to the nearest road edge, exactly.
 
-Every road piece (one per twin pair of directed edges) is densified into points at most
-``spacing_m`` apart along its segments, in local metres. A KD-tree query returns the ``k`` nearest
-sample points; each names a segment, onto which the position is projected exactly; the closest
-projection wins. The result is exact whenever one of the ``k`` samples lies on the nearest
-segment, and otherwise within ``spacing_m / 2`` of it.
+The segments of every road piece (one per twin pair of directed edges), in local metres, are
+bucketed into square cells; a query visits rings of cells around the position until no unvisited
+segment can be closer (:func:`geo.routing.kernels.nearest_segments`). The pieces are also sampled
+every ``spacing_m`` metres for the isochrones (the time at which each sample point is reached).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.spatial import cKDTree
+
+from geo.routing.kernels import build_cells, nearest_segments
+
+#: Most cells of the lookup grid (the cell grows for very large regions).
+MAX_CELLS = 4_000_000
 
 
 class EdgeSnapper:
@@ -25,7 +30,9 @@ class EdgeSnapper:
     edges
         The edge ids to index (one per physical road piece).
     spacing_m
-        Largest gap between sample points along a segment.
+        Largest gap between the isochrone sample points along a segment.
+    cell_m
+        Side of the lookup cells (grown when the region would need more than ``MAX_CELLS``).
     """
 
     def __init__(
@@ -36,9 +43,8 @@ class EdgeSnapper:
         edges: np.ndarray,
         *,
         spacing_m: float = 8.0,
-        k: int = 4,
+        cell_m: float = 40.0,
     ) -> None:
-        self.k = k
         self.x, self.y = x, y
         coord_edge = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         is_seg = np.zeros(len(x), dtype=bool)
@@ -69,42 +75,30 @@ class EdgeSnapper:
             along = self.coord_cum[seg_of] + t * seg_len[seg_of]
             length = self.edge_len_xy[self.sample_edge]
             self.sample_frac = np.where(length > 0, along / length, 0.0)
-        self.tree = cKDTree(np.column_stack([px, py]), leafsize=16, balanced_tree=False)
+        ends = np.concatenate([segs, segs + 1])
+        if len(ends):
+            self.x0, self.y0 = float(x[ends].min()), float(y[ends].min())
+            width, height = float(x[ends].max()) - self.x0, float(y[ends].max()) - self.y0
+        else:
+            self.x0 = self.y0 = width = height = 0.0
+        cell = max(float(cell_m), math.sqrt(max(width, 1.0) * max(height, 1.0) / MAX_CELLS))
+        self.cell = cell
+        self.nx = int(width // cell) + 2
+        self.ny = int(height // cell) + 2
+        self.cell_ptr, self.cell_seg = build_cells(
+            x, y, segs.astype(np.int64), self.x0, self.y0, cell, self.nx, self.ny
+        )
 
     def query(
         self, qx: np.ndarray, qy: np.ndarray, max_distance_m: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Snap points; returns ``edge`` (-1 when farther than ``max_distance_m``), ``frac``
-        along the edge, distance in metres and the snapped ``x``, ``y``."""
-        n = len(qx)
-        _, idx = self.tree.query(
-            np.column_stack([qx, qy]), k=self.k, distance_upper_bound=max_distance_m + 50.0
-        )
-        idx = idx.reshape(n, self.k)
-        valid = idx < len(self.sample_seg)
-        seg = self.sample_seg[np.where(valid, idx, 0)]
-        ax, ay = self.x[seg], self.y[seg]
-        dx, dy = self.x[seg + 1] - ax, self.y[seg + 1] - ay
-        norm2 = dx * dx + dy * dy
-        px, py = qx[:, None] - ax, qy[:, None] - ay
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.clip(np.where(norm2 > 0, (px * dx + py * dy) / norm2, 0.0), 0.0, 1.0)
-        sx, sy = ax + t * dx, ay + t * dy
-        dist = np.hypot(qx[:, None] - sx, qy[:, None] - sy)
-        dist = np.where(valid, dist, np.inf)
-        best = np.argmin(dist, axis=1)
-        rows = np.arange(n)
-        d = dist[rows, best]
-        s, tb = seg[rows, best], t[rows, best]
-        edge = self.coord_edge[s]
-        length = self.edge_len_xy[edge]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(length > 0, (self.coord_cum[s] + tb * self.seg_len[s]) / length, 0.0)
-        ok = d <= max_distance_m
-        return (
-            np.where(ok, edge, -1),
-            np.clip(frac, 0.0, 1.0),
-            np.where(ok, d, np.nan),
-            sx[rows, best],
-            sy[rows, best],
+        along the edge, distance in metres (NaN when too far) and the snapped ``x``, ``y``
+        (the position itself when too far)."""
+        return nearest_segments(
+            np.ascontiguousarray(qx, dtype=np.float64),
+            np.ascontiguousarray(qy, dtype=np.float64),
+            self.x, self.y, self.cell_ptr, self.cell_seg, self.x0, self.y0, self.cell,
+            self.nx, self.ny, self.coord_edge, self.coord_cum, self.seg_len, self.edge_len_xy,
+            float(max_distance_m),
         )

@@ -1,5 +1,5 @@
 """Arithmetic of ETA tables on top of one reversed search: partial edges at both ends, off-road
-legs, junction positions, path lengths along the shortest-path tree and unreachability reasons.
+legs, junction positions and unreachability reasons.
 Seconds and metres throughout.
 """
 
@@ -15,44 +15,10 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from geo.routing.results import Snap
 
 if TYPE_CHECKING:
-    from geo.routing.index import RoutingIndex
+    from geo.routing.index import RoutingIndex, SearchTree
 
 #: How many destination-component reachability masks a :class:`Reachability` keeps.
 _REACHING_CACHE = 16
-
-
-def tree_length_m(index: RoutingIndex, pred: np.ndarray, dest: Snap) -> np.ndarray:
-    """Metres along the shortest-path tree from every reached node to the destination.
-
-    ``pred`` are the search's predecessors (next node towards the destination); the tree
-    edges' lengths are summed to the root by pointer jumping (log2(depth) vector steps).
-    """
-    n = index.n_nodes
-    parent = pred.astype(np.intp)
-    reached = parent >= 0
-    parent[~reached] = n
-    j = (index._nbr == parent[:, None]).argmax(axis=1)
-    step = index._nbr_len_flat[index._row_base + j]
-    step[parent == n] = 0.0
-    e, s = int(dest.edge[0]), float(dest.frac[0])
-    t = int(index.edge_twin[e])
-    if dest.node[0] < 0:
-        tail = int(index.edge_u[e])
-        if reached[tail] and parent[tail] == n:
-            step[tail] = s * index.edge_length_m[e]
-        if t >= 0:
-            head = int(index.edge_u[t])
-            if reached[head] and parent[head] == n:
-                step[head] = (1 - s) * index.edge_length_m[t]
-    parent[n] = n
-    up = np.empty_like(parent)
-    gathered = np.empty_like(step)
-    while parent.min() < n:
-        np.take(step, parent, out=gathered)
-        step += gathered
-        np.take(parent, parent, out=up)
-        parent, up = up, parent
-    return step
 
 
 class Reachability:
@@ -115,16 +81,19 @@ def can_reach(index: RoutingIndex, dest: Snap, org: Snap, which: np.ndarray) -> 
 
 
 def combine(
-    index: RoutingIndex, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
+    index: RoutingIndex, org: Snap, dest: Snap, tree: SearchTree | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-origin seconds and metres: node distances plus partial edges and off-road legs."""
+    """Per-origin seconds and metres: node distances plus partial edges and off-road legs.
+
+    ``tree`` is the search towards ``dest`` (``None`` when no origin is on the network).
+    """
     n = len(org.edge)
     eta = np.full(n, np.inf)
     length = np.full(n, np.nan)
     on = np.flatnonzero(org.on_network)
-    if not len(on):
+    if not len(on) or tree is None:
         return eta, length
-    tree_m = tree_length_m(index, pred, dest)
+    dist, tree_m = tree.dist_s, tree.length_m
     e, s = org.edge[on], org.frac[on]
     t = index.edge_twin[e]
     has = t >= 0

@@ -189,48 +189,56 @@ def test_core_search_gives_the_whole_graph_answers(seed):
         horizon = (None, 60.0, 150.0)[trial % 3]
         index.pendant = core
         got = index.table_arrays(origins, dest, horizon_s=horizon)
-        dist, pred = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
+        tree = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
         index.pendant = whole
         want = index.table_arrays(origins, dest, horizon_s=horizon)
-        want_dist, want_pred = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
+        want_tree = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
         index.pendant = core
         np.testing.assert_array_equal(got.reason_code, want.reason_code)
         np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=0, atol=1e-9)
         np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=0, atol=1e-6)
-        np.testing.assert_allclose(dist, want_dist, rtol=0, atol=1e-9)
-        np.testing.assert_array_equal(pred >= 0, want_pred >= 0)
+        np.testing.assert_allclose(tree.dist_s, want_tree.dist_s, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(tree.length_m, want_tree.length_m, rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(tree.pred >= 0, want_tree.pred >= 0)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_search_overlapped_with_snapping_gives_the_sequential_answers(seed, monkeypatch):
-    from geo.routing import index as index_mod
-
+@pytest.mark.parametrize("seed", range(4))
+def test_search_stopped_at_the_origins_gives_the_full_search_answers(seed):
+    """The table's search ends once the origins' nodes are settled; it must not change them."""
     index = _road_index(seed)
     rng = np.random.default_rng(200 + seed)
     lo, hi = index.node_lon, index.node_lat
     box = ([lo.min() - 0.002, hi.min() - 0.002], [lo.max() + 0.002, hi.max() + 0.002])
-    origins = np.vstack(
-        [
-            rng.uniform(box[0], box[1], size=(300, 2)),  # anywhere, some off-network
-            np.column_stack([lo, hi])[rng.choice(index.n_nodes, 50)],  # at junctions
-        ]
-    )
-    assert len(origins) >= index_mod.OVERLAP_MIN_ORIGINS
-    for pick in rng.choice(index.n_nodes, 6, replace=False):
+    for pick in rng.choice(index.n_nodes, 8, replace=False):
         dest = LonLat(float(lo[pick]), float(hi[pick]))
-        for horizon in (None, 60.0):
-            got = index.table_arrays(origins, dest, horizon_s=horizon)
-            monkeypatch.setattr(index_mod, "OVERLAP_MIN_ORIGINS", 10**9)
-            want = index.table_arrays(origins, dest, horizon_s=horizon)
-            monkeypatch.undo()
-            np.testing.assert_array_equal(got.reason_code, want.reason_code)
-            np.testing.assert_array_equal(got.eta_s, want.eta_s)
-            np.testing.assert_array_equal(got.distance_m, want.distance_m)
-    assert index._worker is not None  # the overlapped path ran
+        for size in (1, 3, 60):
+            origins = np.vstack(
+                [
+                    rng.uniform(box[0], box[1], size=(size, 2)),  # some off-network
+                    np.column_stack([lo, hi])[rng.choice(index.n_nodes, size)],  # at junctions
+                ]
+            )
+            for horizon in (None, 60.0):
+                limit = horizon or np.inf
+                got = index.table_arrays(origins, dest, horizon_s=horizon)
+                org, dsnap = index.snap(origins), index.snap([dest])
+                full = index.search_to(dsnap, limit_s=limit)
+                eta, length = table_mod.combine(index, org, dsnap, full)
+                ok = np.isfinite(eta) & (eta <= limit)
+                np.testing.assert_array_equal(got.reachable, ok)
+                np.testing.assert_array_equal(got.eta_s, np.where(ok, eta, np.nan))
+                np.testing.assert_array_equal(got.distance_m, np.where(ok, length, np.nan))
+                # the stopped search settles fewer nodes, never different answers
+                part = index.search_to(dsnap, limit_s=limit, targets=index._origin_nodes(org))
+                seen = np.isfinite(part.dist_s)
+                np.testing.assert_array_equal(part.dist_s[seen], full.dist_s[seen])
+                np.testing.assert_array_equal(part.length_m[seen], full.length_m[seen])
     bad = origins.copy()
-    bad[3] = (200.0, 0.0)
+    bad[0] = (200.0, 0.0)
     with pytest.raises(ValueError):
         index.table_arrays(bad, dest)
+    from geo.routing.exceptions import OutsideNetworkError
+
     far = LonLat(float(box[1][0]) + 1.0, float(box[1][1]))
-    with pytest.raises(index_mod.OutsideNetworkError):
+    with pytest.raises(OutsideNetworkError):
         index.table_arrays(origins, far)
