@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from geo.routing.chains import Chains
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.routing.kernels import shortest_tree
 from geo.routing.path import Route, RouteStep, build_route
@@ -43,12 +44,14 @@ _ROLE_ID = {"origin": "asal", "destination": "tujuan"}
 @dataclass(frozen=True)
 class Csr:
     """A directed graph as compressed rows: for row ``r`` the entries ``indptr[r]:indptr[r+1]``
-    of ``cols`` (the other node), ``weight_s`` (seconds) and ``length_m`` (metres)."""
+    of ``cols`` (the other node), ``weight_s`` (seconds), ``length_m`` (metres) and ``hop``
+    (the predecessor a search records for ``cols``: the row, or the first node of a chain)."""
 
     indptr: np.ndarray
     cols: np.ndarray
     weight_s: np.ndarray
     length_m: np.ndarray
+    hop: np.ndarray
 
     @classmethod
     def of(
@@ -66,6 +69,23 @@ class Csr:
             np.ascontiguousarray(other[edges], dtype=np.int32),
             np.ascontiguousarray(weight_s[edges], dtype=np.float64),
             np.ascontiguousarray(length_m[edges], dtype=np.float64),
+            np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr)),
+        )
+
+    @classmethod
+    def by_row(
+        cls, n_nodes: int, row: np.ndarray, col: np.ndarray, weight_s: np.ndarray,
+        length_m: np.ndarray, hop: np.ndarray,
+    ) -> Csr:
+        """Rows from loose entries (any order)."""
+        order = np.argsort(row, kind="stable")
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n_nodes))])
+        return cls(
+            indptr.astype(np.int64),
+            np.ascontiguousarray(col[order], dtype=np.int32),
+            np.ascontiguousarray(weight_s[order], dtype=np.float64),
+            np.ascontiguousarray(length_m[order], dtype=np.float64),
+            np.ascontiguousarray(hop[order], dtype=np.int32),
         )
 
 
@@ -132,21 +152,6 @@ class RoutingIndex:
         )
         self._snapper = EdgeSnapper(self.geom_offsets, self.geom_x, self.geom_y, self._rep)
         self._lines_xy: np.ndarray | None = None
-        # Reversed graph (row = head node) for searches towards a destination, its core
-        # without the dead-end trees (see geo.routing.pendant), and the forward graph.
-        self.pendant = Pendant.of(
-            self.n_nodes, self.edge_u, self.edge_v, self.edge_travel_s, self.edge_length_m
-        )
-        costs = (self.edge_travel_s, self.edge_length_m)
-        self._rev_full = Csr.of(self.rev_indptr, self.rev_edge, self.edge_u, *costs)
-        self._rev_core = Csr.of(
-            self.rev_indptr, self.rev_edge, self.edge_u, *costs, keep=self.pendant.core_edge
-        )
-        self._fwd_full = Csr.of(self.fwd_indptr, self.fwd_edge, self.edge_v, *costs)
-        # the core node each node's answer comes from (itself, or its dead-end tree's anchor)
-        self._core_of = np.arange(self.n_nodes, dtype=np.int64)
-        self._core_of[self.pendant.node] = self.pendant.anchor
-        self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
         # Out-neighbours padded to the largest out-degree: row = tail node (+ a virtual row).
         deg = np.diff(self.fwd_indptr)
         tails = self.edge_u[self.fwd_edge]
@@ -156,6 +161,37 @@ class RoutingIndex:
         self._nbr[tails, slot] = self.edge_v[self.fwd_edge]
         self._nbr_edge[tails, slot] = self.fwd_edge
 
+        self.reachability = Reachability(self.n_nodes, self.edge_u, self.edge_v)
+        # Searches towards a destination run on the reversed graph (row = head node): the
+        # whole graph, or its skeleton: the core without the dead-end trees (geo.routing.pendant)
+        # with the chains of through-nodes contracted (geo.routing.chains).
+        costs = (self.edge_travel_s, self.edge_length_m)
+        self.pendant = Pendant.of(self.n_nodes, self.edge_u, self.edge_v, *costs)
+        self.chains = Chains.of(
+            self.n_nodes, self.edge_u, self.edge_v, self.pendant.core_edge, self.edge_id, *costs
+        )
+        self._rev_full = Csr.of(self.rev_indptr, self.rev_edge, self.edge_u, *costs)
+        self._fwd_full = Csr.of(self.fwd_indptr, self.fwd_edge, self.edge_v, *costs)
+        plain = np.flatnonzero(
+            self.pendant.core_edge
+            & ~self.chains.is_pass[self.edge_u]
+            & ~self.chains.is_pass[self.edge_v]
+        )
+        tails, heads, sec, metres, first = self.chains.shortcuts()
+        self._rev_skeleton = Csr.by_row(
+            self.n_nodes,
+            np.concatenate([self.edge_v[plain], heads]),
+            np.concatenate([self.edge_u[plain], tails]),
+            np.concatenate([self.edge_travel_s[plain], sec]),
+            np.concatenate([self.edge_length_m[plain], metres]),
+            np.concatenate([self.edge_v[plain], first]),
+        )
+        # the skeleton nodes each node's answer comes from (a dead-end tree's anchor, then a
+        # chain's ends)
+        core_of = np.arange(self.n_nodes, dtype=np.int64)
+        core_of[self.pendant.node] = self.pendant.anchor
+        need_a, need_b = self.chains.needs()
+        self._needs = (need_a[core_of], need_b[core_of])
     @property
     def lines_xy(self) -> np.ndarray:
         """Shapely LineStrings of every directed edge in local metres (built on first use)."""
@@ -267,17 +303,21 @@ class RoutingIndex:
 
     def search(
         self, graph: Csr, seed_node: np.ndarray, seed_s: np.ndarray, seed_m: np.ndarray, *,
-        limit_s: float = np.inf, targets: np.ndarray | None = None,
+        seed_pred: np.ndarray | None = None, limit_s: float = np.inf,
+        targets: np.ndarray | None = None,
     ) -> SearchTree:
         """Dijkstra over ``graph`` from seeded nodes.
 
         See :func:`geo.routing.kernels.shortest_tree`.
         """
+        if seed_pred is None:  # seeds hang off the virtual source, numbered n_nodes
+            seed_pred = np.full(len(seed_node), self.n_nodes, dtype=np.int64)
         dist, metres, pred = shortest_tree(
-            graph.indptr, graph.cols, graph.weight_s, graph.length_m,
+            graph.indptr, graph.cols, graph.weight_s, graph.length_m, graph.hop,
             np.ascontiguousarray(seed_node, dtype=np.int64),
             np.ascontiguousarray(seed_s, dtype=np.float64),
             np.ascontiguousarray(seed_m, dtype=np.float64),
+            np.ascontiguousarray(seed_pred, dtype=np.int64),
             float(limit_s),
             np.zeros(0, dtype=np.int64) if targets is None
             else np.ascontiguousarray(targets, dtype=np.int64),
@@ -305,14 +345,23 @@ class RoutingIndex:
             )
         else:
             seeds = [self.edge_u[e]], [f * self.edge_run_s[e]], [f * self.edge_length_m[e]]
-        if core and targets is not None:
-            targets = self._core_of[targets]
+        node, sec, metres = (np.asarray(x) for x in seeds)
+        if not core:
+            return self.search(self._rev_full, node, sec, metres, limit_s=limit_s, targets=targets)
+        if targets is not None:
+            targets = np.concatenate([self._needs[0][targets], self._needs[1][targets]])
+        chains, n = self.chains, self.n_nodes
+        sk_node, sk_sec, sk_m, sk_pred, chain = chains.seeds(node, sec, metres, n)
         tree = self.search(
-            self._rev_core if core else self._rev_full, *map(np.asarray, seeds),
-            limit_s=limit_s, targets=targets,
+            self._rev_skeleton, sk_node, sk_sec, sk_m, seed_pred=sk_pred, limit_s=limit_s,
+            targets=targets,
         )
-        if core:
-            self.pendant.fill(tree.dist_s, tree.pred, tree.length_m, limit_s)
+        chains.fill(tree.dist_s, tree.pred, tree.length_m, limit_s)
+        if chain >= 0:
+            chains.settle_destination_chain(
+                chain, node, sec, metres, n, tree.dist_s, tree.pred, tree.length_m, limit_s
+            )
+        self.pendant.fill(tree.dist_s, tree.pred, tree.length_m, limit_s)
         return tree
 
     def _origin_nodes(self, org: Snap) -> np.ndarray:

@@ -192,14 +192,20 @@ def _pop(keys, vals, size):
 
 
 @njit(cache=True, nogil=True)
-def shortest_tree(indptr, cols, weight, length, seed_node, seed_s, seed_m, limit, targets):
+def shortest_tree(
+    indptr, cols, weight, length, hop, seed_node, seed_s, seed_m, seed_pred, limit, targets
+):
     """Dijkstra from several seeded nodes over a CSR graph, up to ``limit`` seconds.
 
-    ``seed_*`` are the nodes joined to the virtual source, their seconds and metres.
+    Entry ``p`` of row ``u`` joins ``u`` and ``cols[p]`` at ``weight[p]`` seconds and
+    ``length[p]`` metres; when it improves ``cols[p]``, that node's predecessor becomes
+    ``hop[p]`` (``u`` itself, or the first node of a contracted chain towards ``u``).
+    ``seed_*`` are the nodes joined to the virtual source, their seconds, metres and
+    predecessors.
     With ``targets`` given, the search stops as soon as all of them are settled (the answers of
     settled nodes are final; every other node is reported unreached). Returns per node the
     seconds (``inf`` when unreached or beyond ``limit``), the metres along the tree and the
-    predecessor (``n`` = the virtual source, :data:`NO_PRED` when unreached).
+    predecessor (:data:`NO_PRED` when unreached).
     """
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
@@ -220,7 +226,7 @@ def shortest_tree(indptr, cols, weight, length, seed_node, seed_s, seed_m, limit
     for k in range(len(seed_node)):
         v, d = seed_node[k], seed_s[k]
         if d <= limit and d < dist[v]:
-            dist[v], metres[v], pred[v] = d, seed_m[k], n
+            dist[v], metres[v], pred[v] = d, seed_m[k], seed_pred[k]
             size = _push(keys, vals, size, d, v)
     while size > 0:
         d, u = keys[0], vals[0]
@@ -237,7 +243,7 @@ def shortest_tree(indptr, cols, weight, length, seed_node, seed_s, seed_m, limit
             v = cols[p]  # a settled v has dist[v] <= d, so it is never improved
             nd = d + weight[p]
             if nd <= limit and nd < dist[v]:
-                dist[v], metres[v], pred[v] = nd, mu + length[p], u
+                dist[v], metres[v], pred[v] = nd, mu + length[p], hop[p]
                 size = _push(keys, vals, size, nd, v)
     if early:
         for v in range(n):
@@ -263,6 +269,47 @@ def warm_up() -> None:
     )
     shortest_tree(
         np.array([0, 1, 2], dtype=np.int64), np.array([1, 0], dtype=np.int32),
-        np.array([1.0, 1.0]), np.array([10.0, 10.0]), np.array([0], dtype=np.int64),
-        np.zeros(1), np.zeros(1), np.inf, np.array([1], dtype=np.int64),
+        np.array([1.0, 1.0]), np.array([10.0, 10.0]), np.array([0, 1], dtype=np.int32),
+        np.array([0], dtype=np.int64), np.zeros(1), np.zeros(1), np.array([2], dtype=np.int64),
+        np.inf, np.array([1], dtype=np.int64),
     )
+
+
+@njit(cache=True, nogil=True)
+def fill_chains(ptr, nodes, two_way, fwd_s, fwd_m, bwd_s, bwd_m, dist, pred, length, limit):
+    """Answers of contracted pass nodes from their chain's ends, in place (the rule of
+    :meth:`geo.routing.chains.Chains.fill`), chain by chain along the chain arrays."""
+    for c in range(len(ptr) - 1):
+        base, last = ptr[c], ptr[c + 1] - 1
+        a, b = nodes[base], nodes[last]
+        db, da = np.inf, np.inf
+        if pred[b] != nodes[last - 1]:
+            db = dist[b]
+        if two_way[c] and pred[a] != nodes[base + 1]:
+            da = dist[a]
+        mb, ma = length[b], length[a]
+        for at in range(base + 1, last):
+            x = nodes[at]
+            via_b = db + (fwd_s[last] - fwd_s[at])
+            via_a = da + bwd_s[at]
+            if via_b <= via_a:
+                best, metres, hop = via_b, mb + (fwd_m[last] - fwd_m[at]), nodes[at + 1]
+            else:
+                best, metres, hop = via_a, ma + bwd_m[at], nodes[at - 1]
+            if best <= limit and best < np.inf:
+                dist[x], length[x], pred[x] = best, metres, hop
+            else:
+                dist[x], length[x], pred[x] = np.inf, np.inf, NO_PRED
+
+
+@njit(cache=True, nogil=True)
+def fill_trees(node, parent, anchor, to_anchor_s, to_anchor_m, dist, pred, length, limit):
+    """Answers of dead-end tree nodes from their anchors, in place (the rule of
+    :meth:`geo.routing.pendant.Pendant.fill`)."""
+    for k in range(len(node)):
+        d = dist[anchor[k]] + to_anchor_s[k]
+        x = node[k]
+        if d <= limit and d < np.inf:
+            dist[x], length[x], pred[x] = d, length[anchor[k]] + to_anchor_m[k], parent[k]
+        else:
+            dist[x], length[x], pred[x] = np.inf, np.inf, NO_PRED

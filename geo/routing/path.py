@@ -147,6 +147,8 @@ def _pieces(
     nodes = [node]
     while pred[nodes[-1]] != n:
         nodes.append(int(pred[nodes[-1]]))
+        if len(nodes) > n or nodes[-1] < 0:
+            raise RuntimeError("shortest-path tree is inconsistent (cycle or unreached node)")
     if len(nodes) > 1:
         ids = index.edge_id(np.array(nodes[:-1]), np.array(nodes[1:]))
         pieces += [_Piece(int(i), 0.0, 1.0) for i in ids]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.routing.kernels import NO_PRED
+from geo.routing.kernels import fill_trees
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,7 @@ class Pendant:
     ) -> None:
         """Complete a core search's seconds, predecessors and metres (in place) for the tree
         nodes."""
-        if not len(self.node):
-            return
-        d = dist[self.anchor] + self.to_anchor_s
-        far = ~(d <= limit_s) | np.isinf(d)  # unreached anchor, or beyond the limit
-        d[far] = np.inf
-        dist[self.node] = d
-        pred[self.node] = np.where(far, NO_PRED, self.parent)
-        length_m[self.node] = np.where(far, np.inf, length_m[self.anchor] + self.to_anchor_m)
+        fill_trees(
+            self.node, self.parent, self.anchor, self.to_anchor_s, self.to_anchor_m,
+            dist, pred, length_m, float(limit_s),
+        )

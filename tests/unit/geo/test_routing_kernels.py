@@ -108,8 +108,8 @@ def test_shortest_tree_matches_scipy_and_its_own_tree(seed, limit):
     seed_s = rng.uniform(0, 20, 3)
     seed_m = rng.uniform(0, 100, 3)
     dist, length, pred = shortest_tree(
-        indptr, v[order].astype(np.int32), w[order], metres[order], seeds, seed_s, seed_m,
-        limit, np.zeros(0, dtype=np.int64),
+        indptr, v[order].astype(np.int32), w[order], metres[order], u[order].astype(np.int32),
+        seeds, seed_s, seed_m, np.full(3, n, dtype=np.int64), limit, np.zeros(0, dtype=np.int64),
     )
     # scipy on the same graph with a virtual source joined to the seeds
     graph = csr_matrix(
@@ -140,7 +140,8 @@ def test_shortest_tree_matches_scipy_and_its_own_tree(seed, limit):
 def test_shortest_tree_stops_once_the_targets_are_settled(seed):
     n, u, v, w, metres, order, indptr = _random_csr(seed)
     args = (indptr, v[order].astype(np.int32), w[order], metres[order],
-            np.array([0], dtype=np.int64), np.zeros(1), np.zeros(1), np.inf)
+            u[order].astype(np.int32), np.array([0], dtype=np.int64), np.zeros(1), np.zeros(1),
+            np.array([n], dtype=np.int64), np.inf)
     full = shortest_tree(*args, np.zeros(0, dtype=np.int64))
     near = np.argsort(full[0])[:5]  # the five nearest nodes
     targets = np.concatenate([near, near[:2]]).astype(np.int64)  # duplicates are fine

@@ -228,11 +228,14 @@ def test_search_stopped_at_the_origins_gives_the_full_search_answers(seed):
                 np.testing.assert_array_equal(got.reachable, ok)
                 np.testing.assert_array_equal(got.eta_s, np.where(ok, eta, np.nan))
                 np.testing.assert_array_equal(got.distance_m, np.where(ok, length, np.nan))
-                # the stopped search settles fewer nodes, never different answers
-                part = index.search_to(dsnap, limit_s=limit, targets=index._origin_nodes(org))
+                # the stopped search answers the origins' nodes exactly; any other finite
+                # answer is the time of a real path, so never below the full search's
+                wanted = index._origin_nodes(org)
+                part = index.search_to(dsnap, limit_s=limit, targets=wanted)
+                np.testing.assert_array_equal(part.dist_s[wanted], full.dist_s[wanted])
+                np.testing.assert_array_equal(part.length_m[wanted], full.length_m[wanted])
                 seen = np.isfinite(part.dist_s)
-                np.testing.assert_array_equal(part.dist_s[seen], full.dist_s[seen])
-                np.testing.assert_array_equal(part.length_m[seen], full.length_m[seen])
+                assert (part.dist_s[seen] >= full.dist_s[seen] - 1e-9).all()
     bad = origins.copy()
     bad[0] = (200.0, 0.0)
     with pytest.raises(ValueError):
