@@ -1,6 +1,7 @@
-"""Compiled inner loops of the routing index (numba): nearest-segment lookup and Dijkstra.
+"""Compiled inner loops of the routing index (numba): nearest-segment lookup, Dijkstra and the
+completion of a contracted search (chains of through-nodes, dead-end trees).
 
-Both run per query on the hot path of every recommendation, so they are compiled once (and cached
+They run per query on the hot path of every recommendation, so they are compiled once (and cached
 on disk) and release the GIL. They only see flat arrays: seconds, metres and local-metre
 coordinates; the meaning of the arrays is documented in :mod:`geo.routing.index`.
 
