@@ -134,18 +134,19 @@ class Chains:
         step[ptr[:-1]] = False  # no step into a chain's first node
         tails, heads = nodes[np.flatnonzero(step) - 1], nodes[step]
         fwd = edge_id(tails, heads)
-        fwd_s, fwd_m = _prefix(ptr, step, travel_s[fwd]), _prefix(ptr, step, length_m[fwd])
-        back_step = step & two_way[chain_ids]
+        ws, wm = np.zeros(len(nodes)), np.zeros(len(nodes))
+        ws[step], wm[step] = travel_s[fwd], length_m[fwd]
+        fwd_s, fwd_m = _prefix(ptr, ws), _prefix(ptr, wm)
+        tw = two_way[chain_ids]
         bwd_s = np.full(len(nodes), np.inf)
         bwd_m = np.full(len(nodes), np.inf)
-        if back_step.any():
-            sel = np.flatnonzero(back_step)
+        if tw.any():
+            sel = np.flatnonzero(step & tw)
             bwd = edge_id(nodes[sel], nodes[sel - 1])
             ws, wm = np.zeros(len(nodes)), np.zeros(len(nodes))
             ws[sel], wm[sel] = travel_s[bwd], length_m[bwd]
-            tw = two_way[chain_ids]
-            bwd_s[tw] = _prefix(ptr, step, ws)[tw]
-            bwd_m[tw] = _prefix(ptr, step, wm)[tw]
+            bwd_s[tw] = _prefix(ptr, ws)[tw]
+            bwd_m[tw] = _prefix(ptr, wm)[tw]
         return cls(
             is_pass, np.flatnonzero(is_pass), chain_of, pos, ptr, nodes, two_way,
             fwd_s, fwd_m, bwd_s, bwd_m,
@@ -267,17 +268,8 @@ class Chains:
         pred[inner] = np.where(far, NO_PRED, best_p)
 
 
-def _prefix(ptr: np.ndarray, step: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per chain, the running sum of ``w`` over its steps (0 at each chain's first node).
-
-    ``w`` is aligned with the chain nodes where ``step`` is set (the step into that node) or
-    with the steps only (then ``len(w) == step.sum()``).
-    """
-    full = np.zeros(len(step))
-    if len(w) == step.sum():
-        full[step] = w
-    else:
-        full[step] = w[step]
-    total = np.cumsum(full)
-    start = np.repeat(total[ptr[:-1]], np.diff(ptr))
-    return total - start
+def _prefix(ptr: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per chain, the running sum of ``w`` (aligned with the chain nodes: the step into each
+    node, 0 at each chain's first node), restarting at every chain."""
+    total = np.cumsum(w)
+    return total - np.repeat(total[ptr[:-1]], np.diff(ptr))

@@ -56,14 +56,9 @@ class Csr:
     @classmethod
     def of(
         cls, indptr: np.ndarray, edges: np.ndarray, other: np.ndarray, weight_s: np.ndarray,
-        length_m: np.ndarray, keep: np.ndarray | None = None,
+        length_m: np.ndarray,
     ) -> Csr:
-        """Rows from an edge order (``edges`` sorted by row, ``indptr`` over them), optionally
-        keeping only the edges flagged in ``keep`` (indexed by edge id)."""
-        if keep is not None:
-            kept = keep[edges]
-            indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]
-            edges = edges[kept]
+        """Rows from an edge order (``edges`` sorted by row, ``indptr`` over them)."""
         return cls(
             np.ascontiguousarray(indptr, dtype=np.int64),
             np.ascontiguousarray(other[edges], dtype=np.int32),
@@ -156,7 +151,8 @@ class RoutingIndex:
         deg = np.diff(self.fwd_indptr)
         tails = self.edge_u[self.fwd_edge]
         slot = np.arange(self.n_edges) - self.fwd_indptr[tails]
-        self._nbr = np.full((self.n_nodes + 1, max(1, int(deg.max(initial=1)))), -1, dtype=np.intp)
+        width = max(1, int(deg.max(initial=1)))
+        self._nbr = np.full((self.n_nodes + 1, width), -1, dtype=np.intp)
         self._nbr_edge = np.zeros(self._nbr.shape, dtype=np.intp)
         self._nbr[tails, slot] = self.edge_v[self.fwd_edge]
         self._nbr_edge[tails, slot] = self.fwd_edge
@@ -192,6 +188,7 @@ class RoutingIndex:
         core_of[self.pendant.node] = self.pendant.anchor
         need_a, need_b = self.chains.needs()
         self._needs = (need_a[core_of], need_b[core_of])
+
     @property
     def lines_xy(self) -> np.ndarray:
         """Shapely LineStrings of every directed edge in local metres (built on first use)."""
