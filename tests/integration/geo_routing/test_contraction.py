@@ -3,15 +3,12 @@ pilot graphs gives the whole graph's answers, and routes walk the tree it report
 
 from __future__ import annotations
 
-import dataclasses
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 
 from geo.routing.index import RoutingIndex
 from geo.types import LonLat
-from tests.fixtures.routing import BALIKPAPAN
+from tests.fixtures.routing import BALIKPAPAN, whole_graph
 
 
 @pytest.fixture(scope="module")
@@ -21,19 +18,6 @@ def graphs(yogya_ambulance, yogya_raw_ambulance, road_networks):
         "yogyakarta-unsimplified": yogya_raw_ambulance,
         "balikpapan": road_networks.get(BALIKPAPAN, "ambulance"),
     }
-
-
-@contextmanager
-def whole_graph(index: RoutingIndex):
-    """Searches of ``index`` run on the whole graph, without any contraction, inside."""
-    kept = index.pendant
-    index.pendant = dataclasses.replace(
-        kept, core_node=np.zeros_like(kept.core_node), core_edge=np.zeros_like(kept.core_edge)
-    )
-    try:
-        yield
-    finally:
-        index.pendant = kept
 
 
 def _points(index: RoutingIndex, rng: np.random.Generator, count: int) -> list[LonLat]:

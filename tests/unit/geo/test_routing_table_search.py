@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
@@ -11,10 +9,10 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from geo.routing import table as table_mod
 from geo.routing.index import RoutingIndex
-from geo.routing.pendant import Pendant
 from geo.routing.profiles import load_profiles
 from geo.routing.table import Reachability
 from geo.types import LonLat
+from tests.fixtures.routing import whole_graph
 
 
 def _random_graph(seed: int, n: int = 300, m: int = 420) -> tuple[np.ndarray, np.ndarray]:
@@ -152,18 +150,10 @@ def _compile(lon: np.ndarray, lat: np.ndarray, roads: list[tuple[int, int, bool]
     return RoutingIndex(arrays, meta)
 
 
-def _whole_graph(index: RoutingIndex) -> Pendant:
-    """The index's pendant data with an empty core: every search runs on the whole graph."""
-    p = index.pendant
-    return dataclasses.replace(
-        p, core_node=np.zeros_like(p.core_node), core_edge=np.zeros_like(p.core_edge)
-    )
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_core_search_gives_the_whole_graph_answers(seed):
     index = _road_index(seed)
-    core, whole = index.pendant, _whole_graph(index)
+    core = index.pendant
     n = index.n_nodes
     assert len(core.node) >= 12 + 3  # the trees, and the lone pieces' far ends
     assert core.core_node[n - 6]  # the one-way dead end is searched, not filled
@@ -187,13 +177,11 @@ def test_core_search_gives_the_whole_graph_answers(seed):
             if index.snap([dest]).edge[0] < 0:
                 continue
         horizon = (None, 60.0, 150.0)[trial % 3]
-        index.pendant = core
         got = index.table_arrays(origins, dest, horizon_s=horizon)
         tree = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
-        index.pendant = whole
-        want = index.table_arrays(origins, dest, horizon_s=horizon)
-        want_tree = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
-        index.pendant = core
+        with whole_graph(index):
+            want = index.table_arrays(origins, dest, horizon_s=horizon)
+            want_tree = index.search_to(index.snap([dest]), limit_s=horizon or np.inf)
         np.testing.assert_array_equal(got.reason_code, want.reason_code)
         np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=0, atol=1e-9)
         np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=0, atol=1e-6)
