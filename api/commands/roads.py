@@ -51,20 +51,7 @@ def list_roads() -> None:
         nets = RoadNetworks(cfg.roads_dir, load_profiles(cfg.profiles_path))
     except GeoError as exc:
         fail(str(exc))
-    keys = (
-        "region",
-        "profile",
-        "label_id",
-        "label_en",
-        "nodes",
-        "edges",
-        "source",
-        "source_sha256",
-        "built_at",
-        "bytes",
-        "path",
-    )
-    print_json([{k: item.get(k) for k in keys} for item in nets.available()])
+    print_json(nets.listing(with_files=True))
 
 
 @app.command("export")

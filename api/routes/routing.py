@@ -106,14 +106,4 @@ def profiles(state: AppState = Depends(get_state)) -> dict[str, Any]:
 @router.get("/networks")
 def networks(state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Compiled road networks available (region, profile, size, source hash)."""
-    keys = (
-        "region",
-        "profile",
-        "label_id",
-        "label_en",
-        "nodes",
-        "edges",
-        "source_sha256",
-        "built_at",
-    )
-    return {"networks": [{k: m.get(k) for k in keys} for m in _networks(state).available()]}
+    return {"networks": _networks(state).listing()}

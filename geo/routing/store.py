@@ -201,6 +201,12 @@ def build_networks(
     return report
 
 
+_LISTING_KEYS = (
+    "region", "profile", "label_id", "label_en", "nodes", "edges", "source_sha256", "built_at",
+)
+_FILE_KEYS = ("source", "bytes", "path")
+
+
 class RoadNetworks:
     """The routing indexes available under ``roads_dir``, loaded on first use and kept in memory.
 
@@ -270,6 +276,13 @@ class RoadNetworks:
             for p in self.roads_dir.iterdir()
             if p.is_dir() and _KODE_KAB.match(p.name) and any(p.glob("*.npz"))
         )
+
+    def listing(self, *, with_files: bool = False) -> list[dict[str, Any]]:
+        """One summary per stored index, as shown to users: region, profile, labels, size,
+        source hash and build time; ``with_files`` adds the server's file paths and sizes
+        (for operators, never over HTTP)."""
+        keys = _LISTING_KEYS + (_FILE_KEYS if with_files else ())
+        return [{k: meta.get(k) for k in keys} for meta in self.available()]
 
     def available(self) -> list[dict[str, Any]]:
         """One entry (meta) per stored index, for listings."""

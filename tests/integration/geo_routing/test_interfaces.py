@@ -100,6 +100,8 @@ def test_http_route_far_origin_and_profiles_listing(client, points):
     assert all(p["label_id"] and p["label_en"] for p in profiles)
     networks = client.get("/api/v1/routing/networks").json()["networks"]
     assert {(n["region"], n["profile"]) for n in networks} >= {(YOGYAKARTA, "ambulance")}
+    assert all(n["nodes"] > 0 and n["source_sha256"] for n in networks)
+    assert not any({"path", "source", "bytes"} & set(n) for n in networks)  # no server paths
 
 
 def test_cli_route_table_and_path_print_json(points):
@@ -128,6 +130,7 @@ def test_cli_roads_import_list_export(tmp_path):
     listed = json.loads(_cli(["roads", "list"], roads).stdout)
     assert {(x["region"], x["profile"]) for x in listed} == {
         (BALIKPAPAN, "ambulance"), (BALIKPAPAN, "fire_truck")}
+    assert all(x["path"].endswith(".npz") and x["bytes"] > 0 for x in listed)  # operator view
     out = tmp_path / "edges.csv"
     res = _cli(["roads", "export", "--region", BALIKPAPAN, "--profile", "ambulance",
                 "-o", str(out)], roads)
