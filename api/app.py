@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 
 from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
+from api.middleware import install_hardening
 from api.permissions import enforce
 from api.settings import Settings, load_settings
 from api.state import AppState
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+    install_hardening(app)  # body limits, NUL/surrogate and Origin checks, OpenAPI security
     return app

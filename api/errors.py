@@ -13,11 +13,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo import exceptions as geo_exc
 
 log = logging.getLogger("siaga.api")
+
+#: Seconds a client is asked to wait before retrying a 503 (database busy or unreachable).
+RETRY_AFTER_S = 2
 
 #: exception class -> (HTTP status, error code)
 _REGISTRY: dict[type[BaseException], tuple[int, str]] = {
@@ -76,6 +81,22 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database could not be reached in time (pool exhausted, server down, deadlock):
+        # nothing was written; the client may retry.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        return JSONResponse(
+            status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)},
+            content=error_body("database_unavailable",
+                               "Basis data sedang sibuk atau tidak terjangkau; coba lagi.",
+                               message_en="The database is busy or unreachable; nothing was "
+                                          "changed, try again."),
+        )
+
+    for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError):
+        app.add_exception_handler(db_exc, _unavailable)
+
     @app.exception_handler(Exception)
     async def _domain(request: Request, exc: Exception) -> JSONResponse:
         found = _lookup(exc)
@@ -93,3 +114,18 @@ def install_error_handlers(app: FastAPI) -> None:
     # ``Exception`` runs in the server-error middleware, which re-raises after responding).
     for exc_type in list(_REGISTRY):
         app.add_exception_handler(exc_type, _domain)
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable ``code``, a message in Bahasa Indonesia, the English one."""
+
+    code: str
+    message: str
+    message_en: str | None = None
+    detail: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Body of every error response (4xx/5xx)."""
+
+    error: ErrorDetail
