@@ -78,6 +78,9 @@ class DecodeResult:
         Bytes the server must send back to the device (ACK), possibly empty.
     device_id : str or None
         Device identified by this frame (login, IMEI handshake), if any.
+    notes : tuple of Rejection
+        Optional values dropped from a kept fix (out of range, not a number): the position was
+        kept without them.
     """
 
     fixes: tuple[Fix, ...] = ()
@@ -85,6 +88,7 @@ class DecodeResult:
     reply: bytes = b""
     device_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[Rejection, ...] = ()
 
 
 def topic_for(device_id: str) -> str:

@@ -3,12 +3,16 @@
 A fix is implausible when its coordinates are out of range, not finite, exactly (0, 0) (the
 classic "no fix yet" output of cheap trackers), its time is too far in the future or the past
 relative to the receiving clock, or its speed/heading/hdop/battery are out of range.
+
+:func:`drop_bad_optionals` is the lenient alternative for the optional measurements: it removes
+an out-of-range or non-finite speed, heading, altitude, hdop, accuracy, satellite count or battery
+level from a fix (with a note per dropped value) and keeps the position, as Traccar does.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gps_firmware_bridge.fix import DEVICE_ID_RE, Fix, Rejection
@@ -89,6 +93,64 @@ def check_fix(
     if fix.battery_pct is not None and not (0.0 <= fix.battery_pct <= 100.0):
         return bad(f"battery {fix.battery_pct}% outside 0..100")
     return None
+
+
+MIN_ALTITUDE_M = -1000.0
+MAX_ALTITUDE_M = 50_000.0
+"""Altitudes outside this range (metres) are no vehicle or phone on the ground or in the air."""
+
+
+def _optional_bounds(limits: PlausibilityLimits) -> dict[str, tuple[float, float]]:
+    return {
+        "speed_mps": (0.0, limits.max_speed_mps),
+        "heading_deg": (0.0, 360.0),
+        "altitude_m": (MIN_ALTITUDE_M, MAX_ALTITUDE_M),
+        "hdop": (0.0, math.inf),
+        "accuracy_m": (0.0, math.inf),
+        "satellites": (0.0, math.inf),
+        "battery_pct": (0.0, 100.0),
+    }
+
+
+def drop_bad_optionals(
+    fix: Fix, limits: PlausibilityLimits = DEFAULT_LIMITS
+) -> tuple[Fix, tuple[Rejection, ...]]:
+    """Remove optional measurements that are not finite or out of range; keep the position.
+
+    Parameters
+    ----------
+    fix : Fix
+        A decoded fix.
+    limits : PlausibilityLimits
+        ``max_speed_mps`` bounds the speed.
+
+    Returns
+    -------
+    tuple
+        The fix without the bad values, and one ``Rejection("dropped_field", ...)`` note per
+        removed value (Bahasa Indonesia first, then English).
+    """
+    changes: dict[str, None] = {}
+    notes: list[Rejection] = []
+    for name, (low, high) in _optional_bounds(limits).items():
+        value = getattr(fix, name)
+        if value is None:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        else:
+            ok = low <= value <= high
+        if not ok:
+            changes[name] = None
+            notes.append(
+                Rejection(
+                    "dropped_field",
+                    f"{name}={value!r} diabaikan (di luar {low:g}..{high:g}) / "
+                    f"{name}={value!r} dropped (outside {low:g}..{high:g})",
+                    fix.device_id,
+                )
+            )
+    return (replace(fix, **changes) if changes else fix), tuple(notes)
 
 
 def screen(
