@@ -1,45 +1,98 @@
-"""Login throttling: too many failed logins for one username (or from one address) → wait.
+"""Login throttling policy: slow password guessing down without locking the owner out (pure).
 
-Pure and in memory (per API process), clock passed in. A production deployment behind several
-workers should also rate-limit at the reverse proxy.
+Rules
+-----
+* Two counters are kept per failed login, both in the database (table ``login_throttle``, see
+  :mod:`api.auth.throttle_service`) so every API instance sees the same counts:
+
+  - the **(account, address)** key ``acct:<username>|<address>``: the first
+    :data:`ACCOUNT_POLICY` ``.free_failures`` (3) failures are free; each further failure blocks
+    that pair for 1 s, 2 s, 4 s, ... capped at 10 min;
+  - the **address** key ``addr:<address>``: a 112 centre may sit behind one NAT, so the first 20
+    failures are free; each further failure blocks the address for 1 s, 2 s, ... capped at 60 s.
+
+* There is no key per account alone: an attacker's failures from one address never block the
+  owner logging in from another address. Guessing against one account from many addresses is
+  bounded by the per-address delays and the Argon2 cost of each attempt.
+* While a key is blocked, a login attempt is answered 429 with ``Retry-After`` **without checking
+  the password** (so blocked guesses learn nothing) and is not counted.
+* A successful login resets its (account, address) key only; the address key is not reset (an
+  attacker could otherwise clear it with an account of their own).
+* A counter whose last failure is older than ``forget_after_s`` (1 h) starts again from zero.
+
+All functions are pure; the clock is passed in as an aware UTC ``datetime``.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 
-@dataclass
-class LoginThrottle:
-    """At most ``max_failures`` failed logins per key within ``window_s`` seconds."""
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff after a number of free failures.
 
-    max_failures: int = 5
-    window_s: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    Attributes
+    ----------
+    free_failures
+        Failures allowed without any delay.
+    base_delay_s, max_delay_s
+        Delay after the first counted failure (seconds), doubled per further failure up to
+        ``max_delay_s``.
+    forget_after_s
+        Seconds without a failure after which the counter starts again.
+    """
 
-    def _recent(self, key: str, now_s: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now_s - self.window_s:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
+    free_failures: int
+    base_delay_s: float
+    max_delay_s: float
+    forget_after_s: float = 3600.0
 
-    def retry_after_s(self, keys: list[str], now_s: float) -> float:
-        """Seconds to wait before another attempt is allowed (0 when allowed)."""
-        wait = 0.0
-        for key in keys:
-            times = self._recent(key, now_s)
-            if len(times) >= self.max_failures:
-                wait = max(wait, times[0] + self.window_s - now_s)
-        return wait
+    def delay_s(self, failures: int) -> float:
+        """Seconds a key is blocked after its ``failures``-th failure (0 while free)."""
+        over = failures - self.free_failures
+        if over <= 0:
+            return 0.0
+        return min(self.base_delay_s * 2.0 ** min(over - 1, 62), self.max_delay_s)
 
-    def failed(self, keys: list[str], now_s: float) -> None:
-        for key in keys:
-            self._recent(key, now_s)
-            self._failures.setdefault(key, deque()).append(now_s)
 
-    def succeeded(self, keys: list[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+@dataclass(frozen=True)
+class Counter:
+    """The stored state of one key."""
+
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    blocked_until: datetime | None = None
+
+
+ACCOUNT_POLICY = Backoff(free_failures=3, base_delay_s=1.0, max_delay_s=600.0)
+ADDRESS_POLICY = Backoff(free_failures=20, base_delay_s=1.0, max_delay_s=60.0)
+
+
+def account_key(username: str, address: str) -> str:
+    """Key of an (account, address) pair; usernames compare case-insensitively."""
+    return f"acct:{username.strip().lower()}|{address}"
+
+
+def address_key(address: str) -> str:
+    return f"addr:{address}"
+
+
+def after_failure(policy: Backoff, counter: Counter, now: datetime) -> Counter:
+    """The counter after one more failure at ``now``."""
+    failures = counter.failures
+    if counter.last_failure_at is None or \
+            (now - counter.last_failure_at).total_seconds() >= policy.forget_after_s:
+        failures = 0
+    failures += 1
+    delay = policy.delay_s(failures)
+    blocked = now + timedelta(seconds=delay) if delay > 0 else None
+    return Counter(failures=failures, last_failure_at=now, blocked_until=blocked)
+
+
+def retry_after_s(counter: Counter, now: datetime) -> float:
+    """Seconds until the key may try again (0 when it may try now)."""
+    if counter.blocked_until is None:
+        return 0.0
+    return max((counter.blocked_until - now).total_seconds(), 0.0)
