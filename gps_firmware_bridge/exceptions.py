@@ -5,6 +5,7 @@ Hierarchy::
     BridgeError                 base class of every bridge error
     ├── ConfigError             bad command-line or configuration value
     ├── OutboxError             the on-disk outbox cannot be opened or written
+    ├── HttpRequestError        an HTTP request the OsmAnd server must refuse (has ``status``)
     └── RoadNetworkError        a road file cannot be read, or no route exists
 
 Decoders never raise for bad input: a garbage, truncated or wrong-checksum frame is returned as a
@@ -28,3 +29,15 @@ class OutboxError(BridgeError):
 
 class RoadNetworkError(BridgeError):
     """A road network file cannot be read, or no route connects two points."""
+
+
+class HttpRequestError(BridgeError):
+    """An HTTP request that cannot be served; ``status`` is the HTTP status to answer with.
+
+    The message is for people (Bahasa Indonesia first, then English) and is sent as the body.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
