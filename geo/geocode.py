@@ -29,7 +29,7 @@ grid cell (:mod:`geo._grid`); points the grid cannot answer take shapely 2 bulk 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ from geo._reverse import (
     TIE_EPSILON_M,
     ReverseIndex,
 )
+from geo.area import AdminArea, KecamatanInfo
 from geo.search import NameIndex, SearchCandidate
 from geo.types import LonLat, validate_lonlat
 
@@ -68,38 +69,6 @@ Match = Literal["exact", "nearest", "outside"]
 MATCH_NAMES = ("exact", "nearest", "outside", "invalid")
 
 DEFAULT_TOLERANCE_M = 500.0
-
-
-@dataclass(frozen=True)
-class AdminArea:
-    """One desa/kelurahan with its parents (Kemendagri codes ``NN.NN.NN.NNNN``; BPS when known)."""
-
-    kode_desa: str
-    nama_desa: str
-    jenis: str
-    kode_kec: str
-    nama_kec: str
-    kode_kab: str
-    nama_kab: str
-    kode_prov: str | None
-    nama_prov: str | None
-    kode_bps: str | None
-    nama_bps: str | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class KecamatanInfo:
-    """One kecamatan with its regency (names for forward search)."""
-
-    kode_kec: str
-    nama_kec: str
-    kode_kab: str
-    nama_kab: str
-    kode_bps_kec: str | None = None
-    nama_bps_kec: str | None = None
 
 
 _EMPTY_AREA = {k: None for k in AdminArea.__dataclass_fields__}

@@ -22,15 +22,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from rapidfuzz import fuzz
 from shapely.geometry.base import BaseGeometry
 
+from geo.area import AdminArea, KecamatanInfo
 from geo.types import LonLat
-
-if TYPE_CHECKING:
-    from geo.geocode import AdminArea, KecamatanInfo
 
 _PREFIX = re.compile(
     r"^\s*(desa|ds|kelurahan|kel|kecamatan|kec|kabupaten|kab|distrik|nagari|gampong)"

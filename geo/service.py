@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION
 from sqlalchemy.orm import Session
 
+from geo.area import AdminArea, KecamatanInfo
 from geo.exceptions import RegionNotFoundError
 from geo.geocode import (
     MATCH_EXACT,
@@ -37,9 +38,7 @@ from geo.geocode import (
     MATCH_NEAREST,
     MATCH_OUTSIDE,
     TIE_EPSILON_M,
-    AdminArea,
     Geocoder,
-    KecamatanInfo,
     ReverseResult,
 )
 from geo.models import Desa, Kecamatan, Region

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from geo.routing.graph import RoadGraph
+from geo.routing.results import Snap
 from geo.types import LonLat
-
-if TYPE_CHECKING:
-    from geo.routing.index import RoutingIndex, Snap
 
 _MANEUVER_TEXT = {
     "depart": ("Berangkat", "Depart"),
@@ -83,10 +82,10 @@ class _Piece:
     f1: float
 
 
-def _edge_xy(index: RoutingIndex, edge: int, f0: float, f1: float) -> np.ndarray:
+def edge_xy(graph: RoadGraph, edge: int, f0: float, f1: float) -> np.ndarray:
     """Local-metre coordinates of the part of ``edge`` between fractions ``f0`` and ``f1``."""
-    lo, hi = index.geom_offsets[edge], index.geom_offsets[edge + 1]
-    xy = np.column_stack([index.geom_x[lo:hi], index.geom_y[lo:hi]])
+    lo, hi = graph.geom_offsets[edge], graph.geom_offsets[edge + 1]
+    xy = np.column_stack([graph.geom_x[lo:hi], graph.geom_y[lo:hi]])
     seg = np.hypot(*np.diff(xy, axis=0).T)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     total = cum[-1]
@@ -100,35 +99,35 @@ def _edge_xy(index: RoutingIndex, edge: int, f0: float, f1: float) -> np.ndarray
 
 
 def _choose_start(
-    index: RoutingIndex, org: Snap, dest: Snap, dist: np.ndarray
+    graph: RoadGraph, org: Snap, dest: Snap, dist: np.ndarray
 ) -> tuple[list[_Piece], int | None]:
     """First piece(s) of the route and the node where the tree walk starts (None: same edge)."""
     e, s = int(org.edge[0]), float(org.frac[0])
     de, ds = int(dest.edge[0]), float(dest.frac[0])
     options: list[tuple[float, list[_Piece], int | None]] = []
-    t = int(index.edge_twin[e])
+    t = int(graph.edge_twin[e])
     options.append(
         (
-            float((1 - s) * index.edge_run_s[e] + index.edge_penalty_s[e] + dist[index.edge_v[e]]),
+            float((1 - s) * graph.edge_run_s[e] + graph.edge_penalty_s[e] + dist[graph.edge_v[e]]),
             [_Piece(e, s, 1.0)],
-            int(index.edge_v[e]),
+            int(graph.edge_v[e]),
         )
     )
     if t >= 0:
         options.append(
             (
-                float(s * index.edge_run_s[t] + index.edge_penalty_s[t] + dist[index.edge_v[t]]),
+                float(s * graph.edge_run_s[t] + graph.edge_penalty_s[t] + dist[graph.edge_v[t]]),
                 [_Piece(t, 1 - s, 1.0)],
-                int(index.edge_v[t]),
+                int(graph.edge_v[t]),
             )
         )
     if e == de:
-        dt = int(index.edge_twin[de])
+        dt = int(graph.edge_twin[de])
         if s <= ds:
-            options.append((float((ds - s) * index.edge_run_s[de]), [_Piece(de, s, ds)], None))
+            options.append((float((ds - s) * graph.edge_run_s[de]), [_Piece(de, s, ds)], None))
         elif dt >= 0:
             options.append(
-                (float((s - ds) * index.edge_run_s[dt]), [_Piece(dt, 1 - s, 1 - ds)], None)
+                (float((s - ds) * graph.edge_run_s[dt]), [_Piece(dt, 1 - s, 1 - ds)], None)
             )
     at = int(org.node[0])
     if at >= 0:
@@ -138,27 +137,27 @@ def _choose_start(
 
 
 def _pieces(
-    index: RoutingIndex, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
+    graph: RoadGraph, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray
 ) -> list[_Piece]:
-    pieces, node = _choose_start(index, org, dest, dist)
+    pieces, node = _choose_start(graph, org, dest, dist)
     if node is None:
         return pieces
-    n = index.n_nodes
+    n = graph.n_nodes
     nodes = [node]
     while pred[nodes[-1]] != n:
         nodes.append(int(pred[nodes[-1]]))
         if len(nodes) > n or nodes[-1] < 0:
             raise RuntimeError("shortest-path tree is inconsistent (cycle or unreached node)")
     if len(nodes) > 1:
-        ids = index.edge_id(np.array(nodes[:-1]), np.array(nodes[1:]))
+        ids = graph.edge_id(np.array(nodes[:-1]), np.array(nodes[1:]))
         pieces += [_Piece(int(i), 0.0, 1.0) for i in ids]
     de, ds = int(dest.edge[0]), float(dest.frac[0])
     if nodes[-1] == dest.node[0]:
         pass  # the destination is this junction
-    elif nodes[-1] == index.edge_u[de]:
+    elif nodes[-1] == graph.edge_u[de]:
         pieces.append(_Piece(de, 0.0, ds))
     else:
-        pieces.append(_Piece(int(index.edge_twin[de]), 0.0, 1 - ds))
+        pieces.append(_Piece(int(graph.edge_twin[de]), 0.0, 1 - ds))
     return pieces
 
 
@@ -179,10 +178,10 @@ def _maneuver(before: float, after: float) -> str:
 
 
 def build_route(
-    index: RoutingIndex, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray, eta_s: float
+    graph: RoadGraph, org: Snap, dest: Snap, dist: np.ndarray, pred: np.ndarray, eta_s: float
 ) -> Route:
     """Assemble geometry and steps of the route found by a reversed search."""
-    raw = _pieces(index, org, dest, dist, pred)
+    raw = _pieces(graph, org, dest, dist, pred)
     pieces = [p for p in raw if p.f1 > p.f0] or raw[:1]
     if not pieces:  # origin and destination at the same junction
         here = org.point(0)
@@ -196,14 +195,14 @@ def build_route(
     steps: list[RouteStep] = []
     groups: list[dict[str, Any]] = []
     for p in pieces:
-        xy = _edge_xy(index, p.edge, p.f0, p.f1)
+        xy = edge_xy(graph, p.edge, p.f0, p.f1)
         xy_parts.append(xy if not xy_parts else xy[1:])
-        name = str(index.names[index.edge_name[p.edge]])
+        name = str(graph.names[graph.edge_name[p.edge]])
         frac = p.f1 - p.f0
-        duration = frac * index.edge_run_s[p.edge] + (
-            index.edge_penalty_s[p.edge] if p.f1 >= 1.0 else 0.0
+        duration = frac * graph.edge_run_s[p.edge] + (
+            graph.edge_penalty_s[p.edge] if p.f1 >= 1.0 else 0.0
         )
-        length = frac * index.edge_length_m[p.edge]
+        length = frac * graph.edge_length_m[p.edge]
         if groups and groups[-1]["name"] == name:
             g = groups[-1]
             g["distance_m"] += length
@@ -221,11 +220,11 @@ def build_route(
                 }
             )
     coords = np.vstack(xy_parts)
-    lon, lat = index.to_lonlat(coords[:, 0], coords[:, 1])
+    lon, lat = graph.to_lonlat(coords[:, 0], coords[:, 1])
     geometry = [LonLat(float(a), float(b)) for a, b in zip(lon, lat, strict=True)]
     for i, g in enumerate(groups):
         kind = "depart" if i == 0 else _maneuver(groups[i - 1]["end_bearing"], g["start_bearing"])
-        glon, glat = index.to_lonlat(g["start"][0], g["start"][1])
+        glon, glat = graph.to_lonlat(g["start"][0], g["start"][1])
         text_id, text_en = _MANEUVER_TEXT[kind]
         label_id, label_en = g["name"] or "jalan tanpa nama", g["name"] or "unnamed road"
         steps.append(
@@ -245,7 +244,7 @@ def build_route(
             "arrive",
             "",
             end_off,
-            end_off / index.offroad_mps,
+            end_off / graph.offroad_mps,
             geometry[-1],
             _MANEUVER_TEXT["arrive"][0],
             _MANEUVER_TEXT["arrive"][1],

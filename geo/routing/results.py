@@ -92,9 +92,9 @@ class Snap:
     ``edge`` is a directed edge id (-1 when off the network), ``frac`` the position along that
     edge's geometry (0 at its tail, 1 at its head), ``offroad_m`` the straight-line gap from the
     position to the snapped point, ``lon``/``lat`` the snapped points, ``node`` the graph node
-    when the snapped point is (within ``index.AT_NODE_M`` metres) a graph node, else -1: a
-    vehicle at a junction may leave it along any road, and a destination at a junction is
-    reached from every road into it.
+    when the snapped point is (within :data:`geo.routing.snap.AT_NODE_M` metres) a graph node,
+    else -1: a vehicle at a junction may leave it along any road, and a destination at a
+    junction is reached from every road into it.
     """
 
     edge: np.ndarray

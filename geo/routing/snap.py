@@ -9,13 +9,20 @@ every ``spacing_m`` metres for the isochrones (the time at which each sample poi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
+from geo.routing.graph import RoadGraph
 from geo.routing.kernels import build_cells, nearest_segments
+from geo.routing.results import Snap
+from geo.types import LonLat, validate_lonlat
 
 #: Most cells of the lookup grid (the cell grows for very large regions).
 MAX_CELLS = 4_000_000
+#: A snapped point this close (m) to an end of its edge is at that graph node.
+AT_NODE_M = 0.01
 
 
 class EdgeSnapper:
@@ -102,3 +109,46 @@ class EdgeSnapper:
             self.nx, self.ny, self.coord_edge, self.coord_cum, self.seg_len, self.edge_len_xy,
             float(max_distance_m),
         )
+
+
+def as_array(points: Sequence[LonLat] | np.ndarray) -> np.ndarray:
+    """(n, 2) float array of lon, lat from LonLat items (or an array passed through)."""
+    if isinstance(points, np.ndarray):
+        return points.astype(np.float64, copy=False).reshape(-1, 2)
+    try:
+        flat = np.fromiter(chain.from_iterable(points), dtype=np.float64, count=2 * len(points))
+    except (TypeError, ValueError):
+        flat = np.asarray(points, dtype=np.float64)
+    return flat.reshape(len(points), 2)
+
+
+def snap_points(
+    graph: RoadGraph, snapper: EdgeSnapper, points: Sequence[LonLat] | np.ndarray,
+    max_snap_m: float,
+) -> Snap:
+    """Snap WGS 84 positions to the nearest road edge of ``graph`` (vectorised).
+
+    Positions farther than ``max_snap_m`` metres from every road get ``edge == -1``.
+
+    Raises
+    ------
+    InvalidCoordinateError
+        NaN, infinite or out-of-range coordinates.
+    """
+    count = len(points)
+    if count == 0:
+        empty = np.zeros(0)
+        none = np.zeros(0, dtype=np.int64)
+        return Snap(none, empty, empty, empty, empty, none)
+    arr = as_array(points)
+    if not (np.isfinite(arr).all() and (np.abs(arr) <= (180.0, 90.0)).all()):
+        for lon, lat in arr:
+            validate_lonlat(lon, lat)
+    x, y = graph.to_xy(arr[:, 0], arr[:, 1])
+    edge, frac, offroad, sx, sy = snapper.query(x, y, max_snap_m)
+    lon, lat = graph.to_lonlat(sx, sy)
+    e = np.maximum(edge, 0)
+    along_m = frac * graph.edge_length_m[e]
+    node = np.where(along_m <= AT_NODE_M, graph.edge_u[e], -1)
+    node = np.where(graph.edge_length_m[e] - along_m <= AT_NODE_M, graph.edge_v[e], node)
+    return Snap(edge, frac, offroad, lon, lat, np.where(edge >= 0, node, -1))

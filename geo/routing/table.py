@@ -6,16 +6,13 @@ Seconds and metres throughout.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from geo.routing.graph import RoadGraph, SearchTree
 from geo.routing.results import Snap
-
-if TYPE_CHECKING:
-    from geo.routing.index import RoutingIndex, SearchTree
 
 #: How many destination-component reachability masks a :class:`Reachability` keeps.
 _REACHING_CACHE = 16
@@ -67,21 +64,23 @@ class Reachability:
         return mask
 
 
-def can_reach(index: RoutingIndex, dest: Snap, org: Snap, which: np.ndarray) -> np.ndarray:
+def can_reach(
+    graph: RoadGraph, reachability: Reachability, dest: Snap, org: Snap, which: np.ndarray
+) -> np.ndarray:
     """Whether origins ``which`` are connected to the destination at all (any time)."""
-    e, t = int(dest.edge[0]), int(index.edge_twin[dest.edge[0]])
-    tails = [int(index.edge_u[e])] + ([int(index.edge_u[t])] if t >= 0 else [])
-    can = index.reachability.reaching(tails if dest.node[0] < 0 else [int(dest.node[0])])
+    e, t = int(dest.edge[0]), int(graph.edge_twin[dest.edge[0]])
+    tails = [int(graph.edge_u[e])] + ([int(graph.edge_u[t])] if t >= 0 else [])
+    can = reachability.reaching(tails if dest.node[0] < 0 else [int(dest.node[0])])
     oe = org.edge[which]
-    ot = index.edge_twin[oe]
-    via_twin = np.where(ot >= 0, can[index.edge_v[np.maximum(ot, 0)]], False)
+    ot = graph.edge_twin[oe]
+    via_twin = np.where(ot >= 0, can[graph.edge_v[np.maximum(ot, 0)]], False)
     node = org.node[which]
     at_node = np.where(node >= 0, can[np.maximum(node, 0)], False)
-    return can[index.edge_v[oe]] | via_twin | at_node
+    return can[graph.edge_v[oe]] | via_twin | at_node
 
 
 def combine(
-    index: RoutingIndex, org: Snap, dest: Snap, tree: SearchTree | None
+    graph: RoadGraph, org: Snap, dest: Snap, tree: SearchTree | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-origin seconds and metres: node distances plus partial edges and off-road legs.
 
@@ -95,16 +94,16 @@ def combine(
         return eta, length
     dist, tree_m = tree.dist_s, tree.length_m
     e, s = org.edge[on], org.frac[on]
-    t = index.edge_twin[e]
+    t = graph.edge_twin[e]
     has = t >= 0
     tt = np.where(has, t, 0)
-    off_s = org.offroad_m[on] / index.offroad_mps
-    a_s = (1 - s) * index.edge_run_s[e] + index.edge_penalty_s[e] + dist[index.edge_v[e]]
-    a_m = (1 - s) * index.edge_length_m[e] + tree_m[index.edge_v[e]]
+    off_s = org.offroad_m[on] / graph.offroad_mps
+    a_s = (1 - s) * graph.edge_run_s[e] + graph.edge_penalty_s[e] + dist[graph.edge_v[e]]
+    a_m = (1 - s) * graph.edge_length_m[e] + tree_m[graph.edge_v[e]]
     b_s = np.where(
-        has, s * index.edge_run_s[tt] + index.edge_penalty_s[tt] + dist[index.edge_v[tt]], np.inf
+        has, s * graph.edge_run_s[tt] + graph.edge_penalty_s[tt] + dist[graph.edge_v[tt]], np.inf
     )
-    b_m = s * index.edge_length_m[tt] + tree_m[index.edge_v[tt]]
+    b_m = s * graph.edge_length_m[tt] + tree_m[graph.edge_v[tt]]
     best_s, best_m = np.where(b_s < a_s, b_s, a_s), np.where(b_s < a_s, b_m, a_m)
     # At a junction: leave it along any road.
     node = org.node[on]
@@ -116,16 +115,16 @@ def combine(
     de, ds = int(dest.edge[0]), float(dest.frac[0])
     same = e == de
     if same.any():
-        dt = int(index.edge_twin[de])
-        fwd_s = np.where(s <= ds, (ds - s) * index.edge_run_s[de], np.inf)
-        fwd_m = (ds - s) * index.edge_length_m[de]
-        back_s = np.where((s >= ds) & (dt >= 0), (s - ds) * index.edge_run_s[dt], np.inf)
-        back_m = (s - ds) * index.edge_length_m[dt]
+        dt = int(graph.edge_twin[de])
+        fwd_s = np.where(s <= ds, (ds - s) * graph.edge_run_s[de], np.inf)
+        fwd_m = (ds - s) * graph.edge_length_m[de]
+        back_s = np.where((s >= ds) & (dt >= 0), (s - ds) * graph.edge_run_s[dt], np.inf)
+        back_m = (s - ds) * graph.edge_length_m[dt]
         direct_s = np.minimum(fwd_s, back_s)
         direct_m = np.where(fwd_s <= back_s, fwd_m, back_m)
         use = same & (direct_s < best_s)
         best_s, best_m = np.where(use, direct_s, best_s), np.where(use, direct_m, best_m)
-    dest_off_s = float(dest.offroad_m[0]) / index.offroad_mps
+    dest_off_s = float(dest.offroad_m[0]) / graph.offroad_mps
     eta[on] = best_s + off_s + dest_off_s
     length[on] = best_m + org.offroad_m[on] + float(dest.offroad_m[0])
     return eta, length
