@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth.exceptions import (
@@ -77,8 +78,17 @@ def create_user(*, session: Session, username: str, password: str, role: str,
         raise UserExistsError(f"user {username!r} already exists")
     user = AppUser(username=username, password_hash=hash_password(password), role=parsed.value,
                    agency_code=agency_code or None, display_name=display_name, active=True)
-    session.add(user)
-    session.flush()
+    try:
+        # A concurrent creation of the same name commits first: its unique index wins here.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == "uq_app_user_username":
+            raise UserExistsError(f"user {username!r} already exists") from None
+        raise InvalidUserError(f"user {username!r} refused by the database ({constraint})") \
+            from None
     return user
 
 

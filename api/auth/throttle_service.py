@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -37,20 +37,30 @@ def wait_s(*, session: Session, keys: list[str], now: datetime) -> float:
                default=0.0)
 
 
-def record_failure(*, session: Session, policies: Mapping[str, Backoff],
-                   now: datetime) -> dict[str, Counter]:
-    """Count one failed login on each key (key → its policy); returns the new counters."""
+def lock(*, session: Session, keys: list[str]) -> dict[str, Counter]:
+    """Lock the rows of ``keys`` (created when missing) until the transaction ends and return
+    their counters: concurrent attempts on the same keys, on any instance, take turns."""
     out: dict[str, Counter] = {}
-    for key in sorted(policies):  # one lock order for every instance: no deadlock
+    for key in sorted(keys):  # one lock order for every instance: no deadlock
         session.execute(insert(LoginThrottle).values(key=key, failures=0)
                         .on_conflict_do_nothing(index_elements=["key"]))
         row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)
                               .with_for_update().execution_options(populate_existing=True)).one()
-        new = after_failure(policies[key], _counter(row), now)
-        row.failures, row.last_failure_at, row.blocked_until = (
-            new.failures, new.last_failure_at, new.blocked_until)
+        out[key] = _counter(row)
+    return out
+
+
+def record_failure(*, session: Session, policies: Mapping[str, Backoff],
+                   now: datetime) -> dict[str, Counter]:
+    """Count one failed login on each key (key → its policy); returns the new counters."""
+    current = lock(session=session, keys=list(policies))
+    out: dict[str, Counter] = {}
+    for key, policy in policies.items():
+        new = after_failure(policy, current[key], now)
+        session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(
+            failures=new.failures, last_failure_at=new.last_failure_at,
+            blocked_until=new.blocked_until))
         out[key] = new
-    session.flush()
     return out
 
 

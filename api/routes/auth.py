@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+import math
+from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.auth import service
+from api.auth import service, throttle, throttle_service
 from api.auth.exceptions import (
     InvalidCredentialsError,
     InvalidUserError,
@@ -17,9 +18,9 @@ from api.auth.exceptions import (
     UserExistsError,
     UserNotFoundError,
 )
-from api.auth.throttle import LoginThrottle
+from api.db import unit_of_work
 from api.deps import get_session, get_state
-from api.errors import register_error
+from api.errors import ErrorResponse, register_error
 from api.security import SESSION_COOKIE, Principal, Role, current_principal
 from api.state import AppState
 
@@ -93,32 +94,40 @@ def _me(p: Principal) -> MeOut:
                  reveal_caller=p.reveal_caller)
 
 
-@router.post("/login")
+@router.post("/login", responses={429: {"model": ErrorResponse}})
 def login(body: LoginIn, request: Request, response: Response,
-          session: Session = Depends(get_session),
           state: AppState = Depends(get_state)) -> LoginOut:
-    """Log in with username and password; sets the session cookie and returns the token."""
-    # 5 failures per username, 50 per address (a 112 centre may sit behind one NAT) in 5 min
-    per_user = state.resources.setdefault("login_throttle_user", LoginThrottle(5, 300.0))
-    per_ip = state.resources.setdefault("login_throttle_ip", LoginThrottle(50, 300.0))
-    client = request.client.host if request.client else "?"
-    user_key, ip_key = [body.username.strip().lower()], [client]
-    now_s = time.monotonic()
-    wait_s = max(per_user.retry_after_s(user_key, now_s), per_ip.retry_after_s(ip_key, now_s))
+    """Log in with username and password; sets the session cookie and returns the token.
+
+    Failed logins are throttled per (account, address) and per address (``api.auth.throttle``).
+    """
+    address = request.client.host if request.client else "unknown"
+    user_key = throttle.account_key(body.username, address)
+    policies = {user_key: throttle.ACCOUNT_POLICY,
+                throttle.address_key(address): throttle.ADDRESS_POLICY}
+    now = datetime.now(UTC)
+    ttl_s = state.settings.session_ttl_s
+    with unit_of_work(state.sessionmaker) as session:
+        # The keys stay locked until the commit: parallel guesses take turns and all count.
+        counters = throttle_service.lock(session=session, keys=list(policies))
+        wait_s = max(throttle.retry_after_s(c, now) for c in counters.values())
+        if wait_s <= 0:
+            try:
+                user = service.authenticate(session=session, username=body.username,
+                                            password=body.password)
+            except InvalidCredentialsError:
+                throttle_service.record_failure(session=session, policies=policies, now=now)
+                user = None
+            else:
+                throttle_service.reset(session=session, key=user_key)
+                issued = service.start_session(session=session, user=user, ttl_s=ttl_s)
     if wait_s > 0:
         raise HTTPException(429, "Terlalu banyak percobaan login; coba lagi nanti / too many "
                             "failed logins, try again later",
-                            headers={"Retry-After": str(int(wait_s) + 1)})
-    try:
-        user = service.authenticate(session=session, username=body.username,
-                                    password=body.password)
-    except InvalidCredentialsError:
-        per_user.failed(user_key, now_s)
-        per_ip.failed(ip_key, now_s)
-        raise
-    per_user.succeeded(user_key)
-    ttl_s = state.settings.session_ttl_s
-    issued = service.start_session(session=session, user=user, ttl_s=ttl_s)
+                            headers={"Retry-After": str(math.ceil(wait_s))})
+    if user is None:
+        raise InvalidCredentialsError("nama pengguna atau kata sandi salah / "
+                                      "wrong username or password")
     response.set_cookie(SESSION_COOKIE, issued.token, max_age=ttl_s, httponly=True,
                         samesite="strict", path="/",
                         secure=request.url.scheme == "https"
@@ -163,7 +172,7 @@ def add_user(body: UserIn, session: Session = Depends(get_session)) -> UserOut:
 
 
 @router.get("/tokens")
-def list_tokens(username: str | None = None,
+def list_tokens(username: str | None = Query(None, min_length=1, max_length=64),
                 session: Session = Depends(get_session)) -> list[TokenOut]:
     """Sessions and API tokens, never their secrets (admin)."""
     return [TokenOut(id=t.id, username=u, kind=t.kind, name=t.name, created_at=t.created_at,
@@ -180,7 +189,8 @@ def issue_token(body: TokenIn, session: Session = Depends(get_session)) -> Issue
 
 
 @router.delete("/tokens/{token_id}")
-def revoke_token(token_id: int, session: Session = Depends(get_session)) -> dict:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                 session: Session = Depends(get_session)) -> dict:
     """Revoke a session or API token (admin)."""
     service.revoke_token(session=session, token_id=token_id)
     return {"status": "revoked", "id": token_id}

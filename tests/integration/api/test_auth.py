@@ -144,8 +144,10 @@ def test_phone_masking():
 def test_repeated_failed_logins_are_throttled(app_factory, engine):
     username = _name("brute")
     ensure_user(engine, username, "viewer")
+    from api.auth.throttle import ACCOUNT_POLICY
+
     with TestClient(app_factory()) as client:
-        for _ in range(5):
+        for _ in range(ACCOUNT_POLICY.free_failures + 1):
             r = client.post("/api/v1/auth/login", json={"username": username, "password": "no"})
             assert r.status_code == 401
         r = client.post("/api/v1/auth/login", json={"username": username,
@@ -157,16 +159,3 @@ def test_repeated_failed_logins_are_throttled(app_factory, engine):
         ok = client.post("/api/v1/auth/login", json={"username": other,
                                                       "password": TEST_PASSWORD})
         assert ok.status_code == 200
-
-
-def test_login_throttle_window():
-    from api.auth.throttle import LoginThrottle
-
-    t = LoginThrottle(max_failures=2, window_s=60)
-    t.failed(["a"], 0.0)
-    assert t.retry_after_s(["a"], 1.0) == 0
-    t.failed(["a"], 10.0)
-    assert t.retry_after_s(["a"], 11.0) == pytest.approx(49.0)
-    assert t.retry_after_s(["a"], 61.0) == 0  # the first failure left the window
-    t.succeeded(["a"])
-    assert t.retry_after_s(["a"], 11.0) == 0
