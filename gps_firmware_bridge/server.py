@@ -1,4 +1,5 @@
-"""Network servers: GT06 and Teltonika over TCP (asyncio), OsmAnd over HTTP (http.server).
+"""Network servers: GT06 and Teltonika over TCP (asyncio); OsmAnd over HTTP is
+:class:`gps_firmware_bridge.httpserver.OsmAndServer` (re-exported here).
 
 Each TCP connection has its own framer state (login IMEI / handshake) and buffer; decoded fixes go
 to a ``sink`` (normally :meth:`Outbox.put_many` followed by :meth:`Publisher.notify`) *before* the
@@ -10,26 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 
-from gps_firmware_bridge import gt06, osmand, teltonika
+from gps_firmware_bridge import gt06, teltonika
 from gps_firmware_bridge.fix import DecodeResult, Fix
+from gps_firmware_bridge.httpserver import OsmAndServer, utc_now
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits
 
 log = logging.getLogger(__name__)
+__all__ = ["OsmAndServer", "TrackerServer", "utc_now"]
 
 Sink = Callable[[list[Fix]], None]
 Clock = Callable[[], datetime]
 READ_BYTES = 4096
 IDLE_TIMEOUT_S = 600.0
-
-
-def utc_now() -> datetime:
-    """The receiving clock: aware UTC now."""
-    return datetime.now(UTC)
 
 
 def _deliver(results: list[DecodeResult], sink: Sink, peer: str) -> bytes:
@@ -123,71 +119,3 @@ class TrackerServer:
         finally:
             self.connections -= 1
             writer.close()
-
-
-class _OsmAndHandler(BaseHTTPRequestHandler):
-    server: OsmAndServer
-
-    def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, 65536)) if length else b""
-        srv = self.server
-        result = osmand.decode_request(
-            method,
-            self.path,
-            body,
-            self.headers.get("Content-Type", ""),
-            srv.clock(),
-            srv.speed_unit,
-            srv.limits,
-        )
-        status = 200
-        if result.fixes:
-            srv.sink(list(result.fixes))
-        elif result.rejections and result.rejections[0].reason in (
-            "no_device",
-            "bad_device",
-            "bad_request",
-        ):
-            status = 400
-        for rejection in result.rejections:
-            log.info("osmand rejected: %s %s", rejection.reason, rejection.detail)
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._handle("GET")
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        self._handle("POST")
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        log.debug("osmand %s " + format, self.address_string(), *args)
-
-
-class OsmAndServer(ThreadingHTTPServer):
-    """HTTP server for OsmAnd / Traccar Client: 200 when stored or dropped as implausible,
-    400 for a request without a usable id or coordinates."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        sink: Sink,
-        clock: Clock = utc_now,
-        speed_unit: str = "kn",
-        limits: PlausibilityLimits = DEFAULT_LIMITS,
-    ) -> None:
-        super().__init__(address, _OsmAndHandler)
-        self.sink = sink
-        self.clock = clock
-        self.speed_unit = speed_unit
-        self.limits = limits
-
-    def start_background(self) -> threading.Thread:
-        """Serve in a daemon thread."""
-        thread = threading.Thread(target=self.serve_forever, name="osmand-http", daemon=True)
-        thread.start()
-        return thread
