@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 
-from api.db import make_engine, make_sessionmaker
+from api.db import make_api_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.middleware import install_hardening
 from api.permissions import enforce
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.siaga
+        # Sync handlers and dependencies share this many worker threads; the engine's pool is
+        # sized against it (api/db.py), so a thread never waits for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         for module in modules:
             hook = getattr(module, "startup", None)
             if hook is not None:
@@ -78,7 +82,9 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         # Every route and WebSocket is checked against api.permissions.RULES.
         dependencies=[Depends(enforce)],
     )
-    engine = state_overrides.pop("engine", None) or make_engine(settings.database_url)
+    engine = state_overrides.pop("engine", None) or make_api_engine(
+        settings.database_url, threads=settings.api_threads, pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow, pool_timeout_s=settings.db_pool_timeout_s)
     app.state.siaga = AppState(
         settings=settings,
         engine=engine,

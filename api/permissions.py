@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
+import anyio
 from fastapi import HTTPException, WebSocketException
 from starlette.requests import HTTPConnection
 
@@ -124,11 +125,8 @@ def _cross_origin(conn: HTTPConnection) -> bool:
     return urlparse(origin).netloc.lower() != conn.headers.get("host", "").lower()
 
 
-def _resolve(conn: HTTPConnection) -> Principal | None:
-    token = token_from_connection(conn)
-    if not token:
-        return None
-    state: AppState = conn.app.state.siaga
+def _resolve_now(state: AppState, token: str) -> Principal | None:
+    """Look the token up in its own short transaction (connection back in the pool at once)."""
     with state.sessionmaker() as session:
         try:
             return auth_service.resolve_token(session=session, token=token)
@@ -136,17 +134,34 @@ def _resolve(conn: HTTPConnection) -> Principal | None:
             return None
 
 
-def enforce(conn: HTTPConnection) -> None:
-    """Global dependency: authenticate the caller and check :data:`RULES` for the route."""
+async def _resolve(conn: HTTPConnection) -> Principal | None:
+    token = token_from_connection(conn)
+    if not token:
+        return None
+    state: AppState = conn.app.state.siaga
+    # Always read from the database (no cache): a revoked token is refused from the moment the
+    # revocation is committed. The lookup runs on a worker thread and its connection is
+    # returned before the handler starts, so no request holds one connection while waiting
+    # for another.
+    return await anyio.to_thread.run_sync(_resolve_now, state, token)
+
+
+async def enforce(conn: HTTPConnection) -> None:
+    """Global dependency: authenticate the caller and check :data:`RULES` for the route.
+
+    Asynchronous, so public routes (``/api/v1/health``) never wait for a worker thread; a token
+    is only looked up for routes that need a login.
+    """
     route = conn.scope.get("route")
     method = "WS" if conn.scope.get("type") == "websocket" else conn.scope.get("method", "GET")
     allowed = rule_for(method, getattr(route, "path", None))
     if conn.scope.get("type") == "websocket" and _cross_origin(conn):
         raise _deny(conn, 403, "Origin tidak diizinkan / cross-origin WebSocket refused")
-    principal = _resolve(conn)
-    conn.state.principal = principal
     if allowed is not None and not allowed:  # PUBLIC
+        conn.state.principal = None
         return
+    principal = await _resolve(conn)
+    conn.state.principal = principal
     if principal is None:
         raise _deny(conn, 401, "Perlu login / authentication required")
     if allowed is None or principal.role not in allowed:

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     default_language: str = "id"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    #: Worker threads of one API process for sync handlers (anyio's default limiter).
+    api_threads: int = 32
+    #: Pooled database connections per API process; 0 = one per worker thread (``api_threads``).
+    db_pool_size: int = 0
+    #: Extra connections beyond the pool (background tasks, live token checks).
+    db_max_overflow: int = 8
+    #: Seconds a request waits for a pooled connection before it is answered 503.
+    db_pool_timeout_s: float = 5.0
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,9 +1,11 @@
 """Units and assignments: assign (with a row lock), acknowledge, depart, arrive, clear; unit
 status changes; escalation of unacknowledged agencies.
 
-Assigning locks the unit row (``SELECT ... FOR UPDATE``): of two dispatchers assigning the same
-unit at once, the second waits, then sees the unit taken and gets :class:`UnitUnavailable`. A
-partial unique index (one active assignment per unit) backs this up in the database.
+Assigning first checks the unit without a lock (a unit already taken is refused at once), then
+locks the unit row (``SELECT ... FOR UPDATE``) and then the incident row: of many dispatchers
+assigning the same unit at once, one wins and the others wait for its commit, then see the unit
+taken and get :class:`UnitUnavailable`. A partial unique index (one active assignment per unit)
+backs this up in the database. Lock order everywhere: assignment, unit, incident.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from dispatch.exceptions import (
     UnitNotFound,
     UnitUnavailable,
 )
-from dispatch.lifecycle import ASSIGNABLE_UNIT_STATUSES, OPEN_INCIDENT_STATUSES, unit_transition
+from dispatch.lifecycle import (
+    ASSIGNABLE_UNIT_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    check_manual_arrival,
+    unit_transition,
+)
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.service import (
     _set_status,
@@ -78,6 +85,30 @@ def _move_unit(session: Session, unit: Unit, target: str, *, actor: str, now: da
                  after={"status": target, "reason": reason}, kode_kab=unit.kode_kab)
 
 
+def _active_assignment(session: Session, unit_id: int) -> Assignment | None:
+    return session.scalars(select(Assignment).where(
+        Assignment.unit_id == unit_id, Assignment.status == "active")).first()
+
+
+def _check_assignable(session: Session, unit: Unit) -> None:
+    """Raise UnitUnavailable unless the unit may take a new assignment."""
+    if unit.status not in ASSIGNABLE_UNIT_STATUSES:
+        raise UnitUnavailable(
+            f"Unit {unit.call_sign} sedang '{unit.status}', tidak bisa ditugaskan / unit "
+            f"{unit.call_sign} is '{unit.status}' and cannot be assigned.")
+    busy = _active_assignment(session, unit.id)
+    if busy is not None:
+        raise UnitUnavailable(
+            f"Unit {unit.call_sign} masih punya penugasan aktif #{busy.id} (kejadian "
+            f"#{busy.incident_id}) / unit {unit.call_sign} still has active assignment "
+            f"#{busy.id} (incident #{busy.incident_id}).")
+
+
+def _check_incident_open(incident: Incident) -> None:
+    if incident.status not in ASSIGNABLE_INCIDENT_STATUSES:
+        raise IllegalTransition("incident", incident.status, "dispatched")
+
+
 def assign_unit(
     session: Session,
     incident_id: int,
@@ -95,21 +126,23 @@ def assign_unit(
     from dispatch.recommend_service import predict_for_unit
 
     now = now or utcnow()
-    incident = get_incident(session, incident_id, lock=True)
-    if incident.status not in ASSIGNABLE_INCIDENT_STATUSES:
-        raise IllegalTransition("incident", incident.status, "dispatched")
-    unit = get_unit(session, unit_id, lock=True)
+    # Without locks first: a unit already taken (the usual loser of a race) is refused at once.
+    unit = get_unit(session, unit_id)
+    _check_assignable(session, unit)
+    incident = get_incident(session, incident_id)
+    _check_incident_open(incident)
     if unit.kode_kab != incident.kode_kab:
         raise DispatchValidationError(
             f"Unit {unit.call_sign} milik wilayah {unit.kode_kab} / unit belongs to region "
             f"{unit.kode_kab}, the incident to {incident.kode_kab}.")
-    if unit.status not in ASSIGNABLE_UNIT_STATUSES:
-        raise UnitUnavailable(
-            f"Unit {unit.call_sign} sedang '{unit.status}', tidak bisa ditugaskan / unit "
-            f"{unit.call_sign} is '{unit.status}' and cannot be assigned.")
     target = point_of(incident.geom)
     prediction = (predict_for_unit(session, unit, target, road_networks=road_networks,
                                    profiles=profiles) if target is not None else None)
+    # Then under the row locks (unit before incident): the state may have changed meanwhile.
+    unit = get_unit(session, unit_id, lock=True)
+    _check_assignable(session, unit)
+    incident = get_incident(session, incident_id, lock=True)
+    _check_incident_open(incident)
     ia = session.scalars(select(IncidentAgency).where(
         IncidentAgency.incident_id == incident.id, IncidentAgency.agency_id == unit.agency_id)
         .with_for_update()).first()
@@ -219,7 +252,8 @@ def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | N
     a, unit = _active(session, assignment_id)
     if a.arrived_at is not None:
         raise IllegalTransition("assignment", "arrived", "arrived")
-    return Outcome(a, record_arrival(session, a, unit, at=at or now, source="manual",
+    at = now if at is None else check_manual_arrival(at, dispatched_at=a.dispatched_at, now=now)
+    return Outcome(a, record_arrival(session, a, unit, at=at, source="manual",
                                      actor=actor, now=now))
 
 
@@ -237,6 +271,36 @@ def clear(session: Session, assignment_id: int, *, actor: str,
     return Outcome(a, [unit_event(unit, target, assignment_id=a.id)])
 
 
+def lock_active_assignments(session: Session, incident_id: int) -> list[Assignment]:
+    """Lock the incident's active assignments, then their units (before the incident row)."""
+    rows = list(session.scalars(
+        select(Assignment).where(Assignment.incident_id == incident_id,
+                                 Assignment.status == "active")
+        .order_by(Assignment.id).with_for_update().execution_options(populate_existing=True)))
+    for unit_id in sorted({a.unit_id for a in rows}):
+        get_unit(session, unit_id, lock=True)
+    return rows
+
+
+def cancel_assignments(session: Session, incident: Incident, *, actor: str, now: datetime,
+                       reason: str) -> list[DomainEvent]:
+    """End every active assignment of ``incident`` (status ``cancelled``) and release its unit:
+    dispatched → available, en route / on scene → returning. Audited; returns unit events."""
+    events: list[DomainEvent] = []
+    for a in lock_active_assignments(session, incident.id):
+        unit = get_unit(session, a.unit_id, lock=True)
+        before = assignment_state(a)
+        target = "available" if unit.status == "dispatched" else "returning"
+        if unit.status in ("dispatched", "en_route", "on_scene"):
+            _move_unit(session, unit, target, actor=actor, now=now, reason=reason)
+        a.status, a.cleared_at = "cancelled", now
+        audit.record(session, actor=actor, at=now, entity="assignment", entity_id=a.id,
+                     action="cancel", before=before,
+                     after=assignment_state(a) | {"reason": reason}, kode_kab=a.kode_kab)
+        events.append(unit_event(unit, unit.status, assignment_id=a.id, reason=reason))
+    return events
+
+
 def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
                     reason: str = "", now: datetime | None = None) -> Outcome[Unit]:
     """Manual status change (out of service, back in service, back at base). Statuses that
@@ -245,6 +309,16 @@ def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
     unit = get_unit(session, unit_id, lock=True)
     if status in ("dispatched", "en_route", "on_scene"):
         raise IllegalTransition("unit", unit.status, f"{status} (use an assignment)")
+    unit_transition(unit.status, status)  # an illegal change is refused as such first
+    busy = _active_assignment(session, unit.id)
+    if busy is not None:
+        # The dispatch centre ends a tasking explicitly (clear, or cancel the incident), so the
+        # SLA record and the audit trail say why; a status change never ends one silently.
+        raise UnitUnavailable(
+            f"Unit {unit.call_sign} masih bertugas pada penugasan #{busy.id} (kejadian "
+            f"#{busy.incident_id}); selesaikan penugasan (clear) atau batalkan kejadian dulu / "
+            f"unit {unit.call_sign} still has active assignment #{busy.id} (incident "
+            f"#{busy.incident_id}); clear the assignment or cancel the incident first.")
     _move_unit(session, unit, status, actor=actor, now=now, reason=reason or "manual")
     return Outcome(unit, [unit_event(unit, status)])
 

@@ -17,9 +17,10 @@ Any other change raises :class:`~dispatch.exceptions.IllegalTransition`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from dispatch.exceptions import IllegalTransition
+from dispatch.exceptions import DispatchValidationError, IllegalTransition
 
 UNIT_STATUSES: Final = (
     "available", "dispatched", "en_route", "on_scene", "returning", "out_of_service",
@@ -71,3 +72,28 @@ def incident_transition(current: str, target: str) -> str:
     """Return ``target`` if an incident may go from ``current`` to it, else raise."""
     return _check(INCIDENT_TRANSITIONS, "incident", current, target)
 
+
+
+#: Seconds a manual arrival time may lie ahead of the server's clock (device clock skew).
+ARRIVAL_CLOCK_SKEW_S: Final = 120.0
+
+
+def check_manual_arrival(at: datetime, *, dispatched_at: datetime, now: datetime,
+                         skew_s: float = ARRIVAL_CLOCK_SKEW_S) -> datetime:
+    """Return the manual arrival time ``at`` in UTC if it lies between the assignment's dispatch
+    time and ``now`` (+ ``skew_s`` seconds of clock skew); raise DispatchValidationError
+    otherwise. ``at`` must carry a time zone (a naive time is ambiguous)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise DispatchValidationError(
+            f"Waktu tiba '{at.isoformat()}' tanpa zona waktu; sertakan offset, mis. +07:00 / "
+            "arrival time has no time zone; include an offset such as +07:00 or Z.")
+    if at < dispatched_at:
+        raise DispatchValidationError(
+            f"Waktu tiba {at.isoformat()} sebelum unit ditugaskan ({dispatched_at.isoformat()}) "
+            f"/ arrival time is before the unit was dispatched ({dispatched_at.isoformat()}).")
+    latest = now + timedelta(seconds=skew_s)
+    if at > latest:
+        raise DispatchValidationError(
+            f"Waktu tiba {at.isoformat()} di masa depan (lewat {latest.isoformat()}) / arrival "
+            f"time lies in the future (after {latest.isoformat()}).")
+    return at.astimezone(UTC)

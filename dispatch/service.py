@@ -355,8 +355,16 @@ def record_handoff(session: Session, incident_id: int, agency_code: str, *, refe
 def change_incident_status(session: Session, incident_id: int, target: str, *, actor: str,
                            duplicate_of: int | None = None,
                            now: datetime | None = None) -> Outcome[Incident]:
-    """Resolve, close, cancel or mark as duplicate (of ``duplicate_of``), per the lifecycle."""
+    """Resolve, close, cancel or mark as duplicate (of ``duplicate_of``), per the lifecycle.
+
+    Cancelling ends the incident's active assignments (status ``cancelled``, with the reason)
+    and releases their units (dispatched → available, en route → returning), all audited, in
+    the same transaction."""
+    from dispatch.assignment_service import cancel_assignments, lock_active_assignments
+
     now = now or utcnow()
+    if target == "cancelled":
+        lock_active_assignments(session, incident_id)  # lock order: assignment, unit, incident
     incident = get_incident(session, incident_id, lock=True)
     if target == "duplicate":
         if duplicate_of is None or duplicate_of == incident.id:
@@ -371,10 +379,14 @@ def change_incident_status(session: Session, incident_id: int, target: str, *, a
             raise IllegalTransition("incident", f"{incident.status} (units still assigned)",
                                     target)
     _set_status(session, incident, target, actor=actor, now=now)
+    events = [incident_event(incident, target)]
+    if target == "cancelled":
+        events += cancel_assignments(session, incident, actor=actor, now=now,
+                                     reason=f"incident {incident.id} cancelled")
     if target in ("resolved", "cancelled", "duplicate"):
         for ia, _ in incident_agencies(session, incident.id):
             ia.resolved_at = ia.resolved_at or now
-    return Outcome(incident, [incident_event(incident, target)])
+    return Outcome(incident, events)
 
 
 def list_incidents(

@@ -10,15 +10,28 @@ def register(root: typer.Typer) -> None:
     def serve(
         host: str = typer.Option(None, help="Bind address (default from SIAGA_API_HOST)."),
         port: int = typer.Option(None, help="Port (default from SIAGA_API_PORT)."),
+        workers: int = typer.Option(
+            1, min=1, max=64,
+            help="API processes (uvicorn workers). Each holds up to SIAGA_API_THREADS + "
+                 "SIAGA_DB_MAX_OVERFLOW + 1 database connections (docs/api-workers.md)."),
     ) -> None:
         """Run the API (OpenAPI docs at /docs) and the live map."""
         import uvicorn
 
-        from api.app import create_app
         from api.settings import load_settings
 
         cfg = load_settings()
-        app = create_app(cfg)
         h, p = host or cfg.api_host, port or cfg.api_port
+        per_worker = (cfg.db_pool_size or cfg.api_threads) + cfg.db_max_overflow + 1
         typer.echo(f"Siaga API: http://{h}:{p}/  (docs: http://{h}:{p}/docs)")
-        uvicorn.run(app, host=h, port=p, log_level="warning")
+        typer.echo(f"{workers} worker(s) x {cfg.api_threads} threads; up to "
+                   f"{workers * per_worker} database connections.")
+        if workers == 1:
+            from api.app import create_app
+
+            uvicorn.run(create_app(cfg), host=h, port=p, log_level="warning")
+        else:
+            # Each worker process builds its own app (engine, pool, MQTT fan-out) from the
+            # environment, exactly as the single-process server does.
+            uvicorn.run("api.app:create_app", factory=True, workers=workers, host=h, port=p,
+                        log_level="warning")

@@ -170,7 +170,7 @@ def create_incident(body: schemas.IncidentCreate, request: Request,
         location=location, place=body.place, description=body.description,
         channel=body.channel, caller_phone=body.caller_phone, caller_name=body.caller_name,
         received_at=body.received_at)
-    session.flush()
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return schemas.incident_out(result.value, reveal_caller=reveal_caller(request))
 
@@ -228,6 +228,7 @@ def triage_incident(incident_id: ID, body: schemas.TriageRequest, request: Reque
                                   reason=body.reason)
     result = incidents.triage_incident(session, incident_id, config=dispatch_config(state),
                                        actor=actor_of(request, body.actor), override=override)
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _incident_detail(session, incident_id, reveal_caller(request))
 
@@ -250,6 +251,7 @@ def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request:
     result = incidents.change_incident_status(session, incident_id, body.status,
                                               actor=actor_of(request, body.actor),
                                               duplicate_of=body.duplicate_of)
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return schemas.incident_out(result.value, reveal_caller=reveal_caller(request))
 
@@ -261,6 +263,7 @@ def acknowledge_agency(incident_id: ID, agency_code: str, body: schemas.AgencyAc
     """The agency's standby line confirms it has taken the incident."""
     result = incidents.acknowledge_agency(session, incident_id, agency_code,
                                           actor=actor_of(request, body.actor))
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _incident_detail(session, incident_id, reveal_caller(request))
 
@@ -273,5 +276,6 @@ def handoff(incident_id: ID, agency_code: str, body: schemas.AgencyActionRequest
     result = incidents.record_handoff(session, incident_id, agency_code,
                                       reference=body.reference or "",
                                       actor=actor_of(request, body.actor))
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _incident_detail(session, incident_id, reveal_caller(request))

@@ -46,6 +46,7 @@ def patch_unit(unit_id: ID, body: schemas.UnitStatusPatch, request: Request,
     """Change a unit's status outside an assignment (e.g. out of service)."""
     result = assignments.set_unit_status(session, unit_id, body.status,
                                          actor=actor_of(request, body.actor), reason=body.reason)
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     unit = result.value
     return schemas.unit_out(unit, session.get(Agency, unit.agency_id))
@@ -76,6 +77,7 @@ def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depe
                                      config=dispatch_config(state),
                                      actor=actor_of(request, body.actor),
                                      road_networks=road_networks(state))
+    session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _assignment_body(session, result.value)
 
@@ -91,6 +93,7 @@ def _step(name: str):
         if name != "arrive" and body.at is not None:
             raise HTTPException(422, "'at' applies to arrive only")
         result = fn(session, assignment_id, actor=actor_of(request, body.actor), **kwargs)
+        session.commit()  # committed before the events and the response
         publish(state, result.events)
         return _assignment_body(session, result.value)
 
