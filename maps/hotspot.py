@@ -16,12 +16,11 @@ import folium
 import numpy as np
 from folium.plugins import HeatMap
 
+from geo.geodesy import EARTH_RADIUS_M
 from geo.types import LonLat
 from maps.assets import LEAFLET_HEAT_JS, STATIC_URL, asset_url
 from maps.base import add_boundaries, add_title, offline_map
 from maps.exceptions import MapInputError
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)

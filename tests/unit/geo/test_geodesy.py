@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import dispatch.geodesy
 import geo.geodesy
+import maps.hotspot
 import tracking.geodesy
 from geo.geodesy import EARTH_RADIUS_M, M_PER_DEG, distance_m, haversine_m
 from geo.types import LonLat
@@ -55,6 +56,7 @@ def test_bridge_distance_matches_the_shared_vectors_and_the_platform(vector: dic
 def test_one_earth_radius_everywhere() -> None:
     assert VECTORS["earth_radius_m"] == EARTH_RADIUS_M == bridge.EARTH_RADIUS_M
     assert tracking.geodesy.EARTH_RADIUS_M == dispatch.geodesy.EARTH_RADIUS_M == EARTH_RADIUS_M
+    assert maps.hotspot.EARTH_RADIUS_M == EARTH_RADIUS_M
     assert M_PER_DEG == pytest.approx(EARTH_RADIUS_M * math.pi / 180.0, rel=1e-15)
 
 
