@@ -6,54 +6,66 @@ Two inputs are accepted:
   by ``schemas/mqtt/position.v1.json``. The checks below are hand-written equivalents of that
   schema (the fast path); ``tests/unit/tracking/test_contract_schema.py`` shows that the schema
   and this parser agree on every vector.
-* OwnTracks ``owntracks/{user}/{device}`` with ``_type: location`` (``tst`` epoch seconds, ``lat``,
-  ``lon``, ``vel`` km/h, ``cog`` degrees, ``acc`` m, ``alt`` m, ``batt`` %). Other ``_type`` values
-  and deeper topics (``.../event``, ``.../info``) are ignored and counted, not rejected.
+* OwnTracks ``owntracks/{user}/{device}`` with ``_type: location`` (:mod:`tracking.owntracks`).
+  Other ``_type`` values and deeper topics (``.../event``, ``.../info``) are ignored and counted,
+  not rejected.
 
-Every rejection carries a machine reason code and a message in Bahasa Indonesia and English;
-a bad item in a batch rejects that item only. Coordinates are WGS 84 degrees (EPSG:4326).
+A device id (a topic level) is 1-128 characters other than ``+ # /``, NUL and control
+characters, so MQTT usernames such as ``budi@bpbd`` or ``Ambulans 2`` work as device ids. A
+zero-length payload (the clearing of a retained message) is ignored and counted.
+
+The payload is decoded within bounds (:mod:`tracking.payload`: 1 MiB, 16 levels of nesting) and
+every accepted value fits its ``position`` column; anything else is a rejection with a machine
+reason code and a message in Bahasa Indonesia and English, never an exception. A bad item in a
+batch rejects that item only. Coordinates are WGS 84 degrees (EPSG:4326).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tracking.fastpath import Window, native_fix
+from tracking.fields import (
+    DEVICE_ID_RE,
+    MAX_SOURCE_LEN,
+    Bad,
+    finite_float,
+    integer,
+    is_number,
+    number,
+    parse_fix_time,
+    show,
+    text,
+)
 from tracking.fix import Fix
+from tracking.owntracks import ignored_type, owntracks_fix
+from tracking.payload import INT4_MAX, INT8_MAX, decode_json
 from tracking.plausibility import PlausibilityLimits, Problem, check_coordinates, check_fix_time
+
+__all__ = ["DEVICE_ID_RE", "MAX_BATCH", "SCHEMA_REASONS", "ParseResult", "Rejection",
+           "fix_to_payload", "parse_fix_time", "parse_message"]
 
 NATIVE_PREFIX = "siaga/v1/pos/"
 OWNTRACKS_PREFIX = "owntracks/"
 MAX_BATCH = 5000
-DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_RFC3339_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
-_KMH_TO_MPS = 1.0 / 3.6
 
-#: Reason codes that the JSON Schema alone also rejects (the rest need topic, clock or history).
+#: Reason codes that the JSON Schema alone also rejects (the rest need topic, clock, history or
+#: the transport's size limit).
 SCHEMA_REASONS = frozenset({
-    "malformed_json", "invalid_structure", "missing_field", "unknown_field", "invalid_type",
-    "unsupported_version", "invalid_value", "invalid_device_id", "invalid_fix_time",
-    "lat_out_of_range", "lon_out_of_range", "not_finite",
+    "malformed_json", "nesting_too_deep", "invalid_structure", "missing_field", "unknown_field",
+    "invalid_type", "unsupported_version", "invalid_value", "invalid_device_id",
+    "invalid_fix_time", "lat_out_of_range", "lon_out_of_range", "not_finite",
 })
 
 _REQUIRED = ("v", "device_id", "fix_time", "lat", "lon")
-#: optional numeric fields: name -> (minimum, maximum)
-_NUMBERS: dict[str, tuple[float | None, float | None]] = {
-    "speed_mps": (0.0, None),
-    "heading_deg": (0.0, 360.0),
-    "altitude_m": (None, None),
-    "hdop": (0.0, None),
-    "accuracy_m": (0.0, None),
-    "battery_pct": (0.0, 100.0),
-}
-_ALLOWED = frozenset(_REQUIRED) | frozenset(_NUMBERS) | {"seq", "satellites", "ignition", "source"}
+_ALLOWED = frozenset(_REQUIRED) | {"seq", "satellites", "ignition", "source", "speed_mps",
+                                   "heading_deg", "altitude_m", "hdop", "accuracy_m",
+                                   "battery_pct"}
+#: the schema's names, kept for callers of the former private alias
+_Bad = Bad
 
 
 @dataclass(frozen=True)
@@ -79,147 +91,59 @@ class ParseResult:
     ignored: str | None = None
 
 
-class _Bad(Exception):
-    def __init__(self, code: str, message: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.problem = Problem(code, message, message_en)
-
-
-def _bad(code: str, message: str, message_en: str) -> _Bad:
-    return _Bad(code, message, message_en)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_integer(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, float) and math.isfinite(value) and value.is_integer()
-    )
-
-
-def parse_fix_time(value: Any) -> datetime:
-    """RFC 3339 date-time string -> aware UTC datetime; raises ``_Bad`` (``invalid_fix_time``)."""
-    if not isinstance(value, str) or not _RFC3339_RE.match(value):
-        raise _bad("invalid_fix_time", f"fix_time {value!r} bukan waktu ISO 8601 UTC (mis. "
-                   "2026-11-23T02:15:30Z).",
-                   f"fix_time {value!r} is not an ISO 8601 UTC time (e.g. 2026-11-23T02:15:30Z).")
-    try:
-        parsed = datetime.fromisoformat(value.upper())
-    except ValueError as exc:
-        raise _bad("invalid_fix_time", f"fix_time {value!r} bukan tanggal yang ada.",
-                   f"fix_time {value!r} is not a real date/time: {exc}.") from exc
-    return parsed.astimezone(UTC)
-
-
-def _number(obj: dict, name: str, lo: float | None, hi: float | None) -> float | None:
-    value = obj.get(name)
-    if value is None:
-        return None
-    if not _is_number(value):
-        raise _bad("invalid_type", f"Kolom {name} harus berupa angka, bukan {value!r}.",
-                   f"Field {name} must be a number, not {value!r}.")
-    value = float(value)
-    if math.isnan(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-        rng = f"{'' if lo is None else lo}..{'' if hi is None else hi}"
-        raise _bad("invalid_value", f"Kolom {name}={value} di luar rentang {rng}.",
-                   f"Field {name}={value} is outside the range {rng}.")
-    return value
-
-
 def _native_item(obj: Any, topic_device: str, received_at: datetime) -> Fix:
     if not isinstance(obj, dict):
-        raise _bad("invalid_structure", "Setiap fix harus berupa objek JSON.",
-                   "Each fix must be a JSON object.")
+        raise Bad("invalid_structure", "Setiap fix harus berupa objek JSON.",
+                  "Each fix must be a JSON object.")
     for name in _REQUIRED:
         if name not in obj:
-            raise _bad("missing_field", f"Kolom wajib {name} tidak ada.",
-                       f"Required field {name} is missing.")
+            raise Bad("missing_field", f"Kolom wajib {name} tidak ada.",
+                      f"Required field {name} is missing.")
     extra = obj.keys() - _ALLOWED
     if extra:
-        names = ", ".join(sorted(extra))
-        raise _bad("unknown_field", f"Kolom tidak dikenal: {names}.", f"Unknown fields: {names}.")
+        names = ", ".join(show(n, 40) for n in sorted(extra)[:10])
+        raise Bad("unknown_field", f"Kolom tidak dikenal: {names}.", f"Unknown fields: {names}.")
     v = obj["v"]
-    if not _is_number(v) or v != 1:
-        raise _bad("unsupported_version", f"Versi payload {v!r} tidak didukung (harus 1).",
-                   f"Payload version {v!r} is not supported (must be 1).")
+    if not is_number(v) or v != 1:
+        raise Bad("unsupported_version", f"Versi payload {show(v)} tidak didukung (harus 1).",
+                  f"Payload version {show(v)} is not supported (must be 1).")
     device_id = obj["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID_RE.match(device_id):
-        raise _bad("invalid_device_id", f"device_id {device_id!r} tidak valid.",
-                   f"device_id {device_id!r} is invalid (1-64 of A-Z a-z 0-9 _ . : -).")
+        raise Bad("invalid_device_id", f"device_id {show(device_id)} tidak valid.",
+                  f"device_id {show(device_id)} is invalid (1-128 characters, none of + # / "
+                  "NUL or control characters).")
     fix_time = parse_fix_time(obj["fix_time"])
     lat, lon = obj["lat"], obj["lon"]
-    if not (_is_number(lat) and _is_number(lon)):
-        raise _bad("invalid_type", f"lat/lon harus berupa angka (lat={lat!r}, lon={lon!r}).",
-                   f"lat/lon must be numbers (lat={lat!r}, lon={lon!r}).")
-    lat, lon = float(lat), float(lon)
-    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+    if not (is_number(lat) and is_number(lon)):
+        raise Bad("invalid_type", f"lat/lon harus berupa angka (lat={show(lat)}, "
+                  f"lon={show(lon)}).", f"lat/lon must be numbers (lat={show(lat)}, "
+                  f"lon={show(lon)}).")
+    lat, lon = finite_float("lat", lat), finite_float("lon", lon)
+    if abs(lat) > 90 or abs(lon) > 180:
         problem = check_coordinates(lon, lat)
         assert problem is not None
-        raise _Bad(problem.code, problem.message, problem.message_en)
-    seq = obj.get("seq")
-    if seq is not None and (not _is_integer(seq) or seq < 0):
-        raise _bad("invalid_type", f"seq harus bilangan bulat >= 0, bukan {seq!r}.",
-                   f"seq must be an integer >= 0, not {seq!r}.")
-    sats = obj.get("satellites")
-    if sats is not None and (not _is_integer(sats) or sats < 0):
-        raise _bad("invalid_type", f"satellites harus bilangan bulat >= 0, bukan {sats!r}.",
-                   f"satellites must be an integer >= 0, not {sats!r}.")
+        raise Bad(problem.code, problem.message, problem.message_en)
+    seq = integer(obj, "seq", INT8_MAX)
+    sats = integer(obj, "satellites", INT4_MAX)
     ignition = obj.get("ignition")
     if ignition is not None and not isinstance(ignition, bool):
-        raise _bad("invalid_type", f"ignition harus true/false, bukan {ignition!r}.",
-                   f"ignition must be true/false, not {ignition!r}.")
-    source = obj.get("source", "native")
-    if not isinstance(source, str):
-        raise _bad("invalid_type", f"source harus berupa teks, bukan {source!r}.",
-                   f"source must be a string, not {source!r}.")
+        raise Bad("invalid_type", f"ignition harus true/false, bukan {show(ignition)}.",
+                  f"ignition must be true/false, not {show(ignition)}.")
+    source = text(obj, "source", "native", MAX_SOURCE_LEN)
     if device_id != topic_device:
-        raise _bad("device_mismatch",
-                   f"device_id {device_id!r} berbeda dengan topik ({topic_device!r}).",
-                   f"device_id {device_id!r} does not match the topic ({topic_device!r}).")
+        raise Bad("device_mismatch",
+                  f"device_id {show(device_id)} berbeda dengan topik ({show(topic_device)}).",
+                  f"device_id {show(device_id)} does not match the topic ({show(topic_device)}).")
     return Fix(
         device_id=device_id, fix_time=fix_time, lon=lon, lat=lat,
-        speed_mps=_number(obj, "speed_mps", 0.0, None),
-        heading_deg=_number(obj, "heading_deg", 0.0, 360.0),
-        altitude_m=_number(obj, "altitude_m", None, None),
-        hdop=_number(obj, "hdop", 0.0, None),
-        accuracy_m=_number(obj, "accuracy_m", 0.0, None),
-        satellites=None if sats is None else int(sats),
-        seq=None if seq is None else int(seq),
-        battery_pct=_number(obj, "battery_pct", 0.0, 100.0),
+        speed_mps=number(obj, "speed_mps", 0.0, None),
+        heading_deg=number(obj, "heading_deg", 0.0, 360.0),
+        altitude_m=number(obj, "altitude_m", None, None),
+        hdop=number(obj, "hdop", 0.0, None),
+        accuracy_m=number(obj, "accuracy_m", 0.0, None),
+        satellites=sats, seq=seq,
+        battery_pct=number(obj, "battery_pct", 0.0, 100.0),
         ignition=ignition, source=source, received_at=received_at,
-    )
-
-
-def _owntracks_fix(obj: dict, device_id: str, received_at: datetime) -> Fix:
-    for name in ("tst", "lat", "lon"):
-        if name not in obj:
-            raise _bad("missing_field", f"Kolom OwnTracks {name} tidak ada.",
-                       f"OwnTracks field {name} is missing.")
-    tst, lat, lon = obj["tst"], obj["lat"], obj["lon"]
-    if not _is_integer(tst) or not (_is_number(lat) and _is_number(lon)):
-        raise _bad("invalid_type", "tst/lat/lon OwnTracks harus berupa angka.",
-                   "OwnTracks tst/lat/lon must be numbers.")
-    lat, lon = float(lat), float(lon)
-    problem = check_coordinates(lon, lat)
-    if problem is not None and problem.code != "null_island":
-        raise _Bad(problem.code, problem.message, problem.message_en)
-    try:
-        fix_time = datetime.fromtimestamp(int(tst), tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise _bad("invalid_fix_time", f"tst {tst!r} bukan waktu yang valid.",
-                   f"tst {tst!r} is not a valid time.") from exc
-    vel = _number(obj, "vel", 0.0, None)
-    batt = obj.get("batt")
-    return Fix(
-        device_id=device_id, fix_time=fix_time, lon=lon, lat=lat,
-        speed_mps=None if vel is None else vel * _KMH_TO_MPS,
-        heading_deg=_number(obj, "cog", 0.0, 360.0),
-        altitude_m=_number(obj, "alt", None, None),
-        accuracy_m=_number(obj, "acc", 0.0, None),
-        battery_pct=_number(obj, "batt", 0.0, 100.0) if batt is not None else None,
-        source="owntracks", received_at=received_at,
     )
 
 
@@ -259,30 +183,34 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
         A topic prefix to strip first (deployments or tests sharing one broker).
     """
     limits = limits or PlausibilityLimits()
+    if not payload:
+        # a zero-length message clears a retained message (OwnTracks phones retain theirs)
+        return ParseResult(ignored="empty_payload")
     if prefix and topic.startswith(prefix):
         topic_rel = topic[len(prefix):]
     else:
         topic_rel = topic
     if topic_rel.startswith(NATIVE_PREFIX):
         kind, device_id = "native", topic_rel[len(NATIVE_PREFIX):]
+        valid = DEVICE_ID_RE.match(device_id) is not None
     elif topic_rel.startswith(OWNTRACKS_PREFIX):
         levels = topic_rel.split("/")
         if len(levels) != 3:
             return ParseResult(ignored="owntracks_subtopic")
         kind, device_id = "owntracks", f"owntracks:{levels[1]}:{levels[2]}"
+        valid = all(DEVICE_ID_RE.match(level) for level in levels[1:])
     else:
-        kind, device_id = "unknown", ""
-    if kind == "unknown" or not DEVICE_ID_RE.match(device_id):
-        problem = Problem("invalid_topic", f"Topik {topic!r} tidak dikenal atau id perangkat tidak "
-                          "valid.", f"Topic {topic!r} is not a position topic or its device id is "
-                          "invalid.")
-        return ParseResult(rejections=[_reject(problem, topic, payload, received_at)])
-    try:
-        doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        problem = Problem("malformed_json", f"Payload bukan JSON yang valid: {exc}.",
-                          f"Payload is not valid JSON: {exc}.")
-        return ParseResult(rejections=[_reject(problem, topic, payload, received_at, device_id)])
+        kind, device_id, valid = "unknown", "", False
+    if not valid:
+        shown = show(topic, 200)
+        bad_topic = Problem("invalid_topic", f"Topik {shown} tidak dikenal atau id perangkat "
+                            "tidak valid.", f"Topic {shown} is not a position topic or its device "
+                            "id is invalid.")
+        return ParseResult(rejections=[_reject(bad_topic, topic, payload, received_at)])
+    doc, undecodable = decode_json(payload)
+    if undecodable is not None:
+        return ParseResult(rejections=[_reject(undecodable, topic, payload, received_at,
+                                               device_id)])
     if kind == "owntracks":
         return _parse_owntracks(doc, topic, payload, device_id, received_at, limits)
     if isinstance(doc, dict):
@@ -304,7 +232,7 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
             continue
         try:
             fix = _native_item(item, device_id, received_at)
-        except _Bad as bad:
+        except Bad as bad:
             rejections.append(_reject(bad.problem, topic, _item_bytes(item) if batch else payload,
                                       received_at, device_id, index if batch else None))
             continue
@@ -325,10 +253,10 @@ def _parse_owntracks(doc: Any, topic: str, payload: bytes, device_id: str,
                           "An OwnTracks message must be an object with _type.")
         return ParseResult(rejections=[_reject(problem, topic, payload, received_at, device_id)])
     if doc["_type"] != "location":
-        return ParseResult(ignored=f"owntracks_{doc['_type']}")
+        return ParseResult(ignored=ignored_type(doc["_type"]))
     try:
-        fix = _owntracks_fix(doc, device_id, received_at)
-    except _Bad as bad:
+        fix = owntracks_fix(doc, device_id, received_at)
+    except Bad as bad:
         return ParseResult(rejections=[_reject(bad.problem, topic, payload, received_at,
                                                device_id)])
     implausible = _finish(fix, received_at, limits)

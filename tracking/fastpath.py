@@ -26,7 +26,11 @@ _REQUIRED = frozenset({"v", "device_id", "fix_time", "lat", "lon"})
 _ALLOWED = _REQUIRED | {"speed_mps", "heading_deg", "altitude_m", "hdop", "accuracy_m",
                         "battery_pct", "seq", "satellites", "ignition", "source"}
 #: the canonical RFC 3339 UTC form trackers send: ``2026-11-23T02:15:30Z`` or ``...30.123Z``
-_UTC_Z_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_UTC_Z_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z", re.ASCII)
+#: ``source`` names taken without the full text checks (others are checked there)
+_PLAIN_SOURCE_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_INT8_MAX = 2**63 - 1
+_INT4_MAX = 2**31 - 1
 #: keep clear of the exact window edges (the full path decides those to the microsecond)
 _EDGE = timedelta(milliseconds=1)
 _fromisoformat = datetime.fromisoformat
@@ -85,10 +89,11 @@ def _optional(value: Any, lo: float | None, hi: float | None) -> float | None | 
         return None
     kind = type(value)
     if kind is not float:
-        if kind is not int:
+        if kind is not int or not -1e300 < value < 1e300:
             return False
         value = float(value)
-    if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
+    # ``value - value`` is 0.0 only for finite numbers (NaN and infinities are not stored)
+    if value - value != 0.0 or (lo is not None and value < lo) or (hi is not None and value > hi):
         return False
     return value
 
@@ -117,29 +122,30 @@ def native_fix(obj: Any, device_id: str, received_at: datetime, window: Window) 
         return None
     lat, lon = obj["lat"], obj["lon"]
     if type(lat) is not float:
-        if type(lat) is not int:
+        if type(lat) is not int or not -90 <= lat <= 90:
             return None
         lat = float(lat)
     if type(lon) is not float:
-        if type(lon) is not int:
+        if type(lon) is not int or not -180 <= lon <= 180:
             return None
         lon = float(lon)
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0) or (lat == 0.0 and lon == 0.0):
         return None
     seq = obj.get("seq")
-    if seq is not None and (type(seq) is not int or seq < 0):
+    if seq is not None and (type(seq) is not int or seq < 0 or seq > _INT8_MAX):
         return None
     if len(keys) == 6 and seq is not None:  # v, device_id, fix_time, lat, lon, seq
         return _make_fix(device_id, fix_time, lon, lat, None, None, None, None, None, None, seq,
                    None, None, "native", received_at)
     sats = obj.get("satellites")
-    if sats is not None and (type(sats) is not int or sats < 0):
+    if sats is not None and (type(sats) is not int or sats < 0 or sats > _INT4_MAX):
         return None
     ignition = obj.get("ignition")
     if ignition is not None and type(ignition) is not bool:
         return None
     source = obj.get("source", "native")
-    if type(source) is not str:
+    if type(source) is not str or (source != "native"
+                                   and _PLAIN_SOURCE_RE.fullmatch(source) is None):
         return None
     speed = _optional(obj.get("speed_mps"), 0.0, None)
     heading = _optional(obj.get("heading_deg"), 0.0, 360.0)
