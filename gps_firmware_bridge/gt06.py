@@ -1,4 +1,4 @@
-"""GT06 / Concox binary protocol: framer and decoder (login, location, heartbeat, alarm).
+"""GT06 / Concox / Jimi binary protocol: framer, session and decoder.
 
 Frame layout (all integers big-endian)::
 
@@ -6,56 +6,97 @@ Frame layout (all integers big-endian)::
     79 79 | len(2) | ...same...
 
 ``len`` counts protocol, information, serial and CRC. The CRC is CRC-ITU (CRC-16/X-25) over
-``len`` to ``serial``. Supported protocol numbers:
+``len`` to ``serial``. Two Wi-Fi packets (0x17 and 0x69 of the GT300/JM01 family) break the
+pattern: their length byte is the access point count and they carry neither serial nor CRC.
 
-* ``0x01`` login: 8-byte BCD IMEI (first nibble 0). Reply required.
-* ``0x12`` / ``0x22`` GPS location (+LBS; 0x22 adds ACC). No reply (devices do not wait for one).
-* ``0x13`` / ``0x23`` heartbeat / status (ACC, battery voltage level). Reply required.
-* ``0x16`` / ``0x26`` alarm with GPS. Reply required.
+Packets (see :mod:`gps_firmware_bridge.gt06_location` for the location layouts):
 
-The reply is ``78 78 05 <protocol> <serial> <crc> 0D 0A``; without it a unit keeps resending its
-login/heartbeat and finally reconnects. Coordinates are unsigned ``degrees * 1_800_000`` with the
-hemisphere in the course/status word: bit 12 GPS positioned, bit 10 set = north, bit 11 set = west,
-bits 0-9 course in degrees. Times are UTC (GMT, the factory default).
+* ``0x01`` login: 8-byte BCD IMEI (first nibble 0).
+* ``0x13`` / ``0x23`` status / heartbeat: ACC, battery level; kept in the session and attached
+  to the following fixes.
+* location, alarm and LBS/Wi-Fi packets: a :class:`~gps_firmware_bridge.fix.Fix` when the GPS
+  block is valid, else a :class:`~gps_firmware_bridge.tracker_status.NoFix` with the cell towers
+  and access points (in ``DecodeResult.extra``), never a position.
+* ``0x15`` / ``0x21`` / ``0x9B`` text answers to server commands (``CommandResponse``).
+* ``0x2A`` address request and ``0x8A`` time request: answered as the device expects.
+
+ACKs follow what the devices expect (Traccar's ``Gt06ProtocolDecoder``): every ``78 78`` packet
+except command answers 0x80-0x82 gets ``78 78 05 <protocol> <serial> <crc> 0D 0A``; Wi-Fi
+packets get their time echoed; of the ``79 79`` packets only 0x32/0x33, 0x41, 0x70 and 0xF2 are
+acknowledged. A frame with a bad CRC or a body shorter than its layout is rejected without ACK
+(the device resends it). Times are UTC (GMT, the factory default).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from gps_firmware_bridge import gt06_location as loc_
+from gps_firmware_bridge import gt06_packets as pk_
 from gps_firmware_bridge.crc import crc16_x25
 from gps_firmware_bridge.fix import KMH_MPS, DecodeResult, Fix, Rejection
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits, check_fix
+from gps_firmware_bridge.tracker_status import NO_FIX_KEY, RESPONSE_KEY, CommandResponse, NoFix
 
 SOURCE = "gt06"
 MAX_FRAME_BYTES = 1024
 LOGIN = 0x01
-LOCATIONS = {0x12, 0x22}
-HEARTBEATS = {0x13, 0x23}
-ALARMS = {0x16, 0x26}
-_REPLY_TO = {LOGIN} | HEARTBEATS | ALARMS
+STATUS = 0x13
+HEARTBEAT = 0x23
+STRING = 0x15
+ADDRESS_REQUEST = 0x2A
+TIME_REQUEST = 0x8A
+_WIFI_NO_CRC = (0x17, 0x69)
 
 
 @dataclass
 class Gt06Session:
-    """Per-connection state: the logged-in IMEI and the last status seen from a heartbeat."""
+    """Per-connection state: the logged-in IMEI, the last status seen, and the device model.
+
+    ``model`` (e.g. ``NT20``, ``QH302R``, ``LW4G-4B``, ``SEEWORLD``, ``R11``) selects the few
+    layouts that cannot be recognised from the frame itself; leave it ``None`` otherwise.
+    """
 
     device_id: str | None = None
     ignition: bool | None = None
     battery_pct: float | None = None
+    model: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
 
 
-def reply_frame(protocol: int, serial: int) -> bytes:
+def reply_frame(protocol: int, serial: int, content: bytes = b"", extended: bool = False) -> bytes:
     """The server ACK for ``protocol`` echoing the device's ``serial`` number."""
-    body = bytes([0x05, protocol]) + serial.to_bytes(2, "big")
-    return b"\x78\x78" + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
+    length = 5 + len(content)
+    head = length.to_bytes(2, "big") if extended else bytes([length])
+    body = head + bytes([protocol]) + content + serial.to_bytes(2, "big")
+    start = b"\x79\x79" if extended else b"\x78\x78"
+    return start + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
 
 
-def build_frame(protocol: int, info: bytes, serial: int) -> bytes:
-    """Build a short (``78 78``) frame; used by tests and the device simulator."""
-    body = bytes([len(info) + 5, protocol]) + info + serial.to_bytes(2, "big")
-    return b"\x78\x78" + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
+def build_frame(protocol: int, info: bytes, serial: int, extended: bool = False) -> bytes:
+    """Build a frame (``78 78``, or ``79 79`` when ``extended``); used by tests and simulators."""
+    length = len(info) + 5
+    head = length.to_bytes(2, "big") if extended else bytes([length])
+    body = head + bytes([protocol]) + info + serial.to_bytes(2, "big")
+    start = b"\x79\x79" if extended else b"\x78\x78"
+    return start + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
+
+
+def _wifi_frame_size(buffer: bytes, start: int) -> int | None:
+    """Size of a CRC-less Wi-Fi frame (0x17/0x69), ``None`` while incomplete."""
+    count = buffer[start + 2]
+    at = start + 4 + 6 + count * 7
+    if at >= len(buffer):
+        return None
+    return at + 1 + 3 + buffer[at] * 5 + 2 - start
+
+
+def _is_wifi_no_crc(buffer: bytes, start: int) -> bool:
+    if buffer[start] != 0x78 or len(buffer) - start < 4:
+        return False
+    protocol, length = buffer[start + 3], buffer[start + 2]
+    return protocol in _WIFI_NO_CRC and not (protocol == 0x17 and length == 0x28)
 
 
 def split_frames(buffer: bytes) -> tuple[list[bytes], list[Rejection], bytes]:
@@ -85,10 +126,16 @@ def split_frames(buffer: bytes) -> tuple[list[bytes], list[Rejection], bytes]:
         if start > pos:
             rejections.append(Rejection("garbage", f"{start - pos} bytes skipped"))
         head = 3 if buffer[start] == 0x78 else 4
-        if n - start < head:
+        if n - start < head + 1:
             return frames, rejections, buffer[start:]
-        length = buffer[2 + start] if head == 3 else int.from_bytes(buffer[start + 2 : start + 4])
-        total = head + length + 2
+        if _is_wifi_no_crc(buffer, start):
+            size = _wifi_frame_size(buffer, start)
+            if size is None or n - start < size:
+                return frames, rejections, buffer[start:]
+            total, length = size, 5
+        else:
+            length = int.from_bytes(buffer[start + 2 : start + head])
+            total = head + length + 2
         if length < 5 or total > MAX_FRAME_BYTES:
             rejections.append(Rejection("bad_length", f"length field {length}"))
             pos = start + 2
@@ -112,111 +159,199 @@ def _next_start(buffer: bytes, pos: int) -> int:
     return min(found) if found else -1
 
 
-def _datetime(info: bytes) -> datetime | None:
-    try:
-        return datetime(2000 + info[0], info[1], info[2], info[3], info[4], info[5], tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _gps(session: Gt06Session, info: bytes) -> tuple[Fix | None, Rejection | None]:
-    """Decode date-time (6) + GPS block (12) at the start of ``info``."""
-    assert session.device_id is not None
-    when = _datetime(info[0:6])
-    if when is None:
-        return None, Rejection("bad_time", "invalid date-time bytes", session.device_id)
-    satellites = info[6] & 0x0F
-    lat = int.from_bytes(info[7:11]) / 1_800_000.0
-    lon = int.from_bytes(info[11:15]) / 1_800_000.0
-    speed_kmh = info[15]
-    flags = int.from_bytes(info[16:18])
-    if not flags & 0x1000:
-        return None, Rejection("no_fix", "GPS not positioned", session.device_id)
-    if not flags & 0x0400:
-        lat = -lat
-    if flags & 0x0800:
-        lon = -lon
-    fix = Fix(
-        device_id=session.device_id,
-        fix_time=when,
-        lat=lat,
-        lon=lon,
-        speed_mps=speed_kmh * KMH_MPS,
-        heading_deg=float(flags & 0x03FF),
-        satellites=satellites,
-        battery_pct=session.battery_pct,
-        ignition=session.ignition,
-        source=SOURCE,
-    )
-    return fix, None
-
-
-def _voltage_pct(level: int) -> float | None:
-    """GT06 voltage level 0..6 as a percentage (Traccar's convention, level * 100 / 6)."""
-    return round(level * 100.0 / 6.0, 1) if 0 <= level <= 6 else None
-
-
 def decode_frame(
     session: Gt06Session,
     frame: bytes,
     now: datetime,
     limits: PlausibilityLimits = DEFAULT_LIMITS,
 ) -> DecodeResult:
-    """Decode one frame for a connection; updates ``session`` on login and heartbeat.
+    """Decode one frame for a connection; updates ``session`` on login and status packets.
 
     Never raises for bad input: a wrong CRC, a truncated body or an unknown packet is returned as
-    a rejection, and no reply is sent for it (the device will resend).
+    a typed rejection, and no reply is sent for a frame that could not be read (the device will
+    resend it).
     """
-    head = 3 if frame[:2] == b"\x78\x78" else 4
+    extended = frame[:2] == b"\x79\x79"
+    head = 4 if extended else 3
     if len(frame) < head + 7 or frame[:2] not in (b"\x78\x78", b"\x79\x79"):
         return DecodeResult(rejections=(Rejection("truncated", "frame too short"),))
+    protocol = frame[head]
+    if not extended and _is_wifi_no_crc(frame, 0):
+        return _decode_wifi(session, frame, now, limits)
     body = frame[2:-4]
     crc = int.from_bytes(frame[-4:-2])
     if crc16_x25(body) != crc:
         return DecodeResult(rejections=(Rejection("bad_checksum", f"crc {crc:04x}"),))
-    protocol = frame[head]
-    info = frame[head + 1 : -6]
     serial = int.from_bytes(frame[-6:-4])
-    reply = reply_frame(protocol, serial) if protocol in _REPLY_TO else b""
-    if protocol == LOGIN:
-        if len(info) < 8:
-            return DecodeResult(rejections=(Rejection("truncated", "login without IMEI"),))
-        imei = info[:8].hex()[1:]
-        if not imei.isdigit():
-            return DecodeResult(rejections=(Rejection("bad_imei", f"IMEI {imei!r}"),))
-        session.device_id = imei
-        return DecodeResult(reply=reply, device_id=imei)
+    if protocol == LOGIN and not extended:
+        return _login(session, frame, serial)
     if session.device_id is None:
         return DecodeResult(rejections=(Rejection("not_logged_in", f"packet {protocol:#04x}"),))
-    if protocol in HEARTBEATS:
-        if len(info) < 1:
-            return DecodeResult(rejections=(Rejection("truncated", "heartbeat"),), reply=b"")
-        session.ignition = bool(info[0] & 0x02)
-        if protocol == 0x13 and len(info) >= 2:
-            session.battery_pct = _voltage_pct(info[1])
-        return DecodeResult(reply=reply, device_id=session.device_id)
-    if protocol in LOCATIONS or protocol in ALARMS:
-        if len(info) < 18:
-            return DecodeResult(rejections=(Rejection("truncated", "GPS block"),))
-        if protocol == 0x22 and len(info) >= 27:
-            session.ignition = bool(info[26])
-        if protocol in ALARMS and len(info) >= 29:
-            lbs_len = info[18]
-            status_at = 18 + lbs_len
-            if status_at + 1 < len(info):
-                session.ignition = bool(info[status_at] & 0x02)
-                pct = _voltage_pct(info[status_at + 1])
-                session.battery_pct = pct if pct is not None else session.battery_pct
-        fix, rejection = _gps(session, info)
-        if fix is not None:
-            rejection = check_fix(fix, now, limits)
-        if rejection is not None:
-            return DecodeResult(rejections=(rejection,), reply=reply, device_id=session.device_id)
-        assert fix is not None
-        return DecodeResult(fixes=(fix,), reply=reply, device_id=session.device_id)
+    length = int.from_bytes(frame[2:head])
+    reader = loc_.Reader(frame, head + 1)
+    try:
+        if extended:
+            location, ack = pk_.decode_extended(reader, protocol, length)
+        else:
+            location, ack = _decode_basic(session, reader, protocol, length, now)
+    except loc_.Short:
+        return DecodeResult(
+            rejections=(Rejection("truncated", f"packet {protocol:#04x} body", session.device_id),),
+            device_id=session.device_id,
+        )
+    reply = _reply(ack, protocol, serial, extended)
+    return _result(session, protocol, location, reply, now, limits)
+
+
+def _login(session: Gt06Session, frame: bytes, serial: int) -> DecodeResult:
+    info = frame[4:-6]
+    if len(info) < 8:
+        return DecodeResult(rejections=(Rejection("truncated", "login without IMEI"),))
+    imei = info[:8].hex()[1:]
+    if not imei.isdigit():
+        return DecodeResult(rejections=(Rejection("bad_imei", f"IMEI {imei!r}"),))
+    session.device_id = imei
+    return DecodeResult(reply=reply_frame(LOGIN, serial), device_id=imei)
+
+
+def _reply(ack: loc_.Ack, protocol: int, serial: int, extended: bool) -> bytes:
+    if ack.kind == "none":
+        return b""
+    return reply_frame(
+        ack.protocol if ack.protocol is not None else protocol,
+        ack.serial if ack.serial is not None else serial,
+        ack.content,
+        extended=ack.kind == "extended",
+    )
+
+
+def _decode_basic(
+    session: Gt06Session, r: loc_.Reader, protocol: int, length: int, now: datetime
+) -> tuple[loc_.Location | None, loc_.Ack]:
+    """A ``78 78`` packet body; returns what it says and the ACK it needs."""
+    model = (session.model or "").upper()
+    variant = loc_.variant_of(protocol, length, False, r.data[r.pos :])
+    basic = loc_.Ack("basic")
+    if protocol == HEARTBEAT:
+        session.ignition = bool(r.u8() & 0x02)
+        return None, basic
+    if protocol == ADDRESS_REQUEST:
+        text = b"NA&&NA&&0##"
+        content = bytes([len(text)]) + bytes(4) + text
+        return None, loc_.Ack("extended", protocol=0x97, serial=0, content=content)
+    if protocol == TIME_REQUEST:
+        t = now
+        content = bytes([t.year - 2000, t.month, t.day, t.hour, t.minute, t.second])
+        return None, loc_.Ack("basic", serial=0, content=content)
+    if protocol == 0x34 and variant != loc_.SL4X:
+        return pk_.decode_x1(r), basic
+    if protocol == 0x35:
+        return None, loc_.NO_ACK  # X1 photo: not supported
+    if protocol == 0xF3:
+        location, _ = pk_.decode_wifi(r, protocol, length)
+        return location, basic
+    if protocol == 0x24 and variant == loc_.SR411_MINI:
+        return pk_.decode_sr411(r), basic
+    if protocol in loc_.LBS_MULTIPLE and not (protocol == 0xA2 and variant == loc_.LW4G):
+        return pk_.decode_lbs_multiple(r, protocol, variant), basic
+    if protocol == STRING:
+        return _string(r), basic
+    if protocol == STATUS and r.remaining == 22:
+        r.skip(5)
+        level = r.u8()
+        session.battery_pct = float(level) if level <= 100 else session.battery_pct
+        return None, basic
+    if protocol == 0x61:
+        return pk_.decode_ibutton(r), basic
+    if loc_.is_location_packet(protocol, variant, model):
+        if protocol == 0x19 and variant == loc_.SPACE10X:
+            return None, loc_.NO_ACK
+        return loc_.decode_location(r, protocol, variant, model), basic
+    if protocol == 0x95:
+        return pk_.decode_alarm(r, length - 5, variant), basic
+    return None, (loc_.NO_ACK if protocol in loc_.COMMANDS else basic)
+
+
+def _string(r: loc_.Reader) -> loc_.Location:
+    size = r.u8()
+    text = ""
+    if size > 4:
+        r.skip(4)  # server flag
+        text = r.take(size - 4).decode("ascii", "replace")
+    return loc_.Location(text=text.strip("\x00 "), is_record=False)
+
+
+def _decode_wifi(
+    session: Gt06Session, frame: bytes, now: datetime, limits: PlausibilityLimits
+) -> DecodeResult:
+    if session.device_id is None:
+        return DecodeResult(rejections=(Rejection("not_logged_in", "Wi-Fi packet"),))
+    protocol = frame[3]
+    try:
+        location, stamp = pk_.decode_wifi(loc_.Reader(frame, 4), protocol, frame[2])
+    except loc_.Short:
+        return DecodeResult(
+            rejections=(Rejection("truncated", "Wi-Fi packet", session.device_id),),
+            device_id=session.device_id,
+        )
+    reply = b"\x78\x78\x00" + bytes([protocol]) + stamp + b"\x0d\x0a"
+    return _result(session, protocol, location, reply, now, limits)
+
+
+def _result(
+    session: Gt06Session,
+    protocol: int,
+    location: loc_.Location | None,
+    reply: bytes,
+    now: datetime,
+    limits: PlausibilityLimits,
+) -> DecodeResult:
+    device_id = session.device_id
+    assert device_id is not None
+    if location is not None:
+        if location.ignition is not None:
+            session.ignition = location.ignition
+        if location.battery_pct is not None:
+            session.battery_pct = location.battery_pct
+    if location is None or (not location.is_record and not location.has_gps):
+        extra = {}
+        if location is not None and location.text:
+            extra[RESPONSE_KEY] = (CommandResponse(device_id, location.text, None, SOURCE),)
+        return DecodeResult(reply=reply, device_id=device_id, extra=extra)
+    if location.has_gps and location.valid and location.time is not None:
+        fix = Fix(
+            device_id=device_id,
+            fix_time=location.time,
+            lat=location.lat,
+            lon=location.lon,
+            speed_mps=location.speed_kmh * KMH_MPS if location.speed_kmh is not None else None,
+            heading_deg=location.course_deg,
+            altitude_m=location.altitude_m,
+            satellites=location.satellites,
+            battery_pct=session.battery_pct,
+            ignition=session.ignition,
+            source=SOURCE,
+        )
+        rejection = check_fix(fix, now, limits)
+        if rejection is None:
+            return DecodeResult(fixes=(fix,), reply=reply, device_id=device_id)
+        return DecodeResult(rejections=(rejection,), reply=reply, device_id=device_id)
+    reason = "gps_invalid" if location.has_gps else "no_gps"
+    record = NoFix(
+        device_id=device_id,
+        time=location.time,
+        reason=reason,
+        cells=tuple(location.cells),
+        wifi=tuple(location.wifi),
+        source=SOURCE,
+    )
+    session.counters[reason] = session.counters.get(reason, 0) + 1
+    detail = f"packet {protocol:#04x}: {len(record.cells)} cells, {len(record.wifi)} Wi-Fi"
     return DecodeResult(
-        rejections=(Rejection("unsupported", f"packet {protocol:#04x}", session.device_id),),
-        device_id=session.device_id,
+        rejections=(Rejection("no_fix", detail, device_id),),
+        reply=reply,
+        device_id=device_id,
+        extra={NO_FIX_KEY: (record,)},
     )
 
 

@@ -1,39 +1,40 @@
-"""Teltonika Codec 8 and Codec 8 Extended over TCP: framer and decoder.
+"""Teltonika over TCP: framer, session and packet decoder (Codec 7, 8, 8E, 16; 12/13 text).
 
 Session over one TCP connection:
 
 1. IMEI handshake: ``len(2) | IMEI ASCII``; the server answers ``0x01`` (accept) or ``0x00``.
 2. AVL packets: ``00000000 | data length(4) | codec(1) | N1(1) | records | N2(1) | CRC(4)``;
-   the CRC-16/IBM covers codec..N2 (data-length bytes); the server answers N as a 4-byte int.
+   the CRC-16/IBM covers codec..N2 (data-length bytes); the server answers a location packet
+   with N as a 4-byte int. Codec 12/13 packets (answers to server commands such as ``getinfo``)
+   are not acknowledged.
 
-A record: ``timestamp ms(8) | priority(1) | lon(4, signed, 1e-7 deg) | lat(4) | altitude m(2) |
-angle deg(2) | satellites(1) | speed km/h(2) | IO elements``. IO ids are 1 byte in Codec 8 (0x08)
-and 2 bytes in Codec 8E (0x8E, which also has variable-length NX elements). IO used here:
-239 ignition, 113 battery %, 182 GNSS HDOP (x0.1). A record with zero satellites has no fix.
+The record layouts are in :mod:`gps_firmware_bridge.teltonika_records`. A record with zero
+satellites has no fix: it becomes a :class:`~gps_firmware_bridge.tracker_status.NoFix` (with the
+serving cell from IO 205/206 when present) in ``DecodeResult.extra``, never a position.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from gps_firmware_bridge.crc import crc16_ibm
-from gps_firmware_bridge.fix import KMH_MPS, DecodeResult, Fix, Rejection
+from gps_firmware_bridge.fix import DecodeResult, Fix, Rejection
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits, check_fix
+from gps_firmware_bridge.teltonika_records import (
+    CODEC_12,
+    LOCATION_CODECS,
+    TEXT_CODECS,
+    Short,
+    decode_records,
+)
+from gps_firmware_bridge.tracker_status import NO_FIX_KEY, RESPONSE_KEY, CommandResponse, NoFix
 
 SOURCE = "teltonika"
-CODEC_8 = 0x08
-CODEC_8E = 0x8E
 MAX_PACKET_BYTES = 1 << 16
 ACCEPT = b"\x01"
 REFUSE = b"\x00"
-UERE_M = 5.0
-"""User equivalent range error turning HDOP into an accuracy estimate, metres."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class _Short(Exception):
-    """Internal: a record runs past the end of the packet."""
 
 
 @dataclass
@@ -55,70 +56,12 @@ def build_packet(codec: int, records: bytes, count: int) -> bytes:
     return b"\x00\x00\x00\x00" + len(data).to_bytes(4, "big") + data + crc.to_bytes(4, "big")
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise _Short
-        out = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return out
-
-    def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big")
-
-    def sint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big", signed=True)
-
-
-def _io(reader: _Reader, extended: bool) -> dict[int, int | bytes]:
-    idw = 2 if extended else 1
-    reader.uint(idw)  # event IO id
-    reader.uint(idw)  # total IO count
-    values: dict[int, int | bytes] = {}
-    for size in (1, 2, 4, 8):
-        for _ in range(reader.uint(idw)):
-            key = reader.uint(idw)
-            values[key] = reader.uint(size)
-    if extended:
-        for _ in range(reader.uint(2)):
-            key = reader.uint(2)
-            values[key] = reader.take(reader.uint(2))
-    return values
-
-
-def _record(reader: _Reader, device_id: str, extended: bool) -> tuple[Fix, int]:
-    stamp_ms = reader.uint(8)
-    reader.uint(1)  # priority
-    lon = reader.sint(4) / 1e7
-    lat = reader.sint(4) / 1e7
-    altitude = reader.sint(2)
-    angle = reader.uint(2)
-    satellites = reader.uint(1)
-    speed_kmh = reader.uint(2)
-    io = _io(reader, extended)
-    ignition = io.get(239)
-    battery = io.get(113)
-    hdop = io.get(182)
-    fix = Fix(
-        device_id=device_id,
-        fix_time=_EPOCH + timedelta(milliseconds=stamp_ms),
-        lat=lat,
-        lon=lon,
-        speed_mps=speed_kmh * KMH_MPS,
-        heading_deg=float(angle) if angle <= 360 else None,
-        altitude_m=float(altitude),
-        hdop=hdop / 10.0 if isinstance(hdop, int) else None,
-        accuracy_m=hdop / 10.0 * UERE_M if isinstance(hdop, int) else None,
-        satellites=satellites,
-        battery_pct=float(battery) if isinstance(battery, int) and battery <= 100 else None,
-        ignition=bool(ignition) if isinstance(ignition, int) else None,
-        source=SOURCE,
-    )
-    return fix, satellites
+def command_packet(text: str) -> bytes:
+    """A Codec 12 command packet (type 0x05) carrying ``text`` (e.g. ``getinfo``, ``getver``)."""
+    payload = text.encode("ascii")
+    data = bytes([CODEC_12, 1, 0x05]) + len(payload).to_bytes(4, "big") + payload + b"\x01"
+    crc = crc16_ibm(data)
+    return b"\x00\x00\x00\x00" + len(data).to_bytes(4, "big") + data + crc.to_bytes(4, "big")
 
 
 def decode_imei(frame: bytes) -> DecodeResult:
@@ -157,36 +100,43 @@ def decode_packet(
     if crc16_ibm(data) != crc:
         return DecodeResult(rejections=(Rejection("bad_checksum", f"crc {crc:08x}", device_id),))
     codec, count = data[0], data[1]
-    if codec not in (CODEC_8, CODEC_8E):
+    if codec not in LOCATION_CODECS + TEXT_CODECS:
         return DecodeResult(
             rejections=(Rejection("unsupported", f"codec {codec:#04x}", device_id),)
         )
     if data[-1] != count:
         return DecodeResult(rejections=(Rejection("bad_count", "N1 != N2", device_id),))
-    reader = _Reader(data[2:-1])
+    try:
+        records = decode_records(data[2:-1], codec, count, device_id)
+    except Short:
+        return DecodeResult(rejections=(Rejection("truncated", "AVL record", device_id),))
     fixes: list[Fix] = []
     rejections: list[Rejection] = []
-    try:
-        for _ in range(count):
-            fix, satellites = _record(reader, device_id, codec == CODEC_8E)
-            rejection = (
-                Rejection("no_fix", "0 satellites", device_id)
-                if satellites == 0
-                else check_fix(fix, now, limits)
-            )
+    no_fix: list[NoFix] = []
+    answers: list[CommandResponse] = []
+    for record in records:
+        if isinstance(record, CommandResponse):
+            answers.append(record)
+        elif isinstance(record, NoFix):
+            no_fix.append(record)
+            rejections.append(Rejection("no_fix", record.reason, device_id))
+        else:
+            rejection = check_fix(record, now, limits)
             if rejection is None:
-                fixes.append(fix)
+                fixes.append(record)
             else:
                 rejections.append(rejection)
-    except _Short:
-        return DecodeResult(rejections=(Rejection("truncated", "AVL record", device_id),))
-    if reader.pos != len(reader.data):
-        return DecodeResult(rejections=(Rejection("bad_length", "trailing bytes", device_id),))
+    extra: dict[str, Any] = {}
+    if no_fix:
+        extra[NO_FIX_KEY] = tuple(no_fix)
+    if answers:
+        extra[RESPONSE_KEY] = tuple(answers)
     return DecodeResult(
         fixes=tuple(fixes),
         rejections=tuple(rejections),
-        reply=ack_frame(count),
+        reply=b"" if codec in TEXT_CODECS else ack_frame(count),
         device_id=device_id,
+        extra=extra,
     )
 
 
