@@ -211,7 +211,10 @@ class Chains:
         for x, s, m in zip(node.tolist(), sec.tolist(), metres.tolist(), strict=True):
             c = int(self.chain[x])
             if c < 0:
-                out_n.append(x), out_s.append(s), out_m.append(m), out_p.append(source)
+                out_n.append(x)
+                out_s.append(s)
+                out_m.append(m)
+                out_p.append(source)
                 continue
             chain = c
             base, last = int(self.ptr[c]), int(self.ptr[c + 1]) - 1
