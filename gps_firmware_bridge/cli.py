@@ -15,14 +15,13 @@ import signal
 import socket
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 
 from gps_firmware_bridge.exceptions import BridgeError
 from gps_firmware_bridge.fix import Fix, Rejection
 from gps_firmware_bridge.nmea import NmeaAssembler
+from gps_firmware_bridge.nmeasource import nmea_lines
 from gps_firmware_bridge.outbox import Outbox
 from gps_firmware_bridge.publisher import MqttConfig, Publisher
 from gps_firmware_bridge.reporting import ReportGate, ReportPolicy
@@ -41,10 +40,16 @@ modes:
   osmand      HTTP server for OsmAnd / Traccar Client phones (--port, default 5055)
   simulate    N virtual units driving real roads (--roads CSV or OSM XML), commands on
               siaga/v1/sim/{device_id}/goto and .../home; --rate for load tests
-  outbox      show outbox counts and drop counters (--drain: publish the backlog and exit)
+  outbox      show outbox counts and drop counters (--drain: publish the backlog and exit;
+              --retry-refused: resend the fixes the broker refused)
 
-common options (after the mode): --mqtt-url, --username/--password, --outbox PATH, --client-id
+common options (after the mode): --mqtt-url, --username/--password, --outbox PATH, --client-id,
+--mqtt-protocol
+
+exit status: 0 done; 1 --drain timed out; 2 bad option or unusable outbox; 3 the broker refused
+the connection or some fixes (MQTT v5 reason code, e.g. the ACL): they stay in the outbox.
 """
+EXIT_REFUSED = 3
 
 
 def _common() -> argparse.ArgumentParser:
@@ -64,6 +69,12 @@ def _common() -> argparse.ArgumentParser:
         "--password",
         default=os.environ.get("SIAGA_BRIDGE_PASSWORD"),
         help="MQTT password (prefer env SIAGA_BRIDGE_PASSWORD)",
+    )
+    g.add_argument(
+        "--mqtt-protocol",
+        choices=("5", "3.1.1"),
+        default=os.environ.get("SIAGA_BRIDGE_MQTT_PROTOCOL", "5"),
+        help="MQTT version (default 5: the broker reports refused publishes; 3.1.1 cannot)",
     )
     g.add_argument(
         "--client-id",
@@ -137,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--every-fix", action="store_true", help="disable adaptive reporting")
     p.add_argument(
+        "--idle-flush",
+        type=float,
+        default=1.0,
+        help="serial/TCP: close the open epoch after this many seconds without input (default 1)",
+    )
+    p.add_argument(
         "--exit-when-drained",
         action="store_true",
         help="file mode: exit once every fix was acknowledged by the broker",
@@ -194,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="--drain: give up after seconds (0 = wait forever)",
     )
+    p.add_argument(
+        "--retry-refused",
+        action="store_true",
+        help="put the fixes the broker refused back in the outbox (after fixing the ACL)",
+    )
     return parser
 
 
@@ -204,7 +226,13 @@ class Runtime:
         self.outbox = Outbox(args.outbox, max_rows=args.max_rows, max_age_s=args.max_age)
         self.publisher = Publisher(
             self.outbox,
-            MqttConfig(args.mqtt_url, args.client_id, args.username, args.password),
+            MqttConfig(
+                args.mqtt_url,
+                args.client_id,
+                args.username,
+                args.password,
+                protocol=args.mqtt_protocol,
+            ),
             batch_size=args.batch_size,
         )
         self.stored = 0
@@ -222,27 +250,26 @@ class Runtime:
         self.outbox.close()
 
 
-def _nmea_lines(args: argparse.Namespace) -> Iterator[str]:
-    if args.file:
-        with open(args.file, encoding="ascii", errors="replace") as fh:
-            yield from fh
-    elif args.serial:
-        import serial  # pyserial, only needed for this source
-
-        with serial.Serial(args.serial, args.baud, timeout=5) as port:
-            while True:
-                raw = port.readline()
-                if raw:
-                    yield raw.decode("ascii", errors="replace")
-    else:
-        host, _, port_s = args.tcp.rpartition(":")
-        while True:
-            try:
-                with socket.create_connection((host or "127.0.0.1", int(port_s)), 10) as sock:
-                    yield from sock.makefile("r", encoding="ascii", errors="replace")
-            except OSError as exc:
-                log.warning("NMEA TCP source %s: %s; retrying", args.tcp, exc)
-                time.sleep(5)
+def _delivery_status(rt: Runtime) -> int:
+    """Exit status after a drain: 3 (and a message) when the broker refused anything."""
+    pub = rt.publisher
+    if pub.connect_refusal is not None:
+        print(
+            f"siaga-bridge: broker menolak koneksi ({pub.connect_refusal}) / "
+            f"broker refused the connection ({pub.connect_refusal})",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if pub.refused_fixes:
+        print(
+            f"siaga-bridge: broker menolak {pub.refused_fixes} posisi ({pub.last_refusal}), "
+            f"{pub.delivered_fixes} terkirim; yang ditolak tetap di outbox / broker refused "
+            f"{pub.refused_fixes} fixes ({pub.last_refusal}), {pub.delivered_fixes} delivered; "
+            "the refused ones stay in the outbox (siaga-bridge outbox --retry-refused)",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    return 0
 
 
 def run_nmea(args: argparse.Namespace, rt: Runtime) -> int:
@@ -264,13 +291,14 @@ def run_nmea(args: argparse.Namespace, rt: Runtime) -> int:
                 log.info("NMEA rejected: %s %s", item.reason, item.detail)
         rt.sink(keep)
 
-    for line in _nmea_lines(args):
-        handle(asm.feed(line, datetime.now(UTC)))
+    for line in nmea_lines(args):
+        now = datetime.now(UTC)
+        handle(asm.flush(now) if line is None else asm.feed(line, now))
     handle(asm.flush(datetime.now(UTC)))
     log.info("end of NMEA input: %d fixes stored", rt.stored)
     if args.exit_when_drained:
         rt.publisher.wait_drained(timeout_s=1e9)
-        return 0
+        return _delivery_status(rt)
     _wait_forever()
     return 0
 
@@ -304,12 +332,14 @@ def run_osmand(args: argparse.Namespace, rt: Runtime) -> int:
 
 def run_outbox(args: argparse.Namespace, rt: Runtime) -> int:
     """Print outbox counts; with --drain publish the backlog first."""
+    if args.retry_refused:
+        log.info("%d refused fixes put back in the outbox", rt.outbox.requeue_refused())
     if args.drain:
         rt.publisher.start()
         ok = rt.publisher.wait_drained(args.timeout or 1e9)
-        if not ok:
-            print(json.dumps(asdict(rt.outbox.stats())))
-            return 1
+        print(json.dumps(asdict(rt.outbox.stats())))
+        status = _delivery_status(rt)
+        return status if status or ok else 1
     print(json.dumps(asdict(rt.outbox.stats())))
     return 0
 

@@ -8,6 +8,13 @@ Bounds and drop policy: the outbox keeps at most ``max_rows`` fixes and none sto
 ``max_age_s`` ago. Beyond that the **oldest** rows are dropped (the newest positions matter most
 to a dispatcher) and the persistent counters ``dropped_rows`` / ``dropped_age`` are incremented,
 so the loss is visible (``siaga-bridge outbox``).
+
+Refused fixes: a fix the broker answered with a failure reason code (MQTT v5 PUBACK >= 0x80, e.g.
+0x87 *Not authorized* when the ACL does not let this login publish the device's topic) was not
+delivered. It is moved to the ``refused`` table with the reason (counter ``refused``), so it does
+not block the fixes behind it and is not resent in a loop; ``requeue_refused`` (``siaga-bridge
+outbox --retry-refused``) puts it back once the broker configuration is fixed. The age bound
+applies to refused fixes too.
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS ix_outbox_device_id ON outbox (device_id, id);
 CREATE TABLE IF NOT EXISTS device_seq (device_id TEXT PRIMARY KEY, next_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS refused (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    stored_at REAL NOT NULL,
+    payload TEXT NOT NULL,
+    refused_at REAL NOT NULL,
+    reason TEXT NOT NULL
+);
 """
 
 
@@ -49,7 +65,8 @@ class OutboxRow:
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    """Counts for ``siaga-bridge outbox``: pending rows, devices, drops, oldest age (s)."""
+    """Counts for ``siaga-bridge outbox``: pending rows, devices, drops, oldest age (s), fixes
+    the broker refused (ever, and still held in the ``refused`` table)."""
 
     pending: int
     devices: int
@@ -58,6 +75,8 @@ class OutboxStats:
     dropped_rows: int
     dropped_age: int
     oldest_age_s: float | None
+    refused_total: int = 0
+    refused_held: int = 0
 
 
 class Outbox:
@@ -149,6 +168,8 @@ class Outbox:
     def _enforce_bounds(self, now_s: float) -> None:
         cur = self._db.execute("DELETE FROM outbox WHERE stored_at < ?", (now_s - self.max_age_s,))
         self._bump("dropped_age", cur.rowcount)
+        cur = self._db.execute("DELETE FROM refused WHERE stored_at < ?", (now_s - self.max_age_s,))
+        self._bump("dropped_age", cur.rowcount)
         count = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         if count > self.max_rows:
             cur = self._db.execute(
@@ -195,6 +216,49 @@ class Outbox:
             self._db.execute("COMMIT")
         return deleted
 
+    def refuse(self, ids: Iterable[int], reason: str, now_s: float | None = None) -> int:
+        """Move rows the broker refused to the ``refused`` table; returns how many moved."""
+        id_list = [(i,) for i in ids]
+        if not id_list:
+            return 0
+        stamp = time.time() if now_s is None else now_s
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            moved = 0
+            for (row_id,) in id_list:
+                cur = self._db.execute(
+                    "INSERT OR REPLACE INTO refused(id, device_id, seq, stored_at, payload, "
+                    "refused_at, reason) SELECT id, device_id, seq, stored_at, payload, ?, ? "
+                    "FROM outbox WHERE id = ?",
+                    (stamp, reason, row_id),
+                )
+                moved += cur.rowcount
+            self._db.executemany("DELETE FROM outbox WHERE id = ?", id_list)
+            self._bump("refused", moved)
+            self._db.execute("COMMIT")
+        return moved
+
+    def refused_rows(self) -> list[tuple[OutboxRow, str]]:
+        """Refused rows with the broker's reason, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, device_id, seq, payload, reason FROM refused ORDER BY id"
+            ).fetchall()
+        return [(OutboxRow(*r[:4]), str(r[4])) for r in rows]
+
+    def requeue_refused(self) -> int:
+        """Put every refused row back in the outbox (same ids and sequence numbers)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO outbox(id, device_id, seq, stored_at, payload) "
+                "SELECT id, device_id, seq, stored_at, payload FROM refused"
+            )
+            moved = cur.rowcount
+            self._db.execute("DELETE FROM refused")
+            self._db.execute("COMMIT")
+        return moved
+
     def count(self) -> int:
         """Number of stored (unacknowledged) fixes."""
         with self._lock:
@@ -208,6 +272,7 @@ class Outbox:
                 "SELECT count(*), count(DISTINCT device_id), min(stored_at) FROM outbox"
             ).fetchone()
             counters = dict(self._db.execute("SELECT name, value FROM counter").fetchall())
+            refused_held = self._db.execute("SELECT count(*) FROM refused").fetchone()[0]
         return OutboxStats(
             pending=pending,
             devices=devices,
@@ -216,4 +281,6 @@ class Outbox:
             dropped_rows=counters.get("dropped_rows", 0),
             dropped_age=counters.get("dropped_age", 0),
             oldest_age_s=None if oldest is None else round(stamp - oldest, 3),
+            refused_total=counters.get("refused", 0),
+            refused_held=refused_held,
         )

@@ -6,6 +6,14 @@ remembers ``mid -> outbox row ids`` and deletes the rows when paho reports the P
 by the drain thread and the producers, never inside a paho callback. Messages still in flight
 when the connection drops are resent by paho itself after reconnecting; if the process dies, the
 rows are still in the outbox and are published again at the next start.
+
+Refusals: the client speaks MQTT v5 by default, whose PUBACK carries a reason code. A code >= 0x80
+(e.g. 0x87 *Not authorized*: the broker ACL does not let this login publish the device's topic)
+means the broker did **not** accept the fix: it is counted in :attr:`Publisher.refused_fixes`, moved
+to the outbox's ``refused`` table (kept, not resent in a loop) and logged. MQTT v3.1.1 has no way to
+report it: Mosquitto acknowledges a refused QoS 1 publish with a normal PUBACK, so with
+``protocol="3.1.1"`` refusals are invisible to the client. A CONNACK refusal for bad credentials,
+not authorized or banned is kept in :attr:`Publisher.connect_refusal`.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ class MqttConfig:
         Per-device or per-gateway credentials (the broker ACL binds them to a topic).
     keepalive_s : int
         MQTT keep-alive, seconds.
+    protocol : {"5", "3.1.1"}
+        MQTT protocol version; only v5 reports refused publishes.
     """
 
     url: str = "mqtt://127.0.0.1:1883"
@@ -50,6 +60,12 @@ class MqttConfig:
     username: str | None = None
     password: str | None = None
     keepalive_s: int = 30
+    protocol: str = "5"
+
+
+PERMANENT_CONNECT_REFUSALS = frozenset({4, 5, 0x86, 0x87, 0x8A, 0x8C})
+"""CONNACK codes that retrying will not fix (v3.1.1: 4 bad credentials, 5 not authorized;
+v5: 0x86 bad user name or password, 0x87 not authorized, 0x8A banned, 0x8C bad auth method)."""
 
 
 def parse_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
@@ -88,12 +104,20 @@ class Publisher:
         self.max_inflight = max_inflight
         host, port, tls, url_user, url_password = parse_url(config.url)
         self._host, self._port = host, port
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=config.client_id,
-            protocol=mqtt.MQTTv311,
-            clean_session=True,
-        )
+        if config.protocol not in ("5", "3.1.1"):
+            raise ConfigError(f"unsupported MQTT protocol {config.protocol!r} (5 or 3.1.1)")
+        self._v5 = config.protocol == "5"
+        if self._v5:
+            self.client = mqtt.Client(
+                CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv5
+            )
+        else:
+            self.client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=config.client_id,
+                protocol=mqtt.MQTTv311,
+                clean_session=True,
+            )
         user = config.username or url_user
         if user:
             self.client.username_pw_set(user, config.password or url_password)
@@ -106,7 +130,7 @@ class Publisher:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
-        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[int, bool, str]] = queue.SimpleQueue()
         self._inflight: dict[int, Message] = {}
         self._inflight_ids: set[int] = set()
         self._newest: list[OutboxRow] = []
@@ -117,12 +141,19 @@ class Publisher:
         self._thread: threading.Thread | None = None
         self._subs: dict[str, Callable[[str, bytes], None]] = {}
         self.published_messages = 0
+        self.delivered_fixes = 0
+        self.refused_fixes = 0
+        self.last_refusal: str | None = None
+        self.connect_refusal: str | None = None
 
     # paho callbacks (network thread) -------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
+            if reason_code.value in PERMANENT_CONNECT_REFUSALS:
+                self.connect_refusal = str(reason_code)
             return
+        self.connect_refusal = None
         log.info("MQTT connected to %s:%s", self._host, self._port)
         for topic in self._subs:
             client.subscribe(topic, qos=1)
@@ -135,7 +166,7 @@ class Publisher:
         log.info("MQTT disconnected: %s", reason_code)
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
-        self._acks.put(mid)
+        self._acks.put((mid, bool(reason_code.is_failure), str(reason_code)))
         self._wake.set()
 
     def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
@@ -164,7 +195,12 @@ class Publisher:
 
     def start(self) -> None:
         """Connect in the background (retrying forever) and start draining."""
-        self.client.connect_async(self._host, self._port, keepalive=self.config.keepalive_s)
+        if self._v5:
+            self.client.connect_async(
+                self._host, self._port, keepalive=self.config.keepalive_s, clean_start=True
+            )
+        else:
+            self.client.connect_async(self._host, self._port, keepalive=self.config.keepalive_s)
         self.client.loop_start()
         self._thread = threading.Thread(target=self._run, name="outbox-drain", daemon=True)
         self._thread.start()
@@ -182,28 +218,52 @@ class Publisher:
         self.client.loop_stop()
 
     def wait_drained(self, timeout_s: float) -> bool:
-        """Block until the outbox is empty; returns False on timeout."""
+        """Block until the outbox is empty (every fix acknowledged or refused by the broker).
+
+        Returns False on timeout, or at once when the broker refused the connection for a reason
+        retrying cannot fix (:attr:`connect_refusal`). Refused fixes leave the outbox: check
+        :attr:`refused_fixes`.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.outbox.count() == 0:
+            if self.outbox.count() == 0 and not self._inflight:
                 return True
+            if self.connect_refusal is not None:
+                return False
             time.sleep(0.05)
         return False
 
     # drain loop (own thread) ---------------------------------------------------------------
     def _process_acks(self) -> None:
         done: list[int] = []
+        refused: dict[str, list[int]] = {}
         while True:
             try:
-                mid = self._acks.get_nowait()
+                mid, failed, reason = self._acks.get_nowait()
             except queue.Empty:
                 break
             msg = self._inflight.pop(mid, None)
-            if msg is not None:
+            if msg is None:
+                continue
+            self._inflight_ids.difference_update(msg.row_ids)
+            if failed:
+                refused.setdefault(reason, []).extend(msg.row_ids)
+                log.warning(
+                    "broker refused %d fix(es) on %s: %s (kept in the outbox's refused table; "
+                    "siaga-bridge outbox --retry-refused resends them)",
+                    len(msg.row_ids),
+                    msg.topic,
+                    reason,
+                )
+            else:
                 done.extend(msg.row_ids)
-                self._inflight_ids.difference_update(msg.row_ids)
         if done:
             self.outbox.delete(done)
+            self.delivered_fixes += len(done)
+        for reason, ids in refused.items():
+            self.outbox.refuse(ids, reason)
+            self.refused_fixes += len(ids)
+            self.last_refusal = reason
 
     def _run(self) -> None:
         last_expire = 0.0
