@@ -50,8 +50,27 @@ def _error(code: str) -> dict[str, Any]:
     return response
 
 
+#: Text may not contain NUL (PostgreSQL cannot store it; ``api.middleware`` refuses it).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _forbid_nul(node: Any) -> None:
+    """Give every free-text string schema under ``node`` the :data:`NO_NUL_PATTERN`."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not any(
+                k in node for k in ("pattern", "format", "enum", "const")):
+            node["pattern"] = NO_NUL_PATTERN
+        for value in node.values():
+            _forbid_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forbid_nul(value)
+
+
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """Add security schemes, per-operation security and error responses to ``schema``."""
+    _forbid_nul(schema.get("paths", {}))
+    _forbid_nul(schema.get("components", {}).get("schemas", {}))
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")

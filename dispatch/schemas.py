@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.privacy import mask_phone
 from dispatch.service import CHANNELS, point_of
+
+#: The range of times the platform accepts (the database stores any ``timestamptz``, but a year
+#: 1 or 9999 overflows as soon as a time zone or a window is applied to it).
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+#: RFC 3339 with a year in 1970-2099 and an explicit offset (``Z`` or ``+07:00``).
+TIMESTAMP_PATTERN = r"^(19[7-9][0-9]|20[0-9][0-9])-.*([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def _sane_time(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a timezone (UTC, e.g. 2026-01-01T08:00:00Z)")
+    if not EARLIEST_TIME <= value < LATEST_TIME:
+        raise ValueError("must be between 1970-01-01 and 2099-12-31 (UTC)")
+    return value
+
+
+#: An aware datetime in 1970..2099; the OpenAPI document states the pattern.
+Timestamp = Annotated[datetime, AfterValidator(_sane_time), WithJsonSchema(
+    {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
+     "description": "RFC 3339 with a time zone, years 1970-2099"})]
 
 
 class _Body(BaseModel):
@@ -21,31 +49,24 @@ class Actor(_Body):
 
 
 class IncidentCreate(_Body):
+    # Where: lon+lat, a place name, or at least kode_kab (stated in the JSON schema too). The
+    # location fields may be left out but not sent as null.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": ["lon", "lat"]}, {"required": ["place"]},
+                  {"required": ["kode_kab"]}],
+        "dependentRequired": {"lon": ["lat"], "lat": ["lon"]}})
+
     category: str = Field(min_length=1, max_length=48)
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
-    place: str | None = Field(None, min_length=2, max_length=200)
-    kode_kab: str | None = Field(None, pattern=r"^\d{2}\.\d{2}$")
+    lon: float = Field(None, ge=-180, le=180)  # type: ignore[assignment]
+    lat: float = Field(None, ge=-90, le=90)  # type: ignore[assignment]
+    place: str = Field(None, min_length=2, max_length=200)  # type: ignore[assignment]
+    kode_kab: str = Field(None, pattern=r"^\d{2}\.\d{2}$")  # type: ignore[assignment]
     description: str = Field("", max_length=4000)
-    channel: str = "phone_112"
+    channel: Literal[CHANNELS] = "phone_112"  # type: ignore[valid-type]
     caller_phone: str | None = Field(None, pattern=r"^\+?[0-9 ()-]{3,24}$")
     caller_name: str | None = Field(None, max_length=200)
-    received_at: datetime | None = None
+    received_at: Timestamp | None = None
     actor: str = Field("dispatcher", min_length=1, max_length=120)
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str) -> str:
-        if v not in CHANNELS:
-            raise ValueError(f"must be one of {', '.join(CHANNELS)}")
-        return v
-
-    @field_validator("received_at")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            raise ValueError("must include a timezone (UTC, e.g. 2026-01-01T08:00:00Z)")
-        return v
 
     @model_validator(mode="after")
     def _where(self) -> IncidentCreate:
@@ -82,7 +103,7 @@ class AssignRequest(_Body):
 
 
 class ArriveRequest(Actor):
-    at: datetime | None = None
+    at: Timestamp | None = None
 
 
 class UnitStatusPatch(_Body):

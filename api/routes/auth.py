@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.auth import service, throttle, throttle_service
@@ -34,6 +34,8 @@ register_error(TokenNotFoundError, 404, "token_not_found")
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -60,6 +62,8 @@ class LoginOut(BaseModel):
 
 
 class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=6, max_length=1024)
     role: Role
@@ -68,6 +72,8 @@ class UserIn(BaseModel):
 
 
 class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     ttl_days: int | None = Field(default=None, ge=1, le=3650)

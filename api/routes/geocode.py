@@ -89,7 +89,8 @@ def reverse(
 @router.get("/search")
 def search(
     geocoder: Annotated[Any, Depends(current_geocoder)],
-    q: Annotated[str, Query(min_length=1, max_length=200, pattern=r"[0-9A-Za-z]")],
+    q: Annotated[str, Query(min_length=1, max_length=200,
+                            pattern=r"^[^\x00]*[0-9A-Za-z][^\x00]*$")],
     kode_kab: Annotated[str | None, Query(pattern=_KODE_KAB)] = None,
     kode_kec: Annotated[str | None, Query(pattern=_KODE_KEC)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_state
 from api.errors import register_error
@@ -45,6 +45,8 @@ def _networks(state: AppState) -> Any:
 class Point(BaseModel):
     """A WGS 84 position in degrees."""
 
+    model_config = ConfigDict(extra="forbid")
+
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     id: str | None = Field(default=None, max_length=100, description="Caller's reference.")
@@ -55,6 +57,8 @@ class Point(BaseModel):
 
 class TableRequest(BaseModel):
     """Many origins (units) to one destination (the incident)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     region: str = Field(pattern=KODE_KAB_PATTERN, examples=["34.71"])
     profile: str = Field(min_length=1, max_length=64, examples=["ambulance"])
