@@ -6,14 +6,17 @@ handed, closed, to its writer thread; nothing in it is shared between threads af
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tracking.contract import Rejection, parse_message
+from tracking.contract import ParseResult, Rejection, parse_message
 from tracking.fix import Fix
 from tracking.plausibility import PlausibilityLimits, Problem
+
+log = logging.getLogger("siaga.tracking.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +46,26 @@ class Batch:
     started: float = 0.0
 
     def add(self, message: Message, *, limits: PlausibilityLimits, prefix: str) -> None:
-        """Parse ``message`` (never raises on bad input) and append its fixes and rejections."""
+        """Parse ``message`` and append its fixes and rejections; never raises for its content.
+
+        The parser returns typed rejections for every bad input; should it ever raise (a defect),
+        the message becomes a ``parse_error`` rejection, so it is stored and acknowledged rather
+        than crashing the worker on every redelivery.
+        """
         if not self.messages:
             self.started = time.monotonic()
         self.messages.append(message)
-        result = parse_message(message.topic, message.payload, received_at=message.received_at,
-                               limits=limits, prefix=prefix)
+        try:
+            result = parse_message(message.topic, message.payload,
+                                   received_at=message.received_at, limits=limits, prefix=prefix)
+        except Exception as exc:  # noqa: BLE001 - one message must never stop ingestion
+            log.exception("the parser failed on a message of %d bytes on %r",
+                          len(message.payload), message.topic)
+            detail = f"{type(exc).__name__}".encode("ascii", "backslashreplace").decode()
+            result = ParseResult(rejections=[Rejection(
+                "parse_error", f"Pesan tidak dapat diproses ({detail}).",
+                f"The message could not be processed ({detail}).", message.topic,
+                message.payload, message.received_at)])
         if result.fixes:
             self.fixes.extend(result.fixes)
         if result.rejections:

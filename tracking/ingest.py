@@ -13,9 +13,13 @@
   next batch is parsed while the previous one commits). One writer: batches commit in order.
 * The writer COPYs fixes (binary) into a per-connection staging table then
   ``INSERT ... ON CONFLICT DO NOTHING``; rejects go to ``position_reject`` in the same
-  transaction; latest positions are upserted. After the commit: the acks, one ``events/position``
-  message per batch (newest fix per device), then each hook in its own transaction (a failing
-  hook is logged and counted, the fixes are already safe).
+  transaction; latest positions are upserted. Only a lost database connection is retried; a
+  batch the database refuses is split to isolate the refused rows, which become rejects
+  (:mod:`tracking.writer`). After the commit: the acks, one ``events/position`` message per
+  batch (newest fix per device), then each hook in its own transaction (a failing hook is logged
+  and counted, the fixes are already safe).
+* No message content stops the worker: the parser turns any input into fixes, rejections or an
+  ignored count, and a parser defect becomes a ``parse_error`` rejection (:mod:`tracking.batch`).
 * A timer publishes ``events/stale`` transitions for on-duty devices gone silent.
 """
 
@@ -29,8 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -46,6 +49,7 @@ from tracking.exceptions import IngestConfigError
 from tracking.fix import Fix
 from tracking.plausibility import JumpGuard, PlausibilityLimits
 from tracking.stale import StaleMonitor
+from tracking.writer import BatchWriter, fix_json
 
 log = logging.getLogger("siaga.tracking.ingest")
 
@@ -137,7 +141,9 @@ class IngestWorker:
         self._ack_lock = threading.Lock()
         self._guard = JumpGuard(config.limits)
         self._stale = StaleMonitor(config.stale_after_s)
-        self._partitions: set[date] = set()
+        self._db = BatchWriter(sessions, topic_for=self._topic_for,
+                               retry_delay_s=config.retry_delay_s, stop=self._stop,
+                               counters=self.counters)
         # receiving thread -> writer thread: at most one closed batch waits while one is written
         self._handoff: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         self._in_flight = 0  # batches handed over and not yet fully processed by the writer
@@ -185,7 +191,11 @@ class IngestWorker:
             log.warning("MQTT disconnected (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._queue.put(Message(message.topic, message.payload, message.mid, message.qos,
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # brokers validate UTF-8; keep the message rejectable anyway
+            topic = message._topic.decode("utf-8", "backslashreplace")  # noqa: SLF001
+        self._queue.put(Message(topic, message.payload, message.mid, message.qos,
                                 self._generation, self.clock()))
 
     def publish(self, topic: str, payload: dict) -> None:
@@ -286,7 +296,7 @@ class IngestWorker:
         for fix, problem in jumps:
             batch.rejections.append(Rejection(
                 problem.code, problem.message, problem.message_en, self._topic_for(fix),
-                json.dumps(_fix_json(fix)).encode(), fix.received_at or self.clock(),
+                json.dumps(fix_json(fix)).encode(), fix.received_at or self.clock(),
                 fix.device_id))
         batch.fixes, batch.flags = kept, flags
 
@@ -319,9 +329,10 @@ class IngestWorker:
 
     def _process(self, batch: Batch) -> None:
         fixes, rejections, flags = batch.fixes, batch.rejections, batch.flags
-        outcome = self._write(fixes, rejections, flags)
-        if outcome is None:
+        written = self._db.write(fixes, rejections, flags)
+        if written is None:
             return  # stopping before the batch could be stored: not acknowledged, redelivered
+        outcome = written.outcome
         with self._ack_lock:
             current = self._generation
             ack = self._client.ack
@@ -341,29 +352,21 @@ class IngestWorker:
                 counters[f"ignored:{reason}"] += count
             for rejection in rejections:
                 counters[f"rejected:{rejection.reason}"] += 1
+            for rejection in written.refusals:
+                counters[f"rejected:{rejection.reason}"] += 1
         if outcome.latest:
             self.publish(self.config.event_topic("position"), position_event(outcome.latest))
         clean = [f for i, f in enumerate(fixes) if i not in flags] if flags else fixes
+        if written.refused:
+            refused = {id(f) for f in written.refused}
+            clean = [f for f in clean if id(f) not in refused]
         if clean:
             self._run_hooks(clean)
+
     def _topic_for(self, fix: Fix) -> str:
         if fix.source == "owntracks" and fix.device_id.startswith("owntracks:"):
             return self.config.topic_prefix + "owntracks/" + "/".join(fix.device_id.split(":")[1:])
         return f"{self.config.topic_prefix}siaga/v1/pos/{fix.device_id}"
-
-    def _write(self, fixes, rejections, flags):
-        while True:
-            try:
-                with self.sessions.begin() as session:
-                    return service.write_batch(session, fixes, rejections, flags=flags,
-                                               known_partitions=self._partitions)
-            except Exception:  # noqa: BLE001 - the database may be down: retry, never drop
-                self._partitions.clear()
-                self.counters["db_errors"] += 1
-                log.exception("batch write failed; retrying in %.1f s",
-                              self.config.retry_delay_s)
-                if self._stop.wait(self.config.retry_delay_s):
-                    return None
 
     def _run_hooks(self, fixes: list[Fix]) -> None:
         for hook in self.hooks:
@@ -398,7 +401,3 @@ class IngestWorker:
             counters = dict(self.counters)
         log.info("ingest counters: %s", dict(sorted(counters.items())))
 
-
-def _fix_json(fix: Fix) -> dict[str, Any]:
-    return {"device_id": fix.device_id, "fix_time": _iso(fix.fix_time), "lon": fix.lon,
-            "lat": fix.lat, "seq": fix.seq, "speed_mps": fix.speed_mps, "source": fix.source}

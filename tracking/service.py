@@ -18,6 +18,7 @@ from tracking.contract import Rejection
 from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
 from tracking.models import Device, LatestPosition, Position, PositionReject
+from tracking.payload import INT4_MAX, storable_text
 from tracking.plausibility import Problem
 from tracking.records import BatchOutcome, DeviceInfo, PruneResult, RejectRecord
 
@@ -134,6 +135,10 @@ def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rej
             write_row = copy.write_row
             for i, f in enumerate(fixes):
                 flag = flags.get(i) if flags else None
+                sats = f.satellites
+                if sats is not None and not 0 <= sats <= INT4_MAX:
+                    # binary int4 would silently wrap: refuse the row like the database would
+                    raise ValueError(f"satellites {sats} is outside int4")
                 write_row((f.device_id, f.fix_time, f.seq, f.lon, f.lat, f.speed_mps,
                            f.heading_deg, f.altitude_m, f.hdop, f.accuracy_m, f.satellites,
                            f.battery_pct, f.ignition, f.source,
@@ -164,12 +169,18 @@ def _payload_text(payload: bytes) -> str | None:
 
 
 def write_rejections(session: Session, rejections: Sequence[Rejection]) -> None:
-    """Append rejections to ``position_reject`` with COPY."""
+    """Append rejections to ``position_reject`` with COPY.
+
+    Text that PostgreSQL cannot hold (NUL, lone surrogates: e.g. an unknown field's name quoted
+    in a message) is stored escaped; the payload is kept byte for byte.
+    """
     cur = _driver_connection(session).cursor()
     with cur.copy(f"COPY position_reject ({', '.join(_REJECT_COLUMNS)}) FROM STDIN") as copy:
         for r in rejections:
-            copy.write_row((r.received_at, r.topic, r.device_id, r.item_index, r.reason,
-                            r.message, r.message_en, r.payload, _payload_text(r.payload)))
+            copy.write_row((r.received_at, storable_text(r.topic),
+                            None if r.device_id is None else storable_text(r.device_id),
+                            r.item_index, storable_text(r.reason), storable_text(r.message),
+                            storable_text(r.message_en), r.payload, _payload_text(r.payload)))
 
 
 def _fix_from_row(row) -> Fix:
