@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -29,6 +28,9 @@ from dispatch.triage import TriageOverride
 from geo.types import LonLat
 
 ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AgencyCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="OPD code")]
+#: Largest offset of a listing (far beyond any real list; keeps it inside int8).
+MAX_OFFSET = 1_000_000
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 log = logging.getLogger("siaga.dispatch")
 
@@ -179,14 +181,14 @@ def create_incident(body: schemas.IncidentCreate, request: Request,
 def list_incidents(
     request: Request,
     kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
-    status: list[str] | None = Query(None),
+    status: list[str] | None = Query(None, max_length=10),
     kind: str | None = Query(None, pattern="^(emergency|public_service)$"),
     category: str | None = Query(None, max_length=48),
     kecamatan: str | None = Query(None, pattern=r"^\d{2}\.\d{2}\.\d{2}$"),
-    date_from: datetime | None = Query(None, alias="from"),
-    date_to: datetime | None = Query(None, alias="to"),
+    date_from: schemas.Timestamp | None = Query(None, alias="from"),
+    date_to: schemas.Timestamp | None = Query(None, alias="to"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     session: Session = Depends(get_session),
 ) -> dict:
     """List incidents, newest first, with filters (caller numbers masked by role)."""
@@ -257,7 +259,7 @@ def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request:
 
 
 @router.post("/incidents/{incident_id}/agencies/{agency_code}/acknowledge")
-def acknowledge_agency(incident_id: ID, agency_code: str, body: schemas.AgencyActionRequest,
+def acknowledge_agency(incident_id: ID, agency_code: AgencyCode, body: schemas.AgencyActionRequest,
                        request: Request, state: AppState = Depends(get_state),
                        session: Session = Depends(get_session)) -> dict:
     """The agency's standby line confirms it has taken the incident."""
@@ -269,7 +271,7 @@ def acknowledge_agency(incident_id: ID, agency_code: str, body: schemas.AgencyAc
 
 
 @router.post("/incidents/{incident_id}/agencies/{agency_code}/handoff")
-def handoff(incident_id: ID, agency_code: str, body: schemas.AgencyActionRequest,
+def handoff(incident_id: ID, agency_code: AgencyCode, body: schemas.AgencyActionRequest,
             request: Request, state: AppState = Depends(get_state),
             session: Session = Depends(get_session)) -> dict:
     """Record the hand-off to an external line (110, 117, 119) with its reference."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -95,7 +95,8 @@ def static(path: str) -> FileResponse:
 
 
 @router.get("/maps/roads/{kode_kab}.geojson")
-def roads(kode_kab: str, state: AppState = Depends(get_state)) -> Response:
+def roads(kode_kab: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
+          state: AppState = Depends(get_state)) -> Response:
     """The region's road network as lines (the base layer when no tile server is configured)."""
     cache = state.resources.setdefault("roads_geojson", {})
     if kode_kab not in cache:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.errors import register_error
+from dispatch.schemas import Timestamp
 from tracking import service
 from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
@@ -20,6 +23,8 @@ register_error(DeviceNotFoundError, 404, "device_not_found")
 register_error(InvalidTimeRangeError, 422, "invalid_time_range")
 
 MAX_TRACK_WINDOW = timedelta(days=7)
+#: A tracker id as the MQTT contract allows it (1-128 characters, no wildcards or controls).
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[^+#/\x00-\x1f\x7f-\x9f]{1,128}$")]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -44,7 +49,8 @@ def _point(fix: Fix) -> dict:
 
 
 @router.get("/latest")
-def latest(device_id: list[str] | None = Query(None, description="Filter by device id."),
+def latest(device_id: list[DeviceId] | None = Query(None, max_length=500,
+                                                   description="Filter by device id."),
            session: Session = Depends(get_session)) -> dict:
     """Latest position of each device as a GeoJSON FeatureCollection (EPSG:4326)."""
     fixes = service.latest_positions(session, device_id)
@@ -53,7 +59,8 @@ def latest(device_id: list[str] | None = Query(None, description="Filter by devi
 
 
 @router.get("/devices")
-def devices(registered: bool | None = None, kode_kab: str | None = None,
+def devices(registered: bool | None = None,
+            kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
             session: Session = Depends(get_session)) -> dict:
     """Known trackers, registered or auto-recorded on their first fix."""
     return {"devices": [{**asdict(d), "first_seen_at": _iso(d.first_seen_at),
@@ -63,7 +70,8 @@ def devices(registered: bool | None = None, kode_kab: str | None = None,
 
 
 @router.get("/devices/{device_id}/track")
-def track(device_id: str, start: datetime | None = None, end: datetime | None = None,
+def track(device_id: Annotated[DeviceId, Path()], start: Timestamp | None = None,
+          end: Timestamp | None = None,
           session: Session = Depends(get_session)) -> dict:
     """A device's fixes between start and end (default: the last 24 h) as GeoJSON."""
     service.get_device(session, device_id)
@@ -88,8 +96,9 @@ def track(device_id: str, start: datetime | None = None, end: datetime | None = 
 
 
 @router.get("/rejects")
-def rejects(reason: str | None = None, device_id: str | None = None,
-            since: datetime | None = None, limit: int = Query(100, ge=1, le=1000),
+def rejects(reason: str | None = Query(None, max_length=64),
+            device_id: DeviceId | None = None, since: Timestamp | None = None,
+            limit: int = Query(100, ge=1, le=1000),
             session: Session = Depends(get_session)) -> dict:
     """Rejected MQTT inputs with their reason, newest first, and counts per reason."""
     since_utc = _utc(since) if since else None
