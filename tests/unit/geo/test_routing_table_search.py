@@ -7,6 +7,7 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
+from geo.geodesy import EARTH_RADIUS_M
 from geo.routing import table as table_mod
 from geo.routing.index import RoutingIndex
 from geo.routing.profiles import load_profiles
@@ -116,7 +117,7 @@ def _compile(lon: np.ndarray, lat: np.ndarray, roads: list[tuple[int, int, bool]
     back = len(roads) + np.arange(int(two.sum()))
     twin[np.flatnonzero(two)] = back
     twin[back] = np.flatnonzero(two)
-    length = 6371008.8 * np.hypot(
+    length = EARTH_RADIUS_M * np.hypot(
         np.radians(lon[v] - lon[u]) * np.cos(np.radians(lat[u])), np.radians(lat[v] - lat[u])
     )
     run_s = length / (prof.speed_for("residential") / 3.6)
