@@ -45,6 +45,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _GH3000_EPOCH = 1167609600
 """2007-01-01T00:00:00Z, the origin of Codec 7 times, as Unix seconds."""
 
+_MAX_MS = int((datetime(9999, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds() * 1000)
+
 Record = Fix | NoFix | CommandResponse
 
 __all__ = ["Reader", "Short", "decode_records"]
@@ -82,13 +84,20 @@ def _io(r: Reader, codec: int, with_16: bool) -> dict[int, int | bytes]:
     return values
 
 
+def _ms_time(stamp_ms: int) -> datetime:
+    """Unix milliseconds as aware UTC; a value past year 9999 is a malformed record."""
+    if stamp_ms > _MAX_MS:
+        raise Short
+    return _EPOCH + timedelta(milliseconds=stamp_ms)
+
+
 def _location(r: Reader, codec: int, with_16: bool) -> tuple[_Raw, dict[int, int | bytes]]:
     stamp_ms = r.uint(8)
     r.u8()  # priority
     lon = r.sint(4) / 1e7
     lat = r.sint(4) / 1e7
     raw = _Raw(
-        time=_EPOCH + timedelta(milliseconds=stamp_ms),
+        time=_ms_time(stamp_ms),
         lon=lon,
         lat=lat,
         altitude_m=float(r.sint(2)),
