@@ -79,7 +79,12 @@ def run(frame: dict[str, Any]) -> Outcome:
             return _collect(tresults)
         body = frame.get("body", "").encode()
         result = osmand.decode_request(
-            frame["method"], frame["target"], body, frame.get("content_type", ""), NOW, "kn",
+            frame["method"],
+            frame["target"],
+            body,
+            frame.get("content_type", ""),
+            NOW,
+            "kn",
             LIMITS,
         )
         return _collect([result])

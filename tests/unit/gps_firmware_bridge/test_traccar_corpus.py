@@ -51,9 +51,10 @@ def test_attributes_the_bridge_carries_equal_traccars(counts):
     assert counts.attributes_matched == counts.attributes_mapped
 
 
-@pytest.mark.parametrize(
-    "frame", [f for f in FRAMES if corpus.is_corrupt(f)], ids=lambda f: f"{f['protocol']}#{f['index']}"
-)
+CORRUPT = [f for f in FRAMES if corpus.is_corrupt(f)]
+
+
+@pytest.mark.parametrize("frame", CORRUPT, ids=[f"{f['protocol']}#{f['index']}" for f in CORRUPT])
 def test_frames_failing_their_own_crc_or_length_are_rejected_without_ack(frame):
     out = corpus.run(frame)
     assert out.error is None
