@@ -30,3 +30,13 @@ def validator():
 
     schema = json.loads(SCHEMA.read_text())
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def no_fix_payload(record: Any) -> dict[str, Any]:
+    """A :class:`~gps_firmware_bridge.tracker_status.NoFix` as the vectors write it."""
+    return {
+        "reason": record.reason,
+        "time": record.time.strftime("%Y-%m-%dT%H:%M:%SZ") if record.time else None,
+        "cells": [[c.mcc, c.mnc, c.lac, c.cid] for c in record.cells],
+        "wifi": len(record.wifi),
+    }

@@ -5,21 +5,27 @@ import pytest
 from gps_firmware_bridge import gt06
 from gps_firmware_bridge.crc import crc16_x25
 from gps_firmware_bridge.fix import fix_payload
+from gps_firmware_bridge.tracker_status import no_fix_records, responses
 
-from ._vectors import cases, ids, validator, when
+from ._vectors import cases, ids, no_fix_payload, validator, when
 
 CASES = cases("gt06")
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_vector(case):
-    session = gt06.Gt06Session(device_id="864717003283581" if case["logged_in"] else None)
+    session = gt06.Gt06Session(
+        device_id="864717003283581" if case["logged_in"] else None, model=case.get("model")
+    )
     results, rest = gt06.decode_stream(session, bytes.fromhex(case["hex"]), when(case["now"]))
     exp = case["expect"]
     assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
     assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
     assert b"".join(r.reply for r in results).hex() == exp["reply"]
     assert session.device_id == exp["device_id"]
+    records = [n for r in results for n in no_fix_records(r.extra)]
+    assert [no_fix_payload(n) for n in records] == exp.get("no_fix", [])
+    assert [a.text for r in results for a in responses(r.extra)] == exp.get("responses", [])
     for r in results:
         for f in r.fixes:
             assert not list(validator().iter_errors(fix_payload(f, 0)))

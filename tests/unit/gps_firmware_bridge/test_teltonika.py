@@ -5,8 +5,9 @@ import pytest
 from gps_firmware_bridge import teltonika
 from gps_firmware_bridge.crc import crc16_ibm
 from gps_firmware_bridge.fix import fix_payload
+from gps_firmware_bridge.tracker_status import no_fix_records, responses
 
-from ._vectors import cases, ids, validator, when
+from ._vectors import cases, ids, no_fix_payload, validator, when
 
 CASES = cases("teltonika")
 
@@ -25,6 +26,9 @@ def test_vector(case):
     assert b"".join(r.reply for r in results).hex() == exp["reply"]
     assert close == exp["close"]
     assert session.device_id == exp["device_id"]
+    records = [n for r in results for n in no_fix_records(r.extra)]
+    assert [no_fix_payload(n) for n in records] == exp.get("no_fix", [])
+    assert [a.text for r in results for a in responses(r.extra)] == exp.get("responses", [])
     for r in results:
         for f in r.fixes:
             assert not list(validator().iter_errors(fix_payload(f, 0)))
