@@ -45,3 +45,22 @@ def test_record_count_ack_is_four_bytes():
 def test_non_numeric_imei_is_refused():
     result = teltonika.decode_imei(b"\x00\x03abc")
     assert result.reply == teltonika.REFUSE and result.device_id is None
+
+
+def test_command_packet_is_codec_12_with_valid_crc_and_decodes_back():
+    packet = teltonika.command_packet("getinfo")
+    assert packet.hex() == (
+        "00000000000000120c010500000007" + b"getinfo".hex() + "01" + packet[-4:].hex()
+    )
+    assert int.from_bytes(packet[-4:]) == crc16_ibm(packet[8:-4])
+    result = teltonika.decode_packet("356307042441013", packet, when("2026-01-01T00:00:00Z"))
+    assert [a.text for a in responses(result.extra)] == ["getinfo"]
+    assert result.reply == b"" and result.fixes == () and result.rejections == ()
+
+
+def test_16_byte_io_group_is_detected_without_configuration():
+    case = next(c for c in CASES if "16-byte IO group" in c["name"])
+    result = teltonika.decode_packet(
+        "356307042441013", bytes.fromhex(case["hex"]), when(case["now"])
+    )
+    assert len(result.fixes) == 11 and result.reply == teltonika.ack_frame(11)
