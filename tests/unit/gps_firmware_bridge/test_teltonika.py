@@ -49,9 +49,8 @@ def test_non_numeric_imei_is_refused():
 
 def test_command_packet_is_codec_12_with_valid_crc_and_decodes_back():
     packet = teltonika.command_packet("getinfo")
-    assert packet.hex() == (
-        "00000000000000120c010500000007" + b"getinfo".hex() + "01" + packet[-4:].hex()
-    )
+    # The Teltonika wiki's "Codec 12" example of the getinfo command, byte for byte.
+    assert packet.hex() == "000000000000000f0c010500000007676574696e666f0100004312"
     assert int.from_bytes(packet[-4:]) == crc16_ibm(packet[8:-4])
     result = teltonika.decode_packet("356307042441013", packet, when("2026-01-01T00:00:00Z"))
     assert [a.text for a in responses(result.extra)] == ["getinfo"]
