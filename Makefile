@@ -6,10 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test services stop status migrate venv lint bench
+.PHONY: demo test services stop status clean migrate venv lint bench
 
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
+	@scripts/system-deps.sh python
+	@test -x $(PIP) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[server,bridge,test]'
 	@touch $@
@@ -25,6 +26,10 @@ stop:
 
 status:
 	@scripts/services.sh status
+
+# Stop the private services and delete their data (database cluster, broker persistence).
+clean:
+	@scripts/services.sh clean
 
 migrate: services
 	@set -a; . .siaga/env; set +a; $(VENV)/bin/siaga db upgrade

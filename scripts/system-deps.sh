@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Install the Debian packages Siaga needs, if any are missing.
-#   scripts/system-deps.sh services   PostgreSQL 15 + PostGIS 3 (+ pgRouting for benchmarks), Mosquitto
+#   scripts/system-deps.sh python     python3 with venv, make (enough to build .venv)
+#   scripts/system-deps.sh services   the above + PostgreSQL 15 + PostGIS 3 (+ pgRouting for
+#                                     benchmarks), Mosquitto
 #   scripts/system-deps.sh test       the above + docker-compose (config validation) + Chromium (browser tests)
 # Runs apt-get only when something is missing; as non-root it prints the command to run instead.
 set -euo pipefail
 want=${1:-services}
 
 pkgs=()
-[ -x /usr/lib/postgresql/15/bin/initdb ] || pkgs+=(postgresql-15)
-[ -f /usr/share/postgresql/15/extension/postgis.control ] || pkgs+=(postgresql-15-postgis-3)
-[ -f /usr/share/postgresql/15/extension/pgrouting.control ] || pkgs+=(postgresql-15-pgrouting)
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || pkgs+=(mosquitto)
-command -v mosquitto_pub >/dev/null 2>&1 || pkgs+=(mosquitto-clients)
+command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
+command -v make >/dev/null 2>&1 || pkgs+=(make)
+if [ "$want" != python ]; then
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || pkgs+=(postgresql-15)
+  [ -f /usr/share/postgresql/15/extension/postgis.control ] || pkgs+=(postgresql-15-postgis-3)
+  [ -f /usr/share/postgresql/15/extension/pgrouting.control ] || pkgs+=(postgresql-15-pgrouting)
+  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || pkgs+=(mosquitto)
+  command -v mosquitto_pub >/dev/null 2>&1 || pkgs+=(mosquitto-clients)
+fi
 if [ "$want" = test ]; then
   command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
