@@ -173,6 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="kn",
         help="unit of the speed parameter (OsmAnd protocol: knots, as Traccar)",
     )
+    p.add_argument(
+        "--max-connections", type=int, default=1024, help="open connections served at once"
+    )
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        help="seconds allowed for a request head, and again for its body (default 10)",
+    )
+    p.add_argument("--workers", type=int, default=4, help="decoding/storing threads (default 4)")
 
     p = sub.add_parser("simulate", parents=[common], help="virtual fleet on real roads")
     p.add_argument(
@@ -324,7 +334,15 @@ def run_osmand(args: argparse.Namespace, rt: Runtime) -> int:
     from gps_firmware_bridge.server import OsmAndServer
 
     rt.publisher.start()
-    server = OsmAndServer((args.host, args.port), rt.sink, speed_unit=args.speed_unit)
+    server = OsmAndServer(
+        (args.host, args.port),
+        rt.sink,
+        speed_unit=args.speed_unit,
+        max_connections=args.max_connections,
+        workers=args.workers,
+        header_timeout_s=args.request_timeout,
+        body_timeout_s=args.request_timeout,
+    )
     log.info("osmand server listening on %s:%d", args.host, args.port)
     server.serve_forever()
     return 0

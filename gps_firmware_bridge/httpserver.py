@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from gps_firmware_bridge import osmand
-from gps_firmware_bridge.exceptions import HttpRequestError
+from gps_firmware_bridge.exceptions import ConfigError, HttpRequestError
 from gps_firmware_bridge.fix import Fix
 from gps_firmware_bridge.httpwire import MAX_BODY_BYTES, MAX_HEAD_BYTES, RequestReader, response
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits
@@ -91,7 +91,10 @@ class OsmAndServer:
         self.body_timeout_s = body_timeout_s
         self.max_body = max_body
         self.active_connections = 0
-        self._sock = socket.create_server(address, reuse_port=False, backlog=1024)
+        try:
+            self._sock = socket.create_server(address, backlog=1024)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {address[0]}:{address[1]}: {exc}") from exc
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="osmand-worker")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

@@ -118,3 +118,20 @@ def test_drain_with_a_refused_login_stops_and_exits_non_zero(broker_factory, tmp
     assert run.returncode == 3, run.stderr
     assert "refused the connection" in run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1])["pending"] == 1
+
+
+def test_mqtt_311_cannot_report_a_refusal_which_is_why_v5_is_the_default(broker_factory, tmp_path):
+    broker = _secured_broker(broker_factory)
+    assert MqttConfig().protocol == "5"
+    box = Outbox(tmp_path / "v3.sqlite")
+    box.put(Fix("dev-B", datetime.now(UTC), -7.8, 110.36, source="gt06"))
+    config = MqttConfig(broker.url, "v3-a", "dev-A", USERS["dev-A"], protocol="3.1.1")
+    pub = Publisher(box, config)
+    pub.start()
+    try:
+        assert pub.wait_drained(10)
+    finally:
+        pub.stop()
+    # Mosquitto answers the refused QoS 1 publish with a plain v3.1.1 PUBACK: it looks delivered.
+    assert (pub.delivered_fixes, pub.refused_fixes) == (1, 0)
+    box.close()
