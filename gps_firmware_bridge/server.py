@@ -18,6 +18,7 @@ from gps_firmware_bridge import gt06, teltonika
 from gps_firmware_bridge.fix import DecodeResult, Fix
 from gps_firmware_bridge.httpserver import OsmAndServer, utc_now
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits
+from gps_firmware_bridge.tracker_status import responses
 
 log = logging.getLogger(__name__)
 __all__ = ["OsmAndServer", "TrackerServer", "utc_now"]
@@ -33,6 +34,8 @@ def _deliver(results: list[DecodeResult], sink: Sink, peer: str) -> bytes:
     for result in results:
         for rejection in result.rejections:
             log.info("%s rejected: %s %s", peer, rejection.reason, rejection.detail)
+        for answer in responses(result.extra):
+            log.info("%s %s answered: %s", peer, answer.device_id, answer.text)
         if result.fixes:
             sink(list(result.fixes))
         replies += result.reply

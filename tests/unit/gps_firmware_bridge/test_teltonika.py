@@ -63,3 +63,16 @@ def test_16_byte_io_group_is_detected_without_configuration():
         "356307042441013", bytes.fromhex(case["hex"]), when(case["now"])
     )
     assert len(result.fixes) == 11 and result.reply == teltonika.ack_frame(11)
+
+
+def test_command_answers_reach_the_tcp_server_log(caplog):
+    from gps_firmware_bridge import server
+
+    case = next(c for c in CASES if c["name"] == "Codec 12 answer (text)")
+    session = teltonika.TeltonikaSession(device_id="356307042441013")
+    results, _, _ = teltonika.decode_stream(session, bytes.fromhex(case["hex"]), when(case["now"]))
+    stored: list = []
+    with caplog.at_level("INFO", logger="gps_firmware_bridge.server"):
+        reply = server._deliver(results, stored.extend, "peer")
+    assert reply == b"" and stored == []
+    assert "356307042441013 answered: UUUUww06.4;04.2" in caplog.text
