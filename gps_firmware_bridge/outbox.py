@@ -13,8 +13,8 @@ Refused fixes: a fix the broker answered with a failure reason code (MQTT v5 PUB
 0x87 *Not authorized* when the ACL does not let this login publish the device's topic) was not
 delivered. It is moved to the ``refused`` table with the reason (counter ``refused``), so it does
 not block the fixes behind it and is not resent in a loop; ``requeue_refused`` (``siaga-bridge
-outbox --retry-refused``) puts it back once the broker configuration is fixed. The age bound
-applies to refused fixes too.
+outbox --retry-refused``) puts it back once the broker configuration is fixed. The age and row
+bounds apply to the refused fixes too (separately).
 """
 
 from __future__ import annotations
@@ -175,6 +175,13 @@ class Outbox:
             cur = self._db.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
                 (count - self.max_rows,),
+            )
+            self._bump("dropped_rows", cur.rowcount)
+        refused = self._db.execute("SELECT count(*) FROM refused").fetchone()[0]
+        if refused > self.max_rows:
+            cur = self._db.execute(
+                "DELETE FROM refused WHERE id IN (SELECT id FROM refused ORDER BY id LIMIT ?)",
+                (refused - self.max_rows,),
             )
             self._bump("dropped_rows", cur.rowcount)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from gps_firmware_bridge.fix import DEVICE_ID_RE, Fix, Rejection
 
@@ -130,7 +131,7 @@ def drop_bad_optionals(
         The fix without the bad values, and one ``Rejection("dropped_field", ...)`` note per
         removed value (Bahasa Indonesia first, then English).
     """
-    changes: dict[str, None] = {}
+    changes: dict[str, Any] = {}
     notes: list[Rejection] = []
     for name, (low, high) in _optional_bounds(limits).items():
         value = getattr(fix, name)
