@@ -47,7 +47,8 @@ def test_gt06_acks_and_isolation(tmp_path):
         # connection 2 sends garbage, a wrong-checksum frame, then logs in normally
         w2.write(b"\x00garbage\xff" + LOC22[:-8] + b"\x00\x00\r\n")
         await w2.drain()
-        w1.write(LOC22 + HEARTBEAT)  # location (no ACK) + heartbeat (ACK)
+        w1.write(LOC22 + HEARTBEAT)  # location and heartbeat, each acknowledged
+        assert (await _read(r1, 10)).hex() == GT["GPS location 0x22 (Shenzhen)"]["expect"]["reply"]
         assert (await _read(r1, 10)).hex() == GT["heartbeat 0x13 is acknowledged"]["expect"][
             "reply"
         ]
