@@ -310,6 +310,8 @@ def _tails(r: Reader, loc: Location, protocol: int, variant: str, model: str, nt
     if protocol == 0x36:
         while r.remaining > _TRAIL:
             module, size = r.u16(), r.u8()
+            if size > r.remaining - _TRAIL:
+                raise Short
             if module == 0x18:
                 r.u16()  # battery voltage
             elif module == 0x32:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from gps_firmware_bridge.binreader import Reader
+from gps_firmware_bridge.binreader import Reader, Short
 from gps_firmware_bridge.gt06_location import (
     _TRAIL,
     JC400,
@@ -181,9 +181,13 @@ def _string_info(r: Reader) -> Location:
 
 
 def _modular(r: Reader) -> tuple[Location, Ack]:
+    """Modules ``type(2) | length(2) | value``; a module running into the frame trailer (serial,
+    CRC) is a truncated packet."""
     loc = Location(is_record=False)
     while r.remaining > _TRAIL:
         module, size = r.u16(), r.u16()
+        if size > r.remaining - _TRAIL:
+            raise Short
         if module == 0x11:
             mcc, mnc, lac, cid = r.u16(), r.u16(), r.u16(), r.uint(3)
             rssi = r.u8()
