@@ -24,13 +24,14 @@ ACKs follow what the devices expect (Traccar's ``Gt06ProtocolDecoder``): every `
 except command answers 0x80-0x82 gets ``78 78 05 <protocol> <serial> <crc> 0D 0A``; Wi-Fi
 packets get their time echoed; of the ``79 79`` packets only 0x32/0x33, 0x41, 0x70 and 0xF2 are
 acknowledged. A frame with a bad CRC or a body shorter than its layout is rejected without ACK
-(the device resends it). Times are UTC (GMT, the factory default).
+(the device resends it). Device times are UTC (GMT, the factory default) unless the login packet
+announces a time zone, which is then applied.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gps_firmware_bridge import gt06_location as loc_
 from gps_firmware_bridge import gt06_packets as pk_
@@ -62,6 +63,8 @@ class Gt06Session:
     ignition: bool | None = None
     battery_pct: float | None = None
     model: str | None = None
+    utc_offset_s: int = 0
+    """Offset of the device clock from UTC announced in the login packet (0 = GMT, the default)."""
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -211,6 +214,12 @@ def _login(session: Gt06Session, frame: bytes, serial: int) -> DecodeResult:
     if not imei.isdigit():
         return DecodeResult(rejections=(Rejection("bad_imei", f"IMEI {imei!r}"),))
     session.device_id = imei
+    if len(info) >= 12:
+        # Extended login: type id (2), then time zone (2): bits 4-15 hhmm, bit 3 set = west.
+        zone = int.from_bytes(info[10:12])
+        hours, minutes = divmod(zone >> 4, 100)
+        offset = (hours * 60 + minutes) * 60
+        session.utc_offset_s = -offset if zone & 0x08 else offset
     return DecodeResult(reply=reply_frame(LOGIN, serial), device_id=imei)
 
 
@@ -308,6 +317,8 @@ def _result(
 ) -> DecodeResult:
     device_id = session.device_id
     assert device_id is not None
+    if location is not None and location.time is not None and location.local_time:
+        location.time -= timedelta(seconds=session.utc_offset_s)
     if location is not None:
         if location.ignition is not None:
             session.ignition = location.ignition

@@ -93,6 +93,8 @@ class Location:
     cells: list[CellTower] = field(default_factory=list)
     wifi: list[WifiAccessPoint] = field(default_factory=list)
     text: str | None = None
+    local_time: bool = True
+    """False when ``time`` is already UTC (epoch seconds), not the device's clock."""
     is_record: bool = True
     """False for packets that are neither a position nor a no-fix report (status, strings)."""
 

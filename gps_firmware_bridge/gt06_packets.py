@@ -196,6 +196,7 @@ def _modular(r: Reader) -> tuple[Location, Ack]:
                 loc.is_record = True
         elif module == 0x33:
             loc.time = _EPOCH + timedelta(seconds=r.uint(4))
+            loc.local_time = False
             loc.satellites = r.u8()
             loc.altitude_m = float(r.sint(2))
             lat = r.uint(4) / 1_800_000.0

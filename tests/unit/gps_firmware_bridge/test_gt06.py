@@ -69,3 +69,24 @@ def test_heartbeat_status_enriches_following_fixes():
 def test_random_bytes_never_raise(junk):
     results, _ = gt06.decode_stream(gt06.Gt06Session(), junk, when("2026-01-01T00:00:00Z"))
     assert all(not r.fixes for r in results)
+
+
+def test_login_time_zone_converts_device_local_times_to_utc():
+    # Traccar's login frame with the time zone extension 0x190A: 4 h 00, west (bit 3) = UTC-4.
+    login = bytes.fromhex("787811010864717003664467100f190a0002c6d20d0a")
+    session = gt06.Gt06Session()
+    now = when("2015-12-29T07:00:00Z")
+    assert gt06.decode_frame(session, login, now).device_id == "864717003664467"
+    assert session.utc_offset_s == -4 * 3600
+    location = bytes.fromhex(
+        "787822220f0c1d023305c9027ac8180c46586000140001cc00287d001f71000001000820860d0a"
+    )
+    result = gt06.decode_frame(session, location, now)
+    assert [f.fix_time for f in result.fixes] == [when("2015-12-29T06:51:05Z")]
+
+
+def test_login_without_time_zone_keeps_gmt():
+    session = gt06.Gt06Session()
+    frame = bytes.fromhex("78780D01086471700328358100093F040D0A")
+    gt06.decode_frame(session, frame, when("2026-01-01T00:00:00Z"))
+    assert session.utc_offset_s == 0
