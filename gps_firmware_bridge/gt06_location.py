@@ -71,7 +71,7 @@ _STATUS_TYPES = {0x13, 0x36, 0x19, 0x16, 0x26, 0x27, 0x32, 0xA2, 0xA4, 0xA5}
 LBS_MULTIPLE = {0x28, 0x2E, 0x24, 0x18, 0x2C, 0xA1, 0x34, 0xA2, 0x33}
 WIFI_TYPES = {0x17, 0x69, 0xF3}
 COMMANDS = {0x80, 0x81, 0x82}
-_TRAIL = 6
+TRAIL = 6
 """Bytes after the body in a frame: serial (2), CRC (2), stop bits (2)."""
 
 
@@ -125,24 +125,24 @@ def variant_of(protocol: int, length: int, extended: bool, body: bytes) -> str:
     return _VARIANTS.get((protocol, length), STANDARD)
 
 
-def _datetime(y: int, mo: int, d: int, h: int, mi: int, s: int) -> datetime | None:
+def make_datetime(y: int, mo: int, d: int, h: int, mi: int, s: int) -> datetime | None:
     try:
         return datetime(2000 + y, mo, d, h, mi, s, tzinfo=UTC)
     except ValueError:
         return None
 
 
-def _date(r: Reader) -> datetime | None:
+def read_date(r: Reader) -> datetime | None:
     b = r.take(6)
-    return _datetime(b[0], b[1], b[2], b[3], b[4], b[5])
+    return make_datetime(b[0], b[1], b[2], b[3], b[4], b[5])
 
 
-def _bcd_date(r: Reader) -> datetime | None:
+def read_bcd_date(r: Reader) -> datetime | None:
     digits = r.take(6).hex()
     if not digits.isdigit():
         return None
     v = [int(digits[i : i + 2]) for i in range(0, 12, 2)]
-    return _datetime(*v)
+    return make_datetime(*v)
 
 
 def decode_gps(
@@ -155,7 +155,7 @@ def decode_gps(
     swap_flags: bool = False,
 ) -> bool:
     """Read a GPS block; False when a length-prefixed block is empty (no GPS data)."""
-    loc.time = _date(r)
+    loc.time = read_date(r)
     if has_length and r.u8() == 0:
         return False
     if has_satellites:
@@ -167,11 +167,11 @@ def decode_gps(
         loc.speed_kmh = float(r.u16() if long_speed else r.u8())
     if not swap_flags:
         flags = r.u16()
-    _apply_flags(loc, lat, lon, flags)
+    apply_flags(loc, lat, lon, flags)
     return True
 
 
-def _apply_flags(loc: Location, lat: float, lon: float, flags: int) -> None:
+def apply_flags(loc: Location, lat: float, lon: float, flags: int) -> None:
     loc.has_gps = True
     loc.course_deg = float(flags & 0x03FF)
     loc.valid = bool(flags & 0x1000)
@@ -264,7 +264,7 @@ def decode_location(r: Reader, protocol: int, variant: str, model: str) -> Locat
         decode_gps(r, loc)
     else:
         loc.is_record = protocol in _LBS_TYPES
-    if _has_lbs(protocol, variant) and r.remaining > _TRAIL:
+    if _has_lbs(protocol, variant) and r.remaining > TRAIL:
         has_length = (
             has_status
             and protocol not in (0x19, 0xA5, 0xA2)
@@ -310,9 +310,9 @@ def _tails(r: Reader, loc: Location, protocol: int, variant: str, model: str, nt
     if protocol in (0x36, 0xA2, 0x27, 0xA4) or (nt20 and protocol == 0x22):
         r.u8()  # language
     if protocol == 0x36:
-        while r.remaining > _TRAIL:
+        while r.remaining > TRAIL:
             module, size = r.u16(), r.u8()
-            if size > r.remaining - _TRAIL:
+            if size > r.remaining - TRAIL:
                 raise Short
             if module == 0x18:
                 r.u16()  # battery voltage
@@ -332,11 +332,11 @@ def _tails(r: Reader, loc: Location, protocol: int, variant: str, model: str, nt
         r.skip(2 + 4 + 4 + 2 + 2)
     if protocol == 0x32 and variant == SL4X:
         loc.altitude_m = float(r.sint(2))
-    if protocol in (0x22, 0x37, 0x2D, 0x31) and r.remaining >= 3 + _TRAIL and not nt20:
+    if protocol in (0x22, 0x37, 0x2D, 0x31) and r.remaining >= 3 + TRAIL and not nt20:
         loc.ignition = r.u8() > 0
         r.skip(2)  # reason, archive flag
         if variant == SL4X:
-            if r.remaining > 2 + _TRAIL:
+            if r.remaining > 2 + TRAIL:
                 r.skip(4)  # odometer
             loc.altitude_m = float(r.sint(2))
     if protocol == 0x37:
@@ -346,7 +346,7 @@ def _tails(r: Reader, loc: Location, protocol: int, variant: str, model: str, nt
         r.skip(8 + 1)  # driver id, validity
     if nt20 and protocol == 0x22:
         r.skip(3 + 3)  # odometer, hours
-    if r.remaining in (3 + _TRAIL, 3 + 4 + _TRAIL):
+    if r.remaining in (3 + TRAIL, 3 + 4 + TRAIL):
         loc.ignition = r.u8() > 0
         r.skip(2)
 

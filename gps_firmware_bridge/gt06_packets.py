@@ -10,21 +10,21 @@ from datetime import UTC, datetime, timedelta
 
 from gps_firmware_bridge.binreader import Reader, Short
 from gps_firmware_bridge.gt06_location import (
-    _TRAIL,
     JC400,
     NO_ACK,
     SL4X,
     SR411_MINI,
     STANDARD,
+    TRAIL,
     WANWAY_S20,
     Ack,
     Location,
-    _apply_flags,
-    _bcd_date,
-    _date,
-    _datetime,
+    apply_flags,
     decode_gps,
     decode_lbs,
+    make_datetime,
+    read_bcd_date,
+    read_date,
 )
 from gps_firmware_bridge.tracker_status import CellTower, WifiAccessPoint
 
@@ -73,14 +73,14 @@ def decode_alarm(r: Reader, data_length: int, variant: str) -> Location:
             r.skip(3)  # marker, version
         decode_gps(r, loc, False, jc400, jc400, jc400, jc400)
     else:
-        loc.time = _date(r)
+        loc.time = read_date(r)
     return loc
 
 
 def decode_lbs_multiple(r: Reader, protocol: int, variant: str) -> Location:
     """Cell-only (and Wi-Fi) packets 0x18, 0x24, 0x28, 0x2C, 0x2E, 0x33, 0x34, 0xA1, 0xA2."""
     loc = Location()
-    loc.time = _date(r)
+    loc.time = read_date(r)
     if variant in (WANWAY_S20, SL4X):
         r.u8()  # timing advance
     mcc = r.u16()
@@ -112,7 +112,7 @@ def decode_wifi(r: Reader, protocol: int, length_field: int) -> tuple[Location, 
     """
     loc = Location()
     stamp = r.data[r.pos : r.pos + 6]
-    loc.time = _bcd_date(r)
+    loc.time = read_bcd_date(r)
     count = r.u8() if protocol == 0xF3 else length_field
     for _ in range(count):
         if protocol == 0xF3:
@@ -159,13 +159,14 @@ def decode_extended(r: Reader, protocol: int, length: int) -> tuple[Location | N
 def _string_info(r: Reader) -> Location:
     r.skip(4)  # server flag
     encoding = r.u8()
-    raw = r.take(max(r.remaining - _TRAIL, 0))
+    raw = r.take(max(r.remaining - TRAIL, 0))
     text = raw.decode("ascii", "replace") if encoding == 1 else raw.decode("utf-16-be", "replace")
     loc = Location(text=text.strip("\x00 "), is_record=False)
     match = _TEXT_POSITION.search(text)
     if match:
         g = match.groups()
-        when = _datetime(int(g[6]) - 2000, int(g[7]), int(g[8]), int(g[9]), int(g[10]), int(g[11]))
+        y, mo, d, h, mi, sec = (int(v) for v in g[6:12])
+        when = make_datetime(y - 2000, mo, d, h, mi, sec)
         lat = float(g[1]) * (-1 if g[0] == "S" else 1)
         lon = float(g[3]) * (-1 if g[2] == "W" else 1)
         loc = Location(
@@ -184,9 +185,9 @@ def _modular(r: Reader) -> tuple[Location, Ack]:
     """Modules ``type(2) | length(2) | value``; a module running into the frame trailer (serial,
     CRC) is a truncated packet."""
     loc = Location(is_record=False)
-    while r.remaining > _TRAIL:
+    while r.remaining > TRAIL:
         module, size = r.u16(), r.u16()
-        if size > r.remaining - _TRAIL:
+        if size > r.remaining - TRAIL:
             raise Short
         if module == 0x11:
             mcc, mnc, lac, cid = r.u16(), r.u16(), r.u16(), r.uint(3)
@@ -202,7 +203,7 @@ def _modular(r: Reader) -> tuple[Location, Ack]:
             lat = r.uint(4) / 1_800_000.0
             lon = r.uint(4) / 1_800_000.0
             loc.speed_kmh = float(r.u8())
-            _apply_flags(loc, lat, lon, r.u16())
+            apply_flags(loc, lat, lon, r.u16())
             loc.is_record = True
         else:
             r.skip(size)
