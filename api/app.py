@@ -15,7 +15,8 @@ from typing import Any
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 
-from api.db import make_api_engine, make_sessionmaker
+from api.admission import AdmissionGate
+from api.db import api_thread_count, make_api_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.middleware import install_hardening
 from api.permissions import enforce
@@ -50,9 +51,10 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.siaga
-        # Sync handlers and dependencies share this many worker threads; the engine's pool is
-        # sized against it (api/db.py), so a thread never waits for a connection.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # Sync handlers and dependencies share these worker threads; the requests served at
+        # once (AdmissionGate) and the engine's pool are sized against them (api/db.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = api_thread_count(
+            settings.api_concurrency, settings.api_threads)
         for module in modules:
             hook = getattr(module, "startup", None)
             if hook is not None:
@@ -83,7 +85,8 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         dependencies=[Depends(enforce)],
     )
     engine = state_overrides.pop("engine", None) or make_api_engine(
-        settings.database_url, threads=settings.api_threads, pool_size=settings.db_pool_size,
+        settings.database_url, concurrency=settings.api_concurrency,
+        pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow, pool_timeout_s=settings.db_pool_timeout_s)
     app.state.siaga = AppState(
         settings=settings,
@@ -96,5 +99,8 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+    # At most api_concurrency requests past this point at once (health and WebSockets exempt).
+    app.add_middleware(AdmissionGate, limit=settings.api_concurrency,  # type: ignore[arg-type]
+                       queue_timeout_s=settings.api_queue_timeout_s)
     install_hardening(app)  # body limits, NUL/surrogate and Origin checks, OpenAPI security
     return app

@@ -1,12 +1,13 @@
 """Engine and session factory, built from settings at the composition root.
 
-Pool sizing (see ``docs/api-workers.md``): every sync route handler and every sync dependency runs
-on one worker thread of the server's thread pool and holds at most one pooled connection at a
-time, released before the response is sent. With ``pool_size + max_overflow`` at least the
-number of worker threads, a thread never waits for a connection held by a request that itself
-waits for a thread. When a connection still cannot be had within ``pool_timeout`` seconds (the
-database is down or slower than the load), the checkout fails with
-:class:`sqlalchemy.exc.TimeoutError`, which the API answers with 503 and ``Retry-After``.
+Pool sizing (see ``docs/api-workers.md``): one API process serves at most ``api_concurrency``
+requests at once (``api/admission.py``); each holds at most one pooled connection at a time
+(the token lookup's, then its unit of work's, committed and returned before the response). The
+pool has that many connections plus two, and there are that many worker threads plus four, so a
+request being served never waits for a connection or a thread held by another. When a
+connection still cannot be had within ``pool_timeout`` seconds (the database is down or slower
+than the load), the checkout fails with :class:`sqlalchemy.exc.TimeoutError`, which the API
+answers with 503 and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -31,16 +32,24 @@ def make_engine(database_url: str, **kwargs: object) -> Engine:
     return create_engine(database_url, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
 
 
-def make_api_engine(database_url: str, *, threads: int, pool_size: int, max_overflow: int,
-                    pool_timeout_s: float) -> Engine:
-    """The API's engine: a pool sized against the worker threads (``threads``), failing fast.
+def api_pool_size(concurrency: int, pool_size: int = 0) -> int:
+    """Pooled connections of one API process: ``pool_size``, or by default one per request
+    served at once plus two (escalation pass, live WebSocket token checks)."""
+    return pool_size if pool_size > 0 else concurrency + 2
 
-    ``pool_size`` 0 means "as many as the worker threads" (plus ``max_overflow`` for the
-    background tasks: escalation pass, live WebSocket token checks).
-    """
-    size = pool_size if pool_size > 0 else threads
-    return make_engine(database_url, pool_size=size, max_overflow=max_overflow,
-                       pool_timeout=pool_timeout_s, pool_use_lifo=True)
+
+def api_thread_count(concurrency: int, threads: int = 0) -> int:
+    """Worker threads of one API process: ``threads``, or by default one per request served at
+    once plus four for background work (escalation pass, MQTT fan-out start and stop)."""
+    return threads if threads > 0 else concurrency + 4
+
+
+def make_api_engine(database_url: str, *, concurrency: int, pool_size: int, max_overflow: int,
+                    pool_timeout_s: float) -> Engine:
+    """The API's engine: a pool sized against the requests served at once, failing fast."""
+    return make_engine(database_url, pool_size=api_pool_size(concurrency, pool_size),
+                       max_overflow=max_overflow, pool_timeout=pool_timeout_s,
+                       pool_use_lifo=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -51,9 +51,13 @@ class Settings(BaseSettings):
     default_language: str = "id"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    #: Worker threads of one API process for sync handlers (anyio's default limiter).
-    api_threads: int = 32
-    #: Pooled database connections per API process; 0 = one per worker thread (``api_threads``).
+    #: HTTP requests one API process serves at once (the rest wait in arrival order).
+    api_concurrency: int = 8
+    #: Seconds a request may wait for its turn before it is answered 503 (server busy).
+    api_queue_timeout_s: float = 30.0
+    #: Worker threads of one API process for sync code; 0 = ``api_concurrency`` + 4.
+    api_threads: int = 0
+    #: Pooled database connections per API process; 0 = ``api_concurrency`` + 2.
     db_pool_size: int = 0
     #: Extra connections beyond the pool (background tasks, live token checks).
     db_max_overflow: int = 8

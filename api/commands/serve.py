@@ -12,19 +12,21 @@ def register(root: typer.Typer) -> None:
         port: int = typer.Option(None, help="Port (default from SIAGA_API_PORT)."),
         workers: int = typer.Option(
             1, min=1, max=64,
-            help="API processes (uvicorn workers). Each holds up to SIAGA_API_THREADS + "
-                 "SIAGA_DB_MAX_OVERFLOW + 1 database connections (docs/api-workers.md)."),
+            help="API processes (uvicorn workers). Each holds up to SIAGA_API_CONCURRENCY + 2 "
+                 "+ SIAGA_DB_MAX_OVERFLOW + 1 database connections (docs/api-workers.md)."),
     ) -> None:
         """Run the API (OpenAPI docs at /docs) and the live map."""
         import uvicorn
 
+        from api.db import api_pool_size
         from api.settings import load_settings
 
         cfg = load_settings()
         h, p = host or cfg.api_host, port or cfg.api_port
-        per_worker = (cfg.db_pool_size or cfg.api_threads) + cfg.db_max_overflow + 1
+        # pool + overflow + the health probe's own connection
+        per_worker = api_pool_size(cfg.api_concurrency, cfg.db_pool_size) + cfg.db_max_overflow + 1
         typer.echo(f"Siaga API: http://{h}:{p}/  (docs: http://{h}:{p}/docs)")
-        typer.echo(f"{workers} worker(s) x {cfg.api_threads} threads; up to "
+        typer.echo(f"{workers} worker(s) x {cfg.api_concurrency} requests at once; up to "
                    f"{workers * per_worker} database connections.")
         if workers == 1:
             from api.app import create_app

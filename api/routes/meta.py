@@ -8,6 +8,7 @@ unreachable database gives 503 with the reason, within that time.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -43,6 +44,8 @@ def startup(state: AppState) -> None:
         url, pool_size=1, max_overflow=0, pool_timeout=HEALTH_TIMEOUT_S,
         connect_args={"connect_timeout": 2})
     state.resources["health_limiter"] = anyio.CapacityLimiter(1)
+    with contextlib.suppress(Exception):  # connect now, so the first probe is quick too
+        _probe(state.resources["health_engine"])
 
 
 def shutdown(state: AppState) -> None:
