@@ -166,7 +166,11 @@ listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location $MQDIR/data/
-autosave_interval 5
+# Save the in-memory store after every change (as often as Mosquitto can): a PUBACK is sent
+# before the store is saved, so a kill -9 loses what was acknowledged since the last save
+# (docs/broker.md has the measured window).
+autosave_on_changes true
+autosave_interval 1
 # Persistent sessions must hold a backlog while the ingest worker is down.
 max_queued_messages 0
 max_queued_bytes 0
