@@ -1,0 +1,8 @@
+"""Planner analytics: significant hotspots (Getis-Ord Gi*), emerging hotspots over time, and
+location-allocation of posts (LSCP, MCLP). Pure code over arrays: no database, no HTTP.
+
+``hotspot``   Gi* with conditional permutation inference and FDR on polygons or a grid
+``emerging``  space-time bins, Mann-Kendall trends and the emerging hot spot categories
+``temporal``  hour-of-day x day-of-week matrices and monthly series
+``siting``    LSCP / MCLP as mixed-integer programmes (HiGHS), what-if coverage
+"""
