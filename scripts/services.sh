@@ -108,7 +108,8 @@ pg_port() { sed -n 4p "$PGDATA/postmaster.pid" 2>/dev/null; }  # port of the run
 start_pg() {
   if [ "$PG_HOME" != "$STATE/pg" ]; then make_private_dir; fi
   mkdir -p "$PG_HOME" "$PGSOCK"
-  if $IS_ROOT; then chown postgres:postgres "$PG_HOME" "$PGSOCK"; chmod 700 "$PG_HOME"; fi
+  if $IS_ROOT; then chown postgres:postgres "$PG_HOME" "$PGSOCK"; fi
+  if [ "$PG_HOME" != "$STATE/pg" ]; then chmod 700 "$PG_HOME"; fi
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     echo "Creating a private PostgreSQL cluster in $PGDATA"
     as_pg "$PG_BIN/initdb" -D "$PGDATA" -U siaga --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -191,7 +192,7 @@ CONF
 start_mqtt() {
   if [ "$MQDIR" != "$STATE/mosquitto" ]; then make_private_dir; fi
   mkdir -p "$MQDIR/data"
-  if $IS_ROOT; then chmod 700 "$MQDIR"; fi
+  if [ "$MQDIR" != "$STATE/mosquitto" ]; then chmod 700 "$MQDIR"; fi
   if mq_running; then
     MQTT_PORT=$(mq_port)
     echo "Mosquitto already running on port $MQTT_PORT"; save_ports; return
