@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -156,8 +156,9 @@ class IngestWorker:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
                              protocol=mqtt.MQTTv5, manual_ack=True)
         url = urlparse(self.config.mqtt_url)
-        if url.username:
-            client.username_pw_set(url.username, url.password)
+        if url.username:  # percent-encoded in the URL (a password may hold '@' or ':')
+            client.username_pw_set(unquote(url.username),
+                                   None if url.password is None else unquote(url.password))
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.on_disconnect = self._on_disconnect
