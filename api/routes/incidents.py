@@ -240,8 +240,10 @@ def recommendations(incident_id: ID, limit: int = Query(10, ge=1, le=100),
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
     """Units per required agency ranked by road ETA (estimated where no road network)."""
+    nets = road_networks(state)
+    # The networks' vehicle profiles, parsed once (not the profiles file on every request).
     recs = recommend_service.recommend(session, incident_id, config=dispatch_config(state),
-                                       road_networks=road_networks(state), limit=limit)
+                                       road_networks=nets, profiles=nets.profiles, limit=limit)
     return {"incident_id": incident_id, "agencies": recs}
 
 

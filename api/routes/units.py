@@ -73,10 +73,11 @@ def _assignment_body(session: Session, a) -> dict:
 def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depends(get_state),
            session: Session = Depends(get_session)) -> dict:
     """Assign a unit to an incident (409 if the unit was taken meanwhile)."""
+    nets = road_networks(state)
     result = assignments.assign_unit(session, body.incident_id, body.unit_id,
                                      config=dispatch_config(state),
                                      actor=actor_of(request, body.actor),
-                                     road_networks=road_networks(state))
+                                     road_networks=nets, profiles=nets.profiles)
     session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _assignment_body(session, result.value)

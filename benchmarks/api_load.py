@@ -1,0 +1,331 @@
+"""API load benchmark: concurrent dispatcher consoles and a 50-way assignment race, over HTTP.
+
+    .venv/bin/python benchmarks/api_load.py [--levels 10,50,200,500] [--seconds 15]
+                                            [--baseline e9e2cc6] [--skip-baseline]
+
+Two servers run one after the other in one run, each from its own source tree with the same
+virtual environment, on its own port and its own database (created, migrated and seeded by that
+tree's code; the road index is built by that tree's code too):
+
+* Siaga: the working tree (``siaga serve`` defaults);
+* baseline: commit ``--baseline`` checked out with ``git worktree add`` into a temporary
+  directory and served from there (``PYTHONPATH=<worktree>``).
+
+At each level, ``N`` clients (asyncio + httpx, loopback only) each loop for ``--seconds`` over
+what the console polls: recommendations for a triaged incident (road ETAs on the Kota Yogyakarta
+network), the incident list, the units and ``/api/v1/tracking/latest``; a separate client polls
+``/api/v1/health`` every 250 ms. Reported per level: requests per second, p50 / p99 latency,
+errors (anything but 200, timeouts included) and the health latency during the load. Then 50
+clients POST ``/api/v1/assignments`` with the same unit and 50 different incidents at once:
+exactly one 201 and 49 × 409 are expected. Ratios Siaga / baseline are printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REQUEST_TIMEOUT_S = 120.0
+KODE = "34.71"
+
+#: Run inside each tree (PYTHONPATH=tree): migrate, seed, build roads, print the fixtures.
+_SEED = r"""
+import json, sys
+from pathlib import Path
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from api import migrate
+from api.db import make_engine
+from api.auth import service as auth
+from dispatch import service as svc
+from dispatch.config import load_config
+from dispatch.models import Unit
+from dispatch.seed_service import fleet_path, seed_region
+from geo.routing.store import build_networks
+from geo.types import LonLat
+
+url, roads_dir, root = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+migrate.upgrade(url)
+build_networks(root / "data" / "kota-yogyakarta" / "roads_drive.osm", "34.71", roads_dir)
+config = load_config()
+engine = make_engine(url)
+with Session(engine) as s:
+    seed_region(s, config, "34.71", fleet=fleet_path("34.71"))
+    auth.create_user(session=s, username="bench", password="bench-api-123", role="dispatcher")
+    s.commit()
+    token = auth.issue_api_token(session=s, username="bench", name="bench").token
+    points = [LonLat(110.355 + 0.004 * (k % 10), -7.815 + 0.004 * (k // 10)) for k in range(70)]
+    ids = []
+    for p in points:
+        i = svc.create_incident(s, config=config, geocoder=None, kode_kab="34.71",
+                                category="fire", actor="bench", location=p).value
+        svc.triage_incident(s, i.id, config=config, actor="bench")
+        ids.append(i.id)
+    unit = s.scalars(select(Unit.id).where(Unit.kode_kab == "34.71").order_by(Unit.id)).first()
+    s.commit()
+print(json.dumps({"token": token, "incidents": ids[:20], "race": ids[20:70], "unit": unit}))
+"""
+
+_SERVE = r"""
+import sys, uvicorn
+from api.app import create_app
+from api.settings import load_settings
+app = create_app(load_settings())
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_db(name: str) -> str:
+    from sqlalchemy import make_url, text
+
+    from api.db import make_engine
+    from api.settings import load_settings
+
+    base = make_url(load_settings().database_url)
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+class Server:
+    """One tree's API in a subprocess, with its database and road index."""
+
+    def __init__(self, label: str, tree: Path, db: str, work: Path) -> None:
+        self.label, self.tree = label, tree
+        self.url = _fresh_db(db)
+        self.roads = work / f"roads-{db}"
+        from api.settings import load_settings
+
+        self.env = {**os.environ, "PYTHONPATH": str(tree), "SIAGA_DATABASE_URL": self.url,
+                    "SIAGA_MQTT_URL": load_settings().mqtt_url,
+                    "SIAGA_ROADS_DIR": str(self.roads)}
+        out = subprocess.run([sys.executable, "-c", _SEED, self.url, str(self.roads), str(tree)],
+                             env=self.env, cwd=str(tree), capture_output=True, text=True,
+                             check=False)
+        if out.returncode != 0:
+            raise SystemExit(f"{label}: seeding failed\n{out.stderr[-3000:]}")
+        self.fixtures = json.loads(out.stdout.strip().splitlines()[-1])
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        import httpx
+
+        self.proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(self.port)],
+                                     env=self.env, cwd=str(self.tree))
+        for _ in range(600):
+            try:
+                if httpx.get(f"{self.base}/api/v1/health", timeout=5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"{self.label}: server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+async def _level(server: Server, clients: int, seconds: float) -> dict:
+    import httpx
+
+    fx = server.fixtures
+    headers = {"Authorization": f"Bearer {fx['token']}"}
+    paths = ["/api/v1/incidents/{}/recommendations?limit=5",
+             f"/api/v1/incidents?kode_kab={KODE}&limit=50",
+             f"/api/v1/units?kode_kab={KODE}", "/api/v1/tracking/latest"]
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    health: list[float] = []
+    health_errors = 0
+    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
+    stop_at = time.perf_counter() + seconds
+    done = asyncio.Event()
+
+    async def client(n: int, c: httpx.AsyncClient) -> None:
+        k = n
+        while time.perf_counter() < stop_at:
+            path = paths[k % len(paths)].format(fx["incidents"][k % len(fx["incidents"])])
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                r = await c.get(path)
+                code = str(r.status_code)
+            except httpx.HTTPError as exc:
+                code = type(exc).__name__
+            lat.append(time.perf_counter() - t0)
+            if code != "200":
+                errors[code] = errors.get(code, 0) + 1
+
+    async def poll_health() -> None:
+        nonlocal health_errors
+        async with httpx.AsyncClient(base_url=server.base, timeout=REQUEST_TIMEOUT_S) as h:
+            while not done.is_set():
+                t0 = time.perf_counter()
+                try:
+                    ok = (await h.get("/api/v1/health")).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                health.append(time.perf_counter() - t0)
+                health_errors += 0 if ok else 1
+                await asyncio.sleep(0.25)
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=server.base, headers=headers, limits=limits,
+                                 timeout=REQUEST_TIMEOUT_S) as c:
+        poller = asyncio.create_task(poll_health())
+        await asyncio.gather(*(client(n, c) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+        done.set()
+        await poller
+    return {"clients": clients, "requests": len(lat), "rps": len(lat) / elapsed,
+            "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "errors": sum(errors.values()),
+            "error_kinds": errors, "health_p50": _pct(health, 0.5),
+            "health_max": max(health) if health else float("nan"),
+            "health_errors": health_errors, "elapsed": elapsed}
+
+
+async def _race(server: Server, n: int = 50) -> dict:
+    import httpx
+
+    fx = server.fixtures
+    headers = {"Authorization": f"Bearer {fx['token']}"}
+    gate = asyncio.Event()
+    clients = [httpx.AsyncClient(base_url=server.base, headers=headers, timeout=REQUEST_TIMEOUT_S)
+               for _ in range(n)]
+    try:
+        await asyncio.gather(*(c.get("/api/v1/attribution") for c in clients))  # connect first
+
+        async def one(c: httpx.AsyncClient, incident_id: int) -> tuple[str, float]:
+            await gate.wait()
+            t0 = time.perf_counter()
+            try:
+                r = await c.post("/api/v1/assignments",
+                                 json={"incident_id": incident_id, "unit_id": fx["unit"]})
+                code = str(r.status_code)
+            except httpx.HTTPError as exc:
+                code = type(exc).__name__
+            return code, time.perf_counter() - t0
+
+        tasks = [asyncio.create_task(one(c, i)) for c, i in zip(clients, fx["race"], strict=True)]
+        await asyncio.sleep(0.2)
+        gate.set()
+        results = await asyncio.gather(*tasks)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    codes: dict[str, int] = {}
+    for code, _ in results:
+        codes[code] = codes.get(code, 0) + 1
+    return {"codes": codes, "max_s": max(t for _, t in results),
+            "ok": codes == {"201": 1, "409": n - 1}}
+
+
+def _run(server: Server, levels: list[int], seconds: float) -> dict:
+    out: dict = {"levels": []}
+    with server:
+        asyncio.run(_level(server, 5, 3.0))  # warm-up: caches, road index, compiled kernels
+        for clients in levels:
+            res = asyncio.run(_level(server, clients, seconds))
+            res["load"] = os.getloadavg()[0]
+            out["levels"].append(res)
+            print(f"  {server.label:8} {clients:4d} clients: {res['rps']:7.1f} req/s  "
+                  f"p50 {res['p50'] * 1000:8.0f} ms  p99 {res['p99'] * 1000:8.0f} ms  "
+                  f"errors {res['errors']:5d} {res['error_kinds'] or ''}  health max "
+                  f"{res['health_max'] * 1000:7.0f} ms  load {res['load']:.1f}", flush=True)
+        out["race"] = asyncio.run(_race(server))
+        print(f"  {server.label:8} race: {out['race']['codes']}  slowest "
+              f"{out['race']['max_s']:.2f} s", flush=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="10,50,200,500")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--baseline", default="e9e2cc6")
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="siaga-api-load-"))
+    results: dict[str, dict] = {}
+    worktree = work / "baseline"
+    try:
+        print(f"Siaga API load: levels {levels}, {args.seconds:.0f} s each; load average "
+              f"{os.getloadavg()[0]:.1f} at start", flush=True)
+        results["siaga"] = _run(Server("siaga", ROOT, "siaga_bench_api", work), levels,
+                                args.seconds)
+        if not args.skip_baseline:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree),
+                            args.baseline], check=True, capture_output=True)
+            results["baseline"] = _run(Server("baseline", worktree, "siaga_bench_api_base",
+                                              work), levels, args.seconds)
+    finally:
+        if worktree.exists():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(worktree)], check=False, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+    _report(results, levels)
+    s = results["siaga"]
+    met = (all(r["errors"] == 0 and r["health_max"] < 1.0 for r in s["levels"])
+           and s["race"]["ok"])
+    return 0 if met else 1
+
+
+def _report(results: dict[str, dict], levels: list[int]) -> None:
+    print()
+    print("| clients | run | req/s | p50 | p99 | errors | health p50 / max | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    for i, clients in enumerate(levels):
+        for label, res in results.items():
+            r = res["levels"][i]
+            print(f"| {clients} | {label} | {r['rps']:.1f} | {r['p50'] * 1000:.0f} ms | "
+                  f"{r['p99'] * 1000:.0f} ms | {r['errors']} of {r['requests']} | "
+                  f"{r['health_p50'] * 1000:.0f} / {r['health_max'] * 1000:.0f} ms | "
+                  f"{r['load']:.1f} |")
+    for label, res in results.items():
+        print(f"race ({label}): {res['race']['codes']}, slowest answer "
+              f"{res['race']['max_s']:.2f} s, {'OK' if res['race']['ok'] else 'WRONG'}")
+    if "baseline" in results:
+        for i, clients in enumerate(levels):
+            s, b = results["siaga"]["levels"][i], results["baseline"]["levels"][i]
+            print(f"ratio at {clients} clients: throughput x{s['rps'] / b['rps']:.1f}, "
+                  f"p99 {b['p99'] / s['p99']:.1f}x lower, health max "
+                  f"{b['health_max'] / s['health_max']:.1f}x lower")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
