@@ -1,0 +1,119 @@
+"""Broker durability with the shipped persistence settings: ``kill -9`` of Mosquitto mid-stream.
+
+Mosquitto acknowledges a QoS 1 PUBLISH (PUBACK) when the message is in its memory; the store
+file is written at ``autosave`` time. What a crash loses is what was acknowledged to publishers
+and neither delivered to the ingest worker nor saved yet. The shipped configurations save after
+every change (``autosave_on_changes true``, ``autosave_interval 1``), the smallest window
+Mosquitto offers; these tests measure it, end to end into PostGIS:
+
+* ``online``: the ingest worker is connected while one publisher streams single-fix messages;
+* ``backlog``: the worker is down, so every message waits in its persistent session (the case
+  a 5 s or 60 s autosave interval loses wholesale).
+
+The figures (``acked``/``lost``) are printed with ``-s`` and recorded in ``docs/broker.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.fixtures.tracking import REPO, PrivateBroker
+from tests.integration.tracking.helpers import Publisher, position_counts, wait_for
+
+TOTAL = 2000
+KILL_AT = 1200
+#: the window observed: at most one event-loop pass of messages (see docs/broker.md)
+MAX_LOST = 20
+
+_PERSISTENCE = re.compile(r"^(autosave_interval|autosave_on_changes)\s+(\S+)", re.M)
+
+
+def shipped_persistence() -> dict[str, str]:
+    """The autosave settings of deploy/mosquitto/mosquitto.conf (services.sh must agree)."""
+    deploy = dict(_PERSISTENCE.findall((REPO / "deploy/mosquitto/mosquitto.conf").read_text()))
+    private = dict(_PERSISTENCE.findall((REPO / "scripts/services.sh").read_text()))
+    assert deploy == private, (deploy, private)
+    return deploy
+
+
+def test_shipped_brokers_save_after_every_change():
+    assert shipped_persistence() == {"autosave_on_changes": "true", "autosave_interval": "1"}
+
+
+@pytest.fixture
+def shipped_broker(tmp_path):
+    broker = PrivateBroker(tmp_path / "broker")
+    lines = [f"{k} {v}" for k, v in shipped_persistence().items()]
+    conf = broker.conf.read_text().replace("autosave_interval 1\n", "\n".join(lines) + "\n")
+    broker.conf.write_text(conf)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        if broker.proc is not None and broker.proc.poll() is None:
+            broker.stop()
+
+
+def kill9(broker: PrivateBroker) -> None:
+    assert broker.proc is not None
+    broker.proc.send_signal(signal.SIGKILL)
+    broker.proc.wait(timeout=10)
+    broker.proc = None
+
+
+def single_fixes(prefix: str, device: str, t0: float):
+    for seq in range(TOTAL):
+        fix = {"v": 1, "device_id": device, "seq": seq,
+               "fix_time": datetime.fromtimestamp(t0 + seq, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "lat": -7.80 + seq * 1e-6, "lon": 110.36 + seq * 1e-6}
+        yield f"{prefix}siaga/v1/pos/{device}", json.dumps(fix).encode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["online", "backlog"])
+def test_kill_9_of_the_broker_loses_at_most_one_save_window(
+        mode, engine, shipped_broker, topic_prefix, ingest_process):
+    token = topic_prefix.strip("/")
+    device = f"{token}-K9"
+    client_id = f"ingest-{token}"
+    worker = ingest_process(shipped_broker.url, client_id, topic_prefix)
+    worker.wait_subscribed()
+    if mode == "backlog":
+        assert worker.terminate() == 0  # its session (subscriptions) stays on the broker
+    publisher = Publisher(shipped_broker.url, f"pub-{token}")
+    state: dict[str, int] = {}
+
+    def maybe_kill(i: int) -> None:
+        if i == KILL_AT:
+            # everything up to here acknowledged, then the crash with the stream in flight
+            deadline = time.monotonic() + 30
+            while publisher.pending() > 50 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            state["acked"] = len(publisher.acked)
+            kill9(shipped_broker)
+            shipped_broker.start()
+
+    try:
+        publisher.publish_all(single_fixes(topic_prefix, device, time.time() - 3600),
+                              between=maybe_kill)
+        publisher.wait_all(90)
+    finally:
+        publisher.close()
+    if mode == "backlog":
+        worker = ingest_process(shipped_broker.url, client_id, topic_prefix)
+    wait_for(lambda: position_counts(engine, device)[1] >= state["acked"] - MAX_LOST, 60,
+             "the acknowledged fixes")
+    time.sleep(2.0)
+    rows, distinct = position_counts(engine, device)
+    lost = TOTAL - distinct
+    print(f"\nbroker kill -9 ({mode}): {TOTAL} fixes published, {state['acked']} acknowledged "
+          f"before the kill, {distinct} stored, {lost} lost")
+    assert rows == distinct  # redeliveries absorbed by the unique key
+    assert lost <= MAX_LOST
+    assert worker.terminate() == 0
