@@ -51,8 +51,14 @@ def test_identical_to_esda_on_the_same_weights_and_seed():
     w = grid.weights()
     ours = gi_star(grid.count, w, permutations=999, seed=42)
     ref = G_Local(
-        grid.count, w, transform="B", permutations=999, star=True, keep_simulations=False,
-        n_jobs=1, seed=42,
+        grid.count,
+        w,
+        transform="B",
+        permutations=999,
+        star=True,
+        keep_simulations=False,
+        n_jobs=1,
+        seed=42,
     )
     np.testing.assert_array_equal(ours.z, ref.Zs)
     np.testing.assert_array_equal(ours.p_sim, ref.p_sim)
@@ -70,8 +76,11 @@ def test_same_seed_same_answer_and_without_fdr_plain_alpha():
     b = gi_star(grid.count, w, seed=5)
     np.testing.assert_array_equal(a.p_sim, b.p_sim)
     plain = gi_star(grid.count, w, seed=5, fdr=False)
-    assert plain.p_threshold == {0.90: pytest.approx(0.10), 0.95: pytest.approx(0.05),
-                                 0.99: pytest.approx(0.01)}
+    assert plain.p_threshold == {
+        0.90: pytest.approx(0.10),
+        0.95: pytest.approx(0.05),
+        0.99: pytest.approx(0.01),
+    }
     # FDR thresholds are never looser than the plain ones
     assert all(a.p_threshold[c] <= plain.p_threshold[c] + 1e-12 for c in a.p_threshold)
     assert len(plain.hot) >= len(a.hot)
@@ -106,9 +115,7 @@ def test_measure_rate_density_and_count():
     assert measure_values(counts)[1] == "count"
 
 
-@pytest.mark.parametrize(
-    "values", [np.zeros(36), np.full(36, np.nan), -np.ones(36), np.ones(5)]
-)
+@pytest.mark.parametrize("values", [np.zeros(36), np.full(36, np.nan), -np.ones(36), np.ones(5)])
 def test_bad_values_get_a_typed_bilingual_error(values):
     w = contiguity_weights([shapely.box(i, j, i + 1, j + 1) for j in range(6) for i in range(6)])
     with pytest.raises(AnalyticsInputError, match=" / "):
