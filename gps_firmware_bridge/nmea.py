@@ -8,6 +8,11 @@ GSA (HDOP) and VTG (speed, course) carry no time and join the open epoch.
 
 The date comes from RMC; an epoch without RMC uses the last RMC date, advanced by one day when
 the time of day goes backwards (midnight rollover). Checksums are required and verified.
+
+:meth:`NmeaAssembler.flush` closes the open epoch early (end of input, or the source fell silent:
+see :mod:`gps_firmware_bridge.nmeasource`). A time-stamped sentence that arrives after such a flush
+with the time of the epoch just closed is a straggler of it and is rejected (``late_sentence``)
+instead of producing a second fix for the same time.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class NmeaAssembler:
     _last_date: date | None = None
     _last_tod: time | None = None
     _pending_hdop: float | None = field(default=None)
+    _flushed_tod: time | None = None
 
     def feed(self, line: str, now: datetime) -> list[Fix | Rejection]:
         """Consume one line; returns the fixes/rejections of epochs it closed (often empty)."""
@@ -83,6 +89,8 @@ class NmeaAssembler:
             tod = getattr(msg, "timestamp", None)
             if not isinstance(tod, time):
                 return [Rejection("unparseable", f"{kind} without time", self.device_id)]
+            if self._epoch is None and tod == self._flushed_tod:
+                return [Rejection("late_sentence", f"{kind} {tod.isoformat()}", self.device_id)]
             if self._epoch is not None and self._epoch.tod != tod:
                 out.extend(self._close(now))
             if self._epoch is None:
@@ -104,7 +112,9 @@ class NmeaAssembler:
         return out
 
     def flush(self, now: datetime) -> list[Fix | Rejection]:
-        """Close the open epoch (end of file or stream)."""
+        """Close the open epoch (end of file or stream, or the source is idle)."""
+        if self._epoch is not None:
+            self._flushed_tod = self._epoch.tod
         return self._close(now)
 
     def _apply(self, ep: _Epoch, msg: pynmea2.NMEASentence, kind: str) -> None:

@@ -100,3 +100,15 @@ def test_truncated_sentence_is_a_rejection_and_flush_on_idle_is_idempotent(cut, 
     assert asm.flush(NOW) == [] if flush_twice else True
     if cut == len(sentence(RMC)):
         assert [type(i) for i in first] == [Fix]
+
+
+def test_straggler_after_an_idle_flush_is_rejected_not_a_second_fix():
+    asm = nmea.NmeaAssembler("GW-1")
+    assert asm.feed(sentence(RMC), NOW) == []
+    (fix,) = asm.flush(NOW)  # the source fell silent
+    assert isinstance(fix, Fix)
+    late = asm.feed(sentence(GGA), NOW)  # same time of day as the flushed epoch
+    assert [r.reason for r in late if isinstance(r, Rejection)] == ["late_sentence"]
+    assert asm.flush(NOW) == []
+    nxt = sentence(RMC.replace("123519", "123520"))
+    assert asm.feed(nxt, NOW) == [] and [type(i) for i in asm.flush(NOW)] == [Fix]
