@@ -10,6 +10,12 @@
 set -euo pipefail
 USERS=${1:?usage: make-passwd.sh users.txt}
 OUT=${2:-$(dirname "$0")/passwd}
+# A username is a topic level in the ACL patterns (siaga/v1/pos/%u, owntracks/%u/#): '+', '#' or
+# '/' in it would act as a wildcard or extra levels there.
+if cut -d: -f1 "$USERS" | grep -n '[+#/]'; then
+  echo "usernames above contain + # or / (not allowed: they are MQTT topic levels)" >&2
+  exit 1
+fi
 cp "$USERS" "$OUT.tmp"
 mosquitto_passwd -U "$OUT.tmp"   # hashes every password in place
 chmod 600 "$OUT.tmp"
