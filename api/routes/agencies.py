@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
@@ -25,9 +27,9 @@ def agencies(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
 
 
 @router.get("/reports/sla")
-def report_sla(kode_kab: str = Query(..., pattern=r"^\d{2}\.\d{2}$"),
-               date_from: schemas.Timestamp = Query(..., alias="from"),
-               date_to: schemas.Timestamp = Query(..., alias="to"),
+def report_sla(kode_kab: Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")],
+               date_from: Annotated[schemas.Timestamp, Query(alias="from")],
+               date_to: Annotated[schemas.Timestamp, Query(alias="to")],
                session: Session = Depends(get_session)) -> dict:
     """Per agency: mean and 90th percentile response, met/breached/pending."""
     for v in (date_from, date_to):

@@ -94,7 +94,9 @@ def static(path: str) -> FileResponse:
     return FileResponse(found, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@router.get("/maps/roads/{kode_kab}.geojson")
+@router.get("/maps/roads/{kode_kab}.geojson", response_class=Response, responses={
+    200: {"description": "GeoJSON FeatureCollection of road lines",
+          "content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def roads(kode_kab: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
           state: AppState = Depends(get_state)) -> Response:
     """The region's road network as lines (the base layer when no tile server is configured)."""
