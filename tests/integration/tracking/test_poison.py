@@ -178,3 +178,49 @@ def test_a_poison_message_queued_while_the_worker_was_down_does_not_crash_loop(
         assert worker.terminate() == 0
     assert scalar(engine, "SELECT count(*) FROM position_reject WHERE topic = :t AND "
                   "reason = 'nesting_too_deep'", t=topic) == 1
+
+
+def test_a_lost_connection_is_retried_and_the_batch_then_stored(engine, database_url):
+    from api.db import make_engine
+
+    own = make_engine(database_url, pool_pre_ping=False, pool_size=1)
+    try:
+        writer = make_writer(own)
+        token = f"c{uuid.uuid4().hex[:8]}"
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = [Fix(f"{token}-1", now - timedelta(seconds=10), 110.36, -7.8, seq=1,
+                     received_at=now)]
+        assert writer.write(first, []) is not None
+        with own.connect() as conn:  # the pooled connection the writer will use again
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        second = [Fix(f"{token}-1", now - timedelta(seconds=5), 110.36, -7.8, seq=2,
+                      received_at=now)]
+        result = writer.write(second, [])
+        assert result is not None and result.outcome.stored == 1 and result.refused == []
+        assert writer.counters["db_errors"] >= 1  # retried as "database unreachable"
+        assert writer.counters["db_refusals"] == 0  # not split, not turned into rejects
+        assert scalar(engine, "SELECT count(*) FROM position WHERE device_id = :d",
+                      d=f"{token}-1") == 2
+    finally:
+        own.dispose()
+
+
+def test_an_unreachable_database_is_retried_until_stopped_and_nothing_is_rejected(engine):
+    from api.db import make_engine
+    from tests.fixtures.tracking import free_port
+
+    down = make_engine(f"postgresql+psycopg://siaga@127.0.0.1:{free_port()}/siaga")
+    stop = threading.Event()
+    writer = BatchWriter(make_sessionmaker(down), topic_for=lambda f: "t",
+                         retry_delay_s=0.05, stop=stop, counters=Counter())
+    token = f"u{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    threading.Timer(1.0, stop.set).start()
+    result = writer.write([Fix(f"{token}-1", now, 110.36, -7.8, seq=1, received_at=now)], [])
+    down.dispose()
+    assert result is None  # stopped before it could be stored: not acknowledged
+    assert writer.counters["db_errors"] >= 2 and writer.counters["db_refusals"] == 0
+    assert scalar(engine, "SELECT count(*) FROM position_reject WHERE device_id = :d",
+                  d=f"{token}-1") == 0
