@@ -8,6 +8,15 @@ browser. So 2,000 units at 1 Hz cost each browser ~10 messages per second, not 2
 Message to browsers::
 
     {"type": "events", "sent_at": <unix s>, "events": [{"kind": "position", "data": {...}}, ...]}
+
+Each connection only receives what its principal may see (:class:`LiveView`, :func:`visible`):
+
+* dispatchers and admins: every event, caller numbers in full;
+* planners: every event, caller numbers masked, caller names removed;
+* viewers (the Bupati's office): every event without any caller data;
+* agency desks: only events involving their agency (the event's ``agency``, or the agencies of
+  its incident, unit or device, looked up by an :class:`AgencyScope`), callers masked; an event
+  whose agencies cannot be told is not sent to agency desks (fail closed).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -31,6 +40,86 @@ log = logging.getLogger("siaga.live")
 EVENTS_TOPIC = "siaga/v1/events/#"
 #: Payload keys holding a caller's phone number, masked for roles that may not see it.
 CALLER_KEYS = ("caller_number", "caller_phone", "caller_msisdn")
+#: Payload keys naming or describing the caller, removed for roles that may not see callers.
+CALLER_PERSONAL_KEYS = ("caller_name",)
+#: Roles that see every event unfiltered.
+FULL_VIEW_ROLES = frozenset({"dispatcher", "admin"})
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What one live connection may see: its principal's role and agency."""
+
+    role: str
+    agency_code: str | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.role in FULL_VIEW_ROLES
+
+    @property
+    def agency_bound(self) -> bool:
+        return self.role == "agency"
+
+
+class AgencyScope(Protocol):
+    """Resolves ``("incident"|"unit"|"device", id)`` references to agency codes."""
+
+    def agencies(self, refs: Any) -> dict[tuple[str, Any], frozenset[str]]: ...
+
+
+def event_refs(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The incident, unit and device an event's payload names (for the agency lookup)."""
+    refs: list[tuple[str, Any]] = []
+    if isinstance(data.get("incident_id"), int):
+        refs.append(("incident", data["incident_id"]))
+    if isinstance(data.get("unit_id"), int):
+        refs.append(("unit", data["unit_id"]))
+    if data.get("device_id") is not None:
+        refs.append(("device", str(data["device_id"])))
+    return refs
+
+
+def event_agencies(data: dict[str, Any],
+                   resolved: dict[tuple[str, Any], frozenset[str]]) -> frozenset[str]:
+    """Agency codes an event involves: its own ``agency`` plus those of its references."""
+    codes: set[str] = set()
+    if isinstance(data.get("agency"), str):
+        codes.add(data["agency"])
+    for ref in event_refs(data):
+        codes |= resolved.get(ref, frozenset())
+    return frozenset(codes)
+
+
+def _without_callers(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in CALLER_KEYS + CALLER_PERSONAL_KEYS}
+
+
+def _masked(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (mask_phone(v) if k in CALLER_KEYS and isinstance(v, str) else v)
+            for k, v in data.items() if k not in CALLER_PERSONAL_KEYS}
+
+
+def visible(events: list[dict[str, Any]], view: LiveView,
+            resolved: dict[tuple[str, Any], frozenset[str]] | None = None
+            ) -> list[dict[str, Any]]:
+    """The events ``view`` may see, caller data masked or removed as its role requires.
+
+    ``resolved`` maps event references to agency codes (needed for agency desks; without it
+    they see nothing but events that name their agency themselves).
+    """
+    if view.full:
+        return events
+    out = []
+    for event in events:
+        data = event["data"]
+        if not isinstance(data, dict):
+            continue
+        if view.agency_bound and view.agency_code not in event_agencies(data, resolved or {}):
+            continue
+        data = _without_callers(data) if view.role == "viewer" else _masked(data)
+        out.append({"kind": event["kind"], "data": data})
+    return out
 
 
 def _device_key(data: dict[str, Any]) -> str | None:
@@ -95,9 +184,9 @@ def kind_of(topic: str) -> str:
 
 @dataclass(eq=False)
 class Subscriber:
-    """One browser connection: a bounded queue of serialized messages."""
+    """One browser connection: what it may see and a bounded queue of serialized messages."""
 
-    reveal_caller: bool
+    view: LiveView
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=64))
     dropped: int = 0
 
@@ -105,8 +194,10 @@ class Subscriber:
 class LiveHub:
     """Coalesces events per window and fans them out to subscribers (one asyncio loop)."""
 
-    def __init__(self, window_s: float = 0.1) -> None:
+    def __init__(self, window_s: float = 0.1, scope: AgencyScope | None = None) -> None:
         self.window_s = window_s
+        #: Agency lookups for agency-desk connections (``api.live_scope.DbAgencyScope``).
+        self.scope = scope
         self._pending = Coalescer()
         self._inbox: deque[tuple[str, dict[str, Any]]] = deque()
         self._subscribers: set[Subscriber] = set()
@@ -139,8 +230,8 @@ class LiveHub:
         """
         self._inbox.append((kind, data))
 
-    def subscribe(self, reveal_caller: bool) -> Subscriber:
-        sub = Subscriber(reveal_caller=reveal_caller)
+    def subscribe(self, view: LiveView) -> Subscriber:
+        sub = Subscriber(view=view)
         self._subscribers.add(sub)
         return sub
 
@@ -151,35 +242,61 @@ class LiveHub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def flush(self) -> int:
-        """Send the pending window to every subscriber now; returns the number of events."""
+    def _take(self) -> list[dict[str, Any]]:
+        """The pending window's events (inbox included); resets the window."""
         inbox = self._inbox
         for _ in range(len(inbox)):
             self.publish(*inbox.popleft())
-        if not len(self._pending):
-            return 0
-        events = self._pending.drain()
-        if not self._subscribers:
-            return len(events)
+        return self._pending.drain() if len(self._pending) else []
+
+    def _render(self, events: list[dict[str, Any]],
+                views: set[LiveView]) -> dict[LiveView, str | None]:
+        """One serialized message per distinct view (``None``: nothing for that view).
+        Runs the agency lookups, so the flusher calls it in a worker thread."""
+        resolved: dict[tuple[str, Any], frozenset[str]] = {}
+        if self.scope is not None and any(v.agency_bound for v in views):
+            refs = [r for e in events if isinstance(e["data"], dict)
+                    for r in event_refs(e["data"])]
+            if refs:
+                resolved = self.scope.agencies(refs)
         sent_at = time.time()
-        texts: dict[bool, str] = {}
+        texts: dict[LiveView, str | None] = {}
+        for view in views:
+            shown = visible(events, view, resolved)
+            texts[view] = json.dumps({"type": "events", "sent_at": sent_at, "events": shown},
+                                     separators=(",", ":"), default=str) if shown else None
+        return texts
+
+    def _deliver(self, texts: dict[LiveView, str | None]) -> None:
         for sub in list(self._subscribers):
-            if sub.reveal_caller not in texts:
-                shown = events if sub.reveal_caller else mask_callers(events)
-                texts[sub.reveal_caller] = json.dumps(
-                    {"type": "events", "sent_at": sent_at, "events": shown},
-                    separators=(",", ":"), default=str)
+            text = texts.get(sub.view)
+            if text is None:
+                continue
             if sub.queue.full():  # a slow browser: drop its oldest window, keep the newest
                 sub.queue.get_nowait()
                 sub.dropped += 1
-            sub.queue.put_nowait(texts[sub.reveal_caller])
+            sub.queue.put_nowait(text)
+
+    def flush(self) -> int:
+        """Send the pending window to every subscriber now; returns the number of events."""
+        events = self._take()
+        if events and self._subscribers:
+            self._deliver(self._render(events, {s.view for s in self._subscribers}))
         return len(events)
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.window_s)
             try:
-                self.flush()
+                events = self._take()
+                if not events or not self._subscribers:
+                    continue
+                views = {s.view for s in self._subscribers}
+                if self.scope is not None and any(v.agency_bound for v in views):
+                    texts = await asyncio.to_thread(self._render, events, views)
+                else:
+                    texts = self._render(events, views)
+                self._deliver(texts)
             except Exception:  # noqa: BLE001 - one bad event must not stop the fan-out
                 log.exception("live fan-out flush failed")
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from api.auth.exceptions import InvalidTokenError
 from api.auth.service import resolve_token
-from api.live import EVENTS_TOPIC, LiveHub, MqttEventSource
+from api.live import EVENTS_TOPIC, LiveHub, LiveView, MqttEventSource
+from api.live_scope import DbAgencyScope
 from api.security import Principal, current_principal, token_from_connection
 from api.state import AppState
 
@@ -22,7 +23,8 @@ async def startup(state: AppState) -> None:
     Also provides ``resources['publish_events']`` (unless set already): the sink the dispatch
     routes hand their domain events to, published on ``siaga/v1/events/{kind}``.
     """
-    hub = LiveHub(window_s=float(state.resources.get("live_window_s", 0.1)))
+    hub = LiveHub(window_s=float(state.resources.get("live_window_s", 0.1)),
+                  scope=DbAgencyScope(state.sessionmaker))
     hub.start()
     source = MqttEventSource(state.settings.mqtt_url, hub,
                              topic=state.resources.get("live_topic", EVENTS_TOPIC))
@@ -53,12 +55,13 @@ def _still_valid(state: AppState, token: str) -> bool:
 
 @router.websocket("/api/v1/live")
 async def live(ws: WebSocket, principal: Principal = Depends(current_principal)) -> None:
-    """Stream live events (batched every ~100 ms) to a logged-in console."""
+    """Stream live events (batched every ~100 ms) to a logged-in console, filtered by role
+    and agency (``api.live.visible``)."""
     hub: LiveHub = ws.app.state.siaga.resources["live_hub"]
     await ws.accept()
     await ws.send_json({"type": "hello", "username": principal.username,
                         "role": principal.role.value, "window_s": hub.window_s})
-    sub = hub.subscribe(principal.reveal_caller)
+    sub = hub.subscribe(LiveView(role=principal.role.value, agency_code=principal.agency_code))
 
     async def pump() -> None:
         while True:

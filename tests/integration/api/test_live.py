@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 
-from api.live import Coalescer, LiveHub, kind_of, mask_callers, unwrap
+from api.live import Coalescer, LiveHub, LiveView, kind_of, mask_callers, unwrap
 
 
 def test_coalescer_keeps_the_latest_position_per_device_and_every_other_event():
@@ -47,7 +47,7 @@ def test_hub_drops_the_oldest_window_for_a_slow_browser():
 
     async def run() -> tuple[int, int]:
         hub = LiveHub(window_s=10)
-        sub = hub.subscribe(reveal_caller=True)
+        sub = hub.subscribe(LiveView(role="dispatcher"))
         for i in range(70):
             hub.publish("position", {"device_id": "x", "seq": i})
             hub.flush()
