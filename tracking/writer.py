@@ -5,10 +5,11 @@
   SQLAlchemy wrappers) is retried with the same batch after ``retry_delay_s``, forever: nothing
   is dropped and nothing is acknowledged meanwhile.
 * **Any other failure** (``DataError``, ``IntegrityError``, a value the driver cannot encode...)
-  is a property of some row: the batch is split in halves, each written in its own transaction,
-  down to the single rows that fail. Good rows are stored; a failing row becomes a rejection
-  (``storage_rejected``, with the database's message) stored in ``position_reject``. Rejections
-  that themselves fail are stored once more reduced to ASCII text and the raw payload.
+  is a property of some row: the fixes are written apart from the rejections, then split in
+  halves, each written in its own transaction, down to the single rows that fail. Good rows are
+  stored; a failing row becomes a rejection (``storage_rejected``, with the database's message)
+  stored in ``position_reject``. Rejections that themselves fail are stored once more reduced to
+  ASCII text and the raw payload.
 
 The caller acknowledges the batch's messages only after :meth:`BatchWriter.write` returned: then
 every fix is committed as a position or as a rejection.
@@ -156,10 +157,12 @@ class BatchWriter:
             return None
 
     def _split(self, part: _Part, error: BaseException, result: WriteResult) -> list[_Part]:
+        """The parts to write instead of a refused ``part``, in order."""
+        if part.fixes and part.rejections:  # first tell the fixes from the rejections apart
+            return [_Part(part.fixes, part.flags, []), _Part([], {}, part.rejections)]
         if len(part.fixes) > 1:
             mid = len(part.fixes) // 2
-            return [_Part(part.fixes[:mid], {i: p for i, p in part.flags.items() if i < mid},
-                          part.rejections),
+            return [_Part(part.fixes[:mid], {i: p for i, p in part.flags.items() if i < mid}, []),
                     _Part(part.fixes[mid:], {i - mid: p for i, p in part.flags.items()
                                              if i >= mid}, [])]
         if part.fixes:
@@ -167,7 +170,7 @@ class BatchWriter:
             refusal = self._refusal(fix, error)
             result.refused.append(fix)
             result.refusals.append(refusal)
-            return [_Part([], {}, [*part.rejections, refusal])]
+            return [_Part([], {}, [refusal])]
         if not part.reduced:
             return [_Part([], {}, [_reduced(r) for r in part.rejections], reduced=True)]
         # even ASCII rejections with their raw payload are refused: not a row problem after all
