@@ -32,3 +32,20 @@ def test_a_batch_keeps_every_message_with_its_fixes_rejections_and_ignored_items
     assert [r.reason for r in batch.rejections] == ["lat_out_of_range", "malformed_json"]
     assert batch.ignored == {"owntracks_transition": 1}
     assert batch.full(2, 100) and batch.full(100, 3) and not batch.full(3, 4)
+
+
+def test_a_parser_failure_becomes_a_parse_error_reject_not_an_exception():
+    # limits no configuration should hold (NaN seconds) make the parser itself raise: the
+    # message is still kept, as a reject to acknowledge, instead of stopping the worker
+    fix = {"v": 1, "device_id": "D1", "seq": 1, "fix_time": "2026-11-23T02:15:00Z",
+           "lat": -7.8, "lon": 110.36}
+    batch = Batch()
+    broken = PlausibilityLimits(max_age_s=float("nan"))
+    batch.add(message("siaga/v1/pos/D1", fix, 1), limits=broken, prefix="")
+    batch.add(message("siaga/v1/pos/D1", {**fix, "seq": 2}, 2), limits=PlausibilityLimits(),
+              prefix="")
+    assert [m.mid for m in batch.messages] == [1, 2]
+    (rejection,) = batch.rejections
+    assert rejection.reason == "parse_error" and rejection.payload == json.dumps(fix).encode()
+    assert rejection.message and rejection.message_en
+    assert [f.seq for f in batch.fixes] == [2]
