@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -83,7 +84,8 @@ import sys, uvicorn
 from api.app import create_app
 from api.settings import load_settings
 app = create_app(load_settings())
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096,
+            timeout_keep_alive=30)
 """
 
 
@@ -134,7 +136,8 @@ class Server:
         import httpx
 
         self.proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(self.port)],
-                                     env=self.env, cwd=str(self.tree))
+                                     env=self.env, cwd=str(self.tree),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(600):
             try:
                 if httpx.get(f"{self.base}/api/v1/health", timeout=5).status_code == 200:
@@ -174,7 +177,7 @@ async def _level(server: Server, clients: int, seconds: float) -> dict:
     health_errors = 0
     limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
     stop_at = time.perf_counter() + seconds
-    done = asyncio.Event()
+    done = threading.Event()
 
     async def client(n: int, c: httpx.AsyncClient) -> None:
         k = n
@@ -191,27 +194,29 @@ async def _level(server: Server, clients: int, seconds: float) -> dict:
             if code != "200":
                 errors[code] = errors.get(code, 0) + 1
 
-    async def poll_health() -> None:
+    def poll_health() -> None:
+        # Its own thread and connection: the clients' busy event loop must not delay it.
         nonlocal health_errors
-        async with httpx.AsyncClient(base_url=server.base, timeout=REQUEST_TIMEOUT_S) as h:
+        with httpx.Client(base_url=server.base, timeout=REQUEST_TIMEOUT_S) as h:
             while not done.is_set():
                 t0 = time.perf_counter()
                 try:
-                    ok = (await h.get("/api/v1/health")).status_code == 200
+                    ok = h.get("/api/v1/health").status_code == 200
                 except httpx.HTTPError:
                     ok = False
                 health.append(time.perf_counter() - t0)
                 health_errors += 0 if ok else 1
-                await asyncio.sleep(0.25)
+                done.wait(0.25)
 
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=server.base, headers=headers, limits=limits,
                                  timeout=REQUEST_TIMEOUT_S) as c:
-        poller = asyncio.create_task(poll_health())
+        poller = threading.Thread(target=poll_health, daemon=True)
+        poller.start()
         await asyncio.gather(*(client(n, c) for n in range(clients)))
         elapsed = time.perf_counter() - started
         done.set()
-        await poller
+        poller.join(timeout=REQUEST_TIMEOUT_S)
     return {"clients": clients, "requests": len(lat), "rps": len(lat) / elapsed,
             "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "errors": sum(errors.values()),
             "error_kinds": errors, "health_p50": _pct(health, 0.5),
@@ -228,7 +233,9 @@ async def _race(server: Server, n: int = 50) -> dict:
     clients = [httpx.AsyncClient(base_url=server.base, headers=headers, timeout=REQUEST_TIMEOUT_S)
                for _ in range(n)]
     try:
-        await asyncio.gather(*(c.get("/api/v1/attribution") for c in clients))  # connect first
+        # Connect first (a collapsed server may not answer even this: then it counts as errors).
+        await asyncio.gather(*(c.get("/api/v1/attribution") for c in clients),
+                             return_exceptions=True)
 
         async def one(c: httpx.AsyncClient, incident_id: int) -> tuple[str, float]:
             await gate.wait()
@@ -254,11 +261,26 @@ async def _race(server: Server, n: int = 50) -> dict:
             "ok": codes == {"201": 1, "409": n - 1}}
 
 
+def _wait_healthy(server: Server, limit_s: float = 180.0) -> None:
+    """Let a server that fell behind finish its backlog before the next measurement."""
+    import httpx
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.base}/api/v1/health", timeout=10).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1.0)
+
+
 def _run(server: Server, levels: list[int], seconds: float) -> dict:
     out: dict = {"levels": []}
     with server:
         asyncio.run(_level(server, 5, 3.0))  # warm-up: caches, road index, compiled kernels
         for clients in levels:
+            _wait_healthy(server)
             res = asyncio.run(_level(server, clients, seconds))
             res["load"] = os.getloadavg()[0]
             out["levels"].append(res)
@@ -266,6 +288,7 @@ def _run(server: Server, levels: list[int], seconds: float) -> dict:
                   f"p50 {res['p50'] * 1000:8.0f} ms  p99 {res['p99'] * 1000:8.0f} ms  "
                   f"errors {res['errors']:5d} {res['error_kinds'] or ''}  health max "
                   f"{res['health_max'] * 1000:7.0f} ms  load {res['load']:.1f}", flush=True)
+        _wait_healthy(server)
         out["race"] = asyncio.run(_race(server))
         print(f"  {server.label:8} race: {out['race']['codes']}  slowest "
               f"{out['race']['max_s']:.2f} s", flush=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+#: Seconds an idle keep-alive connection stays open: longer than the consoles' polling interval,
+#: so a poll does not race the server closing its connection.
+KEEP_ALIVE_S = 30
+
 
 def register(root: typer.Typer) -> None:
     @root.command("serve")
@@ -31,9 +35,10 @@ def register(root: typer.Typer) -> None:
         if workers == 1:
             from api.app import create_app
 
-            uvicorn.run(create_app(cfg), host=h, port=p, log_level="warning")
+            uvicorn.run(create_app(cfg), host=h, port=p, log_level="warning",
+                        timeout_keep_alive=KEEP_ALIVE_S)
         else:
             # Each worker process builds its own app (engine, pool, MQTT fan-out) from the
             # environment, exactly as the single-process server does.
             uvicorn.run("api.app:create_app", factory=True, workers=workers, host=h, port=p,
-                        log_level="warning")
+                        log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)

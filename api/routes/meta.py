@@ -1,23 +1,22 @@
 """Health and attribution endpoints.
 
-``/api/v1/health`` stays fast when the API is saturated: it is asynchronous (no worker thread of
-the busy pool, no token lookup), and probes the database on a connection of its own (a one-
-connection engine, its own one-thread limiter) within :data:`HEALTH_TIMEOUT_S`. A slow or
-unreachable database gives 503 with the reason, within that time.
+``/api/v1/health`` stays fast when the API is saturated: it is asynchronous end to end (no worker
+thread, no token lookup, not behind the admission gate of ``api/admission.py``) and probes the
+database on an asynchronous psycopg connection of its own, within :data:`HEALTH_TIMEOUT_S`. A
+slow or unreachable database gives 503 with the reason, within that time.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import time
 from typing import Any
 
 import anyio
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
 
-from api.db import make_engine
 from api.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
@@ -37,40 +36,53 @@ ATTRIBUTION = [
 HEALTH_TIMEOUT_S = 0.8
 
 
+class DatabaseProbe:
+    """One asynchronous connection, reopened after any failure, for ``select 1``."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.conn: psycopg.AsyncConnection | None = None
+        self.lock = asyncio.Lock()
+
+    async def check(self) -> None:
+        async with self.lock:
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = await psycopg.AsyncConnection.connect(
+                        self.conninfo, autocommit=True, connect_timeout=2)
+                await self.conn.execute("select 1")
+            except BaseException:
+                await self.close()  # timed out or failed mid-way: its state is unknown
+                raise
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None and not conn.closed:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+                await conn.close()
+
+
 def startup(state: AppState) -> None:
-    """The health probe's own engine (one connection) and thread limiter."""
-    url = state.engine.url.render_as_string(hide_password=False)
-    state.resources["health_engine"] = make_engine(
-        url, pool_size=1, max_overflow=0, pool_timeout=HEALTH_TIMEOUT_S,
-        connect_args={"connect_timeout": 2})
-    state.resources["health_limiter"] = anyio.CapacityLimiter(1)
-    with contextlib.suppress(Exception):  # connect now, so the first probe is quick too
-        _probe(state.resources["health_engine"])
+    """The health probe's own connection (opened on the first check)."""
+    url = state.engine.url.set(drivername="postgresql")
+    state.resources["health_probe"] = DatabaseProbe(url.render_as_string(hide_password=False))
 
 
-def shutdown(state: AppState) -> None:
-    engine = state.resources.pop("health_engine", None)
-    if engine is not None:
-        engine.dispose()
-
-
-def _probe(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("select 1"))
+async def shutdown(state: AppState) -> None:
+    probe = state.resources.pop("health_probe", None)
+    if probe is not None:
+        await probe.close()
 
 
 @router.get("/health")
 async def health(request: Request) -> Any:
     """Liveness and database connectivity (answers within a second, 503 if the database is not)."""
-    state: AppState = request.app.state.siaga
-    engine = state.resources.get("health_engine") or state.engine
-    limiter = state.resources.get("health_limiter")
+    probe: DatabaseProbe = request.app.state.siaga.resources["health_probe"]
     started = time.perf_counter()
     problem = None
     try:
         with anyio.fail_after(HEALTH_TIMEOUT_S):
-            await anyio.to_thread.run_sync(_probe, engine, limiter=limiter,
-                                           abandon_on_cancel=True)
+            await probe.check()
     except TimeoutError:
         problem = "timeout"
     except Exception as exc:  # noqa: BLE001 - any failure of the probe means "not healthy"

@@ -73,3 +73,26 @@ def test_burst_of_reads_has_no_errors_and_health_stays_fast(world, app_factory, 
     assert len(health_s) >= 1
     # Generous bound (shared 2-core machine): the probe itself gives up after 0.8 s.
     assert max(health_s) < 2.0, sorted(health_s)[-5:]
+
+
+def test_health_says_503_within_a_second_when_the_database_hangs(app_factory):
+    """A database that accepts the connection and never answers: 503 with the reason, fast."""
+    import socket
+
+    from api.routes.meta import DatabaseProbe
+
+    with socket.socket() as blackhole:
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(8)
+        port = blackhole.getsockname()[1]
+        app = app_factory()
+        with serve(app) as base, httpx.Client(base_url=base, timeout=30) as c:
+            assert c.get("/api/v1/health").status_code == 200
+            app.state.siaga.resources["health_probe"] = DatabaseProbe(
+                f"postgresql://siaga@127.0.0.1:{port}/siaga")
+            t0 = time.perf_counter()
+            r = c.get("/api/v1/health")
+            elapsed = time.perf_counter() - t0
+    assert r.status_code == 503 and r.json()["database"] == "timeout", r.text
+    assert r.headers.get("Retry-After")
+    assert elapsed < 3.0  # the probe gives up after 0.8 s; generous bound for a shared machine
