@@ -35,6 +35,17 @@ _REGISTRY: dict[type[BaseException], tuple[int, str]] = {
 }
 
 
+#: Starlette's default details → (Bahasa Indonesia, English).
+_STOCK_MESSAGES: dict[str, tuple[str, str]] = {
+    "Not Found": ("Tidak ditemukan.", "Not found."),
+    "Method Not Allowed": ("Metode tidak diizinkan untuk alamat ini.",
+                           "Method not allowed for this path."),
+    "Bad Request": ("Permintaan tidak valid.", "Bad request."),
+    "There was an error parsing the body": ("Isi permintaan tidak dapat dibaca.",
+                                            "The request body could not be parsed."),
+}
+
+
 def register_error(exc_type: type[BaseException], status: int, code: str) -> None:
     _REGISTRY[exc_type] = (status, code)
 
@@ -75,9 +86,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "error"
+        message, message_en = detail, None
+        if detail in _STOCK_MESSAGES:  # Starlette's own English phrases: say it in both
+            message, message_en = _STOCK_MESSAGES[detail]
         return JSONResponse(
             status_code=exc.status_code,
-            content=error_body(f"http_{exc.status_code}", detail),
+            content=error_body(f"http_{exc.status_code}", message, message_en=message_en),
             headers=getattr(exc, "headers", None),
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +89,15 @@ class TokenOut(BaseModel):
     revoked_at: datetime | None
 
 
+class StatusOut(BaseModel):
+    status: Literal["logged_out"]
+
+
+class RevokedOut(BaseModel):
+    status: Literal["revoked"]
+    id: int
+
+
 class IssuedTokenOut(BaseModel):
     id: int
     token: str
@@ -109,8 +118,10 @@ def login(body: LoginIn, request: Request, response: Response,
     """
     address = request.client.host if request.client else "unknown"
     user_key = throttle.account_key(body.username, address)
-    policies = {user_key: throttle.ACCOUNT_POLICY,
-                throttle.address_key(address): throttle.ADDRESS_POLICY}
+    # (account+address, address) policies; a deployment or a test may set its own
+    account_policy, address_policy = state.resources.get(
+        "login_throttle", (throttle.ACCOUNT_POLICY, throttle.ADDRESS_POLICY))
+    policies = {user_key: account_policy, throttle.address_key(address): address_policy}
     now = datetime.now(UTC)
     ttl_s = state.settings.session_ttl_s
     with unit_of_work(state.sessionmaker) as session:
@@ -145,12 +156,12 @@ def login(body: LoginIn, request: Request, response: Response,
 
 @router.post("/logout")
 def logout(response: Response, principal: Principal = Depends(current_principal),
-           session: Session = Depends(get_session)) -> dict:
+           session: Session = Depends(get_session)) -> StatusOut:
     """End the current session (revokes the token used for this request)."""
     if principal.token_id is not None:
         service.revoke_token(session=session, token_id=principal.token_id)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    return {"status": "logged_out"}
+    return StatusOut(status="logged_out")
 
 
 @router.get("/me")
@@ -196,7 +207,7 @@ def issue_token(body: TokenIn, session: Session = Depends(get_session)) -> Issue
 
 @router.delete("/tokens/{token_id}")
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-                 session: Session = Depends(get_session)) -> dict:
+                 session: Session = Depends(get_session)) -> RevokedOut:
     """Revoke a session or API token (admin)."""
     service.revoke_token(session=session, token_id=token_id)
-    return {"status": "revoked", "id": token_id}
+    return RevokedOut(status="revoked", id=token_id)

@@ -146,9 +146,13 @@ def test_phone_masking():
 def test_repeated_failed_logins_are_throttled(app_factory, engine):
     username = _name("brute")
     ensure_user(engine, username, "viewer")
-    from api.auth.throttle import ACCOUNT_POLICY
+    from api.auth.throttle import ACCOUNT_POLICY, ADDRESS_POLICY, Backoff
 
-    with TestClient(app_factory()) as client:
+    app = app_factory()
+    # the default policy's first delay (1 s) could pass on a slow machine: a long one here
+    app.state.siaga.resources["login_throttle"] = (
+        Backoff(ACCOUNT_POLICY.free_failures, 120.0, 600.0), ADDRESS_POLICY)
+    with TestClient(app) as client:
         for _ in range(ACCOUNT_POLICY.free_failures + 1):
             r = client.post("/api/v1/auth/login", json={"username": username, "password": "no"})
             assert r.status_code == 401

@@ -160,3 +160,12 @@ def test_any_datetime_is_answered_without_a_server_error(admin, year, offset):
         assert r.status_code < 500, (path, r.status_code, r.text[:200])
         if not offset or not 1970 <= year <= 2099:
             _typed_4xx(r, (422,))
+
+
+def test_unknown_paths_and_methods_answer_in_both_languages(admin):
+    r = admin.get("/api/v1/does-not-exist")
+    assert r.status_code == 404
+    assert r.json()["error"] == {"code": "http_404", "message": "Tidak ditemukan.",
+                                 "message_en": "Not found."}
+    r = admin.put("/api/v1/incidents")
+    assert r.status_code == 405 and r.json()["error"]["message_en"].startswith("Method not")
