@@ -25,7 +25,7 @@ log = logging.getLogger("siaga.api")
 RETRY_AFTER_S = 2
 
 #: exception class -> (HTTP status, error code)
-_REGISTRY: dict[type[BaseException], tuple[int, str]] = {
+_REGISTRY: dict[type[Exception], tuple[int, str]] = {
     geo_exc.InvalidCoordinateError: (422, "invalid_coordinate"),
     geo_exc.RegionNotFoundError: (404, "region_not_found"),
     geo_exc.UnknownProfileError: (422, "unknown_profile"),
@@ -46,7 +46,7 @@ _STOCK_MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def register_error(exc_type: type[BaseException], status: int, code: str) -> None:
+def register_error(exc_type: type[Exception], status: int, code: str) -> None:
     _REGISTRY[exc_type] = (status, code)
 
 

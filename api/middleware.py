@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from fastapi import FastAPI
@@ -248,8 +248,8 @@ class HttpLimits(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SIAGA_", extra="ignore")
 
-    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
-    login_max_body_bytes: int = Field(DEFAULT_LOGIN_MAX_BODY_BYTES, ge=1024)
+    max_body_bytes: Annotated[int, Field(ge=1024)] = DEFAULT_MAX_BODY_BYTES
+    login_max_body_bytes: Annotated[int, Field(ge=1024)] = DEFAULT_LOGIN_MAX_BODY_BYTES
     #: Other origins (``https://host[:port]``) allowed to send cookie-authenticated writes.
     allowed_origins: list[str] = []
 
