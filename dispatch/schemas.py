@@ -80,7 +80,8 @@ class IncidentCreate(_Body):
 class AgencyRequirementIn(_Body):
     agency: str = Field(min_length=1, max_length=32)
     role: Literal["dispatch", "standby", "forward", "handoff"] = "dispatch"
-    capabilities: list[str] = []
+    capabilities: list[Annotated[str, Field(min_length=1, max_length=48)]] = Field(
+        default_factory=list, max_length=20)
     units: int = Field(1, ge=0, le=20)
 
 
@@ -88,7 +89,7 @@ class TriageRequest(_Body):
     actor: str = Field("dispatcher", min_length=1, max_length=120)
     kind: Literal["emergency", "public_service"] | None = None
     priority: int | None = Field(None, ge=1, le=5)
-    agencies: list[AgencyRequirementIn] | None = None
+    agencies: list[AgencyRequirementIn] | None = Field(None, max_length=20)
     reason: str = Field("", max_length=1000)
 
     @property
