@@ -26,8 +26,8 @@ import pytest
 from tests.fixtures.tracking import REPO, PrivateBroker
 from tests.integration.tracking.helpers import Publisher, position_counts, wait_for
 
-TOTAL = 2000
-KILL_AT = 1200
+TOTAL = 1200
+KILL_AT = 700
 #: the window observed: at most one event-loop pass of messages (see docs/broker.md)
 MAX_LOST = 20
 
