@@ -8,6 +8,7 @@ geocoder, the routing indexes, the MQTT fan-out) from the shared :class:`AppStat
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,6 +40,10 @@ ROUTE_MODULES: list[str] = [
 ]
 
 
+#: Seconds between interpreter-lock hand-overs in the server process (Python's default: 0.005).
+SWITCH_INTERVAL_S = 0.002
+
+
 def _modules() -> list[Any]:
     return [importlib.import_module(f"api.routes.{name}") for name in ROUTE_MODULES]
 
@@ -55,6 +60,9 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         # once (AdmissionGate) and the engine's pool are sized against them (api/db.py).
         anyio.to_thread.current_default_thread_limiter().total_tokens = api_thread_count(
             settings.api_concurrency, settings.api_threads)
+        # Threads running Python hand the interpreter lock over every 2 ms instead of 5, so
+        # the event loop (health checks, new connections) is not starved by busy handlers.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         for module in modules:
             hook = getattr(module, "startup", None)
             if hook is not None:

@@ -175,11 +175,17 @@ async def _level(server: Server, clients: int, seconds: float) -> dict:
     errors: dict[str, int] = {}
     health: list[float] = []
     health_errors = 0
-    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
     stop_at = time.perf_counter() + seconds
     done = threading.Event()
 
-    async def client(n: int, c: httpx.AsyncClient) -> None:
+    async def client(n: int) -> None:
+        # One connection per console, as browsers polling the API have (no shared pool).
+        async with httpx.AsyncClient(base_url=server.base, headers=headers,
+                                     limits=httpx.Limits(max_connections=1),
+                                     timeout=REQUEST_TIMEOUT_S) as c:
+            await _loop(n, c)
+
+    async def _loop(n: int, c: httpx.AsyncClient) -> None:
         k = n
         while time.perf_counter() < stop_at:
             path = paths[k % len(paths)].format(fx["incidents"][k % len(fx["incidents"])])
@@ -209,14 +215,12 @@ async def _level(server: Server, clients: int, seconds: float) -> dict:
                 done.wait(0.25)
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=server.base, headers=headers, limits=limits,
-                                 timeout=REQUEST_TIMEOUT_S) as c:
-        poller = threading.Thread(target=poll_health, daemon=True)
-        poller.start()
-        await asyncio.gather(*(client(n, c) for n in range(clients)))
-        elapsed = time.perf_counter() - started
-        done.set()
-        poller.join(timeout=REQUEST_TIMEOUT_S)
+    poller = threading.Thread(target=poll_health, daemon=True)
+    poller.start()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    done.set()
+    poller.join(timeout=REQUEST_TIMEOUT_S)
     return {"clients": clients, "requests": len(lat), "rps": len(lat) / elapsed,
             "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "errors": sum(errors.values()),
             "error_kinds": errors, "health_p50": _pct(health, 0.5),
