@@ -85,7 +85,9 @@ def _as_csc(cover) -> sparse.csc_matrix:
     return m
 
 
-def _check(cover: sparse.csc_matrix, weights: np.ndarray | None, existing: Sequence[int]):
+def _check(
+    cover: sparse.csc_matrix, weights: np.ndarray | None, existing: Sequence[int] | np.ndarray
+):
     n_dem, n_cand = cover.shape
     w = np.ones(n_dem) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
     if len(w) != n_dem:
@@ -107,7 +109,9 @@ def _check(cover: sparse.csc_matrix, weights: np.ndarray | None, existing: Seque
     return w, ex
 
 
-def coverage(cover, posts: Sequence[int], weights: np.ndarray | None = None) -> Coverage:
+def coverage(
+    cover, posts: Sequence[int] | np.ndarray, weights: np.ndarray | None = None
+) -> Coverage:
     """Which demand the given posts (candidate indices) cover, and the gap list."""
     m = _as_csc(cover)
     w, p = _check(m, weights, posts)
