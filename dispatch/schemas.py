@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,26 +18,28 @@ from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.privacy import mask_phone
 from dispatch.service import CHANNELS, point_of
 
-#: The range of times the platform accepts (the database stores any ``timestamptz``, but a year
-#: 1 or 9999 overflows as soon as a time zone or a window is applied to it).
-EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
-#: RFC 3339 with a year in 1970-2099 and an explicit offset (``Z`` or ``+07:00``).
-TIMESTAMP_PATTERN = r"^(19[7-9][0-9]|20[0-9][0-9])-.*([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+#: The range of times the platform accepts, by the date as written: years 1970-2099, and
+#: 2100-01-01T00:00:00 as the end of a range. The database stores any ``timestamptz``, but a year
+#: 1 or 9999 overflows as soon as a time zone or a window is applied to it.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2099
+RANGE_END = datetime(2100, 1, 1)
+TIMESTAMP_PATTERN = (r"^(?:(?:19[7-9][0-9]|20[0-9][0-9])-.*|2100-01-01[Tt]00:00:00(?:\.0+)?)"
+                     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 
 
 def _sane_time(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must include a timezone (UTC, e.g. 2026-01-01T08:00:00Z)")
-    if not EARLIEST_TIME <= value < LATEST_TIME:
-        raise ValueError("must be between 1970-01-01 and 2099-12-31 (UTC)")
+    if not (EARLIEST_YEAR <= value.year <= LATEST_YEAR
+            or value.replace(tzinfo=None) == RANGE_END):
+        raise ValueError("must be between 1970-01-01 and 2100-01-01")
     return value
 
 
 #: An aware datetime in 1970..2099; the OpenAPI document states the pattern.
 Timestamp = Annotated[datetime, AfterValidator(_sane_time), WithJsonSchema(
     {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
-     "description": "RFC 3339 with a time zone, years 1970-2099"})]
+     "description": "RFC 3339 with a time zone, 1970-01-01 to 2100-01-01"})]
 
 
 class _Body(BaseModel):
@@ -191,3 +193,87 @@ def agency_out(a: Agency) -> dict[str, Any]:
 def audit_out(e: Any) -> dict[str, Any]:
     return {"at": _iso(e.at), "actor": e.actor, "entity": e.entity, "entity_id": e.entity_id,
             "action": e.action, "before": e.before, "after": e.after}
+
+
+# --- response models (the OpenAPI types of the serializers above) ------------------------------
+
+class LonLatOut(BaseModel):
+    lon: float
+    lat: float
+
+
+class IncidentOut(BaseModel):
+    """An incident as :func:`incident_out` serializes it (caller masked by role)."""
+
+    id: int
+    kode_kab: str
+    received_at: str | None
+    channel: str
+    caller_phone: str | None
+    caller_name: str | None
+    location: LonLatOut | None
+    place_text: str | None
+    kode_desa: str | None
+    nama_desa: str | None
+    kode_kec: str | None
+    nama_kec: str | None
+    match: str | None
+    description: str
+    kind: str | None
+    category: str
+    priority: int | None
+    status: str
+    duplicate_of: int | None
+    probable_duplicate_of: int | None
+    triage_overridden: bool
+    updated_at: str | None
+
+
+class IncidentListOut(BaseModel):
+    incidents: list[IncidentOut]
+
+
+class AgencyOut(BaseModel):
+    """An agency (OPD) or external hand-off line, as :func:`agency_out` serializes it."""
+
+    id: int
+    kode_kab: str
+    code: str
+    name: str
+    name_en: str | None
+    kind: str
+    standby_contact: str | None
+    handoff_number: str | None
+
+
+class AgencyListOut(BaseModel):
+    agencies: list[AgencyOut]
+
+
+class UnitPositionOut(BaseModel):
+    lon: float
+    lat: float
+    source: str | None
+    fix_time: str | None
+
+
+class UnitOut(BaseModel):
+    """A unit as :func:`unit_out` serializes it, with its last known position."""
+
+    id: int
+    kode_kab: str
+    call_sign: str
+    agency: str
+    vehicle_type: str
+    profile: str
+    capabilities: list[str]
+    station_id: int | None
+    device_id: str | None
+    status: str
+    status_changed_at: str | None
+    illustrative: bool
+    last_position: UnitPositionOut | None
+
+
+class UnitListOut(BaseModel):
+    units: list[UnitOut]

@@ -18,7 +18,7 @@ from dispatch.report_service import sla_report
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
 
 
-@router.get("/agencies")
+@router.get("/agencies", response_model=schemas.AgencyListOut)
 def agencies(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                   session: Session = Depends(get_session)) -> dict:
     """Agencies (OPD and external hand-off lines) per region."""

@@ -160,7 +160,7 @@ def _incident_detail(session: Session, incident_id: int, reveal: bool) -> dict[s
     return out
 
 
-@router.post("/incidents", status_code=201)
+@router.post("/incidents", status_code=201, response_model=schemas.IncidentOut)
 def create_incident(body: schemas.IncidentCreate, request: Request,
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
@@ -177,7 +177,7 @@ def create_incident(body: schemas.IncidentCreate, request: Request,
     return schemas.incident_out(result.value, reveal_caller=reveal_caller(request))
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=schemas.IncidentListOut)
 def list_incidents(
     request: Request,
     kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
@@ -247,7 +247,7 @@ def recommendations(incident_id: ID, limit: int = Query(10, ge=1, le=100),
     return {"incident_id": incident_id, "agencies": recs}
 
 
-@router.post("/incidents/{incident_id}/status")
+@router.post("/incidents/{incident_id}/status", response_model=schemas.IncidentOut)
 def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request: Request,
                   state: AppState = Depends(get_state),
                   session: Session = Depends(get_session)) -> dict:

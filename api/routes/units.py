@@ -20,7 +20,7 @@ ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1", tags=["units"])
 
 
-@router.get("/units")
+@router.get("/units", response_model=schemas.UnitListOut)
 def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                agency: str | None = Query(None, max_length=32),
                status: str | None = Query(None, max_length=24),
@@ -39,7 +39,7 @@ def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
     return {"units": out}
 
 
-@router.patch("/units/{unit_id}")
+@router.patch("/units/{unit_id}", response_model=schemas.UnitOut)
 def patch_unit(unit_id: ID, body: schemas.UnitStatusPatch, request: Request,
                state: AppState = Depends(get_state),
                session: Session = Depends(get_session)) -> dict:
