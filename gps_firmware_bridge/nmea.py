@@ -17,6 +17,7 @@ instead of producing a second fix for the same time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -46,10 +47,12 @@ class _Epoch:
 
 
 def _float(value: object) -> float | None:
+    """A finite float, or ``None`` for an empty, unreadable, NaN or infinite field."""
     try:
-        return float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        number = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 @dataclass
@@ -97,7 +100,7 @@ class NmeaAssembler:
                 self._epoch = _Epoch(tod=tod)
             try:
                 self._apply(self._epoch, msg, kind)
-            except (ValueError, TypeError, AttributeError) as exc:
+            except (ValueError, TypeError, AttributeError, OverflowError) as exc:
                 out.append(Rejection("unparseable", f"{kind}: {exc}"[:120], self.device_id))
         elif kind in ("GSA", "VTG") and self._epoch is not None:
             if kind == "GSA":

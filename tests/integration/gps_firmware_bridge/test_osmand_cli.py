@@ -26,7 +26,12 @@ def test_osmand_mode_end_to_end(broker_factory, tmp_path):
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="osm-sub", protocol=mqtt.MQTTv5)
     subscribed = threading.Event()
     sub.on_subscribe = lambda *a: subscribed.set()
-    sub.on_message = lambda c, u, m: received.append(json.loads(m.payload))
+
+    def on_message(client, userdata, message) -> None:  # noqa: ANN001
+        payload = json.loads(message.payload)
+        received.extend(payload if isinstance(payload, list) else [payload])  # batch or one
+
+    sub.on_message = on_message
     sub.connect("127.0.0.1", broker.port)
     sub.loop_start()
     sub.subscribe("siaga/v1/pos/#", qos=1)

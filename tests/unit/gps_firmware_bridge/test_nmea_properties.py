@@ -112,3 +112,11 @@ def test_straggler_after_an_idle_flush_is_rejected_not_a_second_fix():
     assert asm.flush(NOW) == []
     nxt = sentence(RMC.replace("123519", "123520"))
     assert asm.feed(nxt, NOW) == [] and [type(i) for i in asm.flush(NOW)] == [Fix]
+
+
+def test_non_finite_numeric_fields_are_treated_as_absent():
+    gga = "GPGGA,123519,4807.038,N,01131.000,E,1,inf,nan,-inf,M,46.9,M,,"
+    out = _run([sentence(RMC), sentence(gga)])
+    (fix,) = out
+    assert isinstance(fix, Fix)
+    assert (fix.satellites, fix.hdop, fix.altitude_m) == (None, None, None)
