@@ -23,8 +23,12 @@ Packets (see :mod:`gps_firmware_bridge.gt06_location` for the location layouts):
 ACKs follow what the devices expect (Traccar's ``Gt06ProtocolDecoder``): every ``78 78`` packet
 except command answers 0x80-0x82 gets ``78 78 05 <protocol> <serial> <crc> 0D 0A``; Wi-Fi
 packets get their time echoed; of the ``79 79`` packets only 0x32/0x33, 0x41, 0x70 and 0xF2 are
-acknowledged. A frame with a bad CRC or a body shorter than its layout is rejected without ACK
-(the device resends it). Device times are UTC (GMT, the factory default) unless the login packet
+acknowledged. A frame with a body shorter than its layout is rejected without ACK (the device
+resends it). Like Traccar, the bridge does not refuse a frame for its CRC (cheap clones compute it
+wrongly; TCP already protects the bytes): a wrong CRC, or a length field off by a byte or two
+(framing in :mod:`gps_firmware_bridge.gt06_framing`), is decoded and answered with a
+``crc_mismatch`` / ``length_mismatch`` note; ``Gt06Session.strict_crc`` refuses such frames
+without ACK instead. Device times are UTC (GMT, the factory default) unless the login packet
 announces a time zone, which is then applied.
 """
 
@@ -37,18 +41,35 @@ from gps_firmware_bridge import gt06_location as loc_
 from gps_firmware_bridge import gt06_packets as pk_
 from gps_firmware_bridge.crc import crc16_x25
 from gps_firmware_bridge.fix import KMH_MPS, DecodeResult, Fix, Rejection
+from gps_firmware_bridge.gt06_framing import (
+    MAX_FRAME_BYTES,
+    build_frame,
+    declared_size,
+    is_wifi_no_crc,
+    reply_frame,
+    split_frames,
+)
+from gps_firmware_bridge.integrity import CRC_MISMATCH, LENGTH_MISMATCH, with_notes
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits, check_fix
 from gps_firmware_bridge.tracker_status import NO_FIX_KEY, RESPONSE_KEY, CommandResponse, NoFix
 
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "Gt06Session",
+    "build_frame",
+    "decode_frame",
+    "decode_stream",
+    "reply_frame",
+    "split_frames",
+]
+
 SOURCE = "gt06"
-MAX_FRAME_BYTES = 1024
 LOGIN = 0x01
 STATUS = 0x13
 HEARTBEAT = 0x23
 STRING = 0x15
 ADDRESS_REQUEST = 0x2A
 TIME_REQUEST = 0x8A
-_WIFI_NO_CRC = (0x17, 0x69)
 
 
 @dataclass
@@ -65,101 +86,10 @@ class Gt06Session:
     model: str | None = None
     utc_offset_s: int = 0
     """Offset of the device clock from UTC announced in the login packet (0 = GMT, the default)."""
+    strict_crc: bool = False
+    """Refuse (no ACK) frames failing their CRC or length field, instead of decoding them with a
+    ``crc_mismatch`` / ``length_mismatch`` note as Traccar does."""
     counters: dict[str, int] = field(default_factory=dict)
-
-
-def reply_frame(protocol: int, serial: int, content: bytes = b"", extended: bool = False) -> bytes:
-    """The server ACK for ``protocol`` echoing the device's ``serial`` number."""
-    length = 5 + len(content)
-    head = length.to_bytes(2, "big") if extended else bytes([length])
-    body = head + bytes([protocol]) + content + serial.to_bytes(2, "big")
-    start = b"\x79\x79" if extended else b"\x78\x78"
-    return start + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
-
-
-def build_frame(protocol: int, info: bytes, serial: int, extended: bool = False) -> bytes:
-    """Build a frame (``78 78``, or ``79 79`` when ``extended``); used by tests and simulators."""
-    length = len(info) + 5
-    head = length.to_bytes(2, "big") if extended else bytes([length])
-    body = head + bytes([protocol]) + info + serial.to_bytes(2, "big")
-    start = b"\x79\x79" if extended else b"\x78\x78"
-    return start + body + crc16_x25(body).to_bytes(2, "big") + b"\x0d\x0a"
-
-
-def _wifi_frame_size(buffer: bytes, start: int) -> int | None:
-    """Size of a CRC-less Wi-Fi frame (0x17/0x69), ``None`` while incomplete."""
-    count = buffer[start + 2]
-    at = start + 4 + 6 + count * 7
-    if at >= len(buffer):
-        return None
-    return at + 1 + 3 + buffer[at] * 5 + 2 - start
-
-
-def _is_wifi_no_crc(buffer: bytes, start: int) -> bool:
-    if buffer[start] != 0x78 or len(buffer) - start < 4:
-        return False
-    protocol, length = buffer[start + 3], buffer[start + 2]
-    return protocol in _WIFI_NO_CRC and not (protocol == 0x17 and length == 0x28)
-
-
-def split_frames(buffer: bytes) -> tuple[list[bytes], list[Rejection], bytes]:
-    """Cut a TCP byte stream into frames.
-
-    Returns
-    -------
-    frames : list of bytes
-        Complete frames (start to ``0D 0A``), CRC not yet checked.
-    rejections : list of Rejection
-        Garbage skipped while resynchronising on the next ``78 78`` / ``79 79``.
-    rest : bytes
-        An incomplete frame to keep for the next read.
-    """
-    frames: list[bytes] = []
-    rejections: list[Rejection] = []
-    pos = 0
-    n = len(buffer)
-    while pos < n:
-        start = _next_start(buffer, pos)
-        if start < 0:
-            tail = buffer[pos:]
-            keep = b"" if not tail.endswith((b"\x78", b"\x79")) else tail[-1:]
-            if len(tail) > len(keep):
-                rejections.append(Rejection("garbage", f"{len(tail) - len(keep)} bytes skipped"))
-            return frames, rejections, keep
-        if start > pos:
-            rejections.append(Rejection("garbage", f"{start - pos} bytes skipped"))
-        head = 3 if buffer[start] == 0x78 else 4
-        if n - start < head + 1:
-            return frames, rejections, buffer[start:]
-        if _is_wifi_no_crc(buffer, start):
-            size = _wifi_frame_size(buffer, start)
-            if size is None or n - start < size:
-                return frames, rejections, buffer[start:]
-            total, length = size, 5
-        else:
-            length = int.from_bytes(buffer[start + 2 : start + head])
-            total = head + length + 2
-        if length < 5 or total > MAX_FRAME_BYTES:
-            rejections.append(Rejection("bad_length", f"length field {length}"))
-            pos = start + 2
-            continue
-        if n - start < total:
-            return frames, rejections, buffer[start:]
-        frame = buffer[start : start + total]
-        if frame[-2:] != b"\x0d\x0a":
-            rejections.append(Rejection("bad_stop", "frame does not end with 0D 0A"))
-            pos = start + 2
-            continue
-        frames.append(frame)
-        pos = start + total
-    return frames, rejections, b""
-
-
-def _next_start(buffer: bytes, pos: int) -> int:
-    a = buffer.find(b"\x78\x78", pos)
-    b = buffer.find(b"\x79\x79", pos)
-    found = [i for i in (a, b) if i >= 0]
-    return min(found) if found else -1
 
 
 def decode_frame(
@@ -170,21 +100,53 @@ def decode_frame(
 ) -> DecodeResult:
     """Decode one frame for a connection; updates ``session`` on login and status packets.
 
-    Never raises for bad input: a wrong CRC, a truncated body or an unknown packet is returned as
-    a typed rejection, and no reply is sent for a frame that could not be read (the device will
-    resend it).
+    Never raises for bad input: a truncated body or an unknown packet is returned as a typed
+    rejection, and no reply is sent for a frame that could not be read (the device will resend
+    it). A wrong CRC or length field is noted (``crc_mismatch`` / ``length_mismatch`` in
+    ``DecodeResult.notes``, counted in ``session.counters``) and the frame decoded and answered
+    as usual, as Traccar does; with ``session.strict_crc`` it is refused without ACK.
     """
     extended = frame[:2] == b"\x79\x79"
     head = 4 if extended else 3
     if len(frame) < head + 7 or frame[:2] not in (b"\x78\x78", b"\x79\x79"):
         return DecodeResult(rejections=(Rejection("truncated", "frame too short"),))
     protocol = frame[head]
-    if not extended and _is_wifi_no_crc(frame, 0):
+    if not extended and is_wifi_no_crc(frame, 0):
         return _decode_wifi(session, frame, now, limits)
-    body = frame[2:-4]
+    problems = _integrity(frame)
+    if problems and session.strict_crc:
+        reason = "bad_checksum" if problems[-1][0] == CRC_MISMATCH else "bad_length"
+        return DecodeResult(rejections=(Rejection(reason, problems[-1][1], session.device_id),))
+    result = _decode_body(session, frame, protocol, extended, now, limits)
+    device_id = result.device_id or session.device_id
+    result = with_notes(result, tuple(Rejection(r, d, device_id) for r, d in problems))
+    for note in result.notes:
+        session.counters[note.reason] = session.counters.get(note.reason, 0) + 1
+    return result
+
+
+def _integrity(frame: bytes) -> list[tuple[str, str]]:
+    """The length and CRC problems of a frame, as ``(reason, detail)`` pairs."""
+    problems: list[tuple[str, str]] = []
+    if declared_size(frame) != len(frame):
+        detail = f"length field says {declared_size(frame)} bytes, frame has {len(frame)}"
+        problems.append((LENGTH_MISMATCH, detail))
     crc = int.from_bytes(frame[-4:-2])
-    if crc16_x25(body) != crc:
-        return DecodeResult(rejections=(Rejection("bad_checksum", f"crc {crc:04x}"),))
+    expected = crc16_x25(frame[2:-4])
+    if expected != crc:
+        problems.append((CRC_MISMATCH, f"crc {crc:04x}, computed {expected:04x}"))
+    return problems
+
+
+def _decode_body(
+    session: Gt06Session,
+    frame: bytes,
+    protocol: int,
+    extended: bool,
+    now: datetime,
+    limits: PlausibilityLimits,
+) -> DecodeResult:
+    head = 4 if extended else 3
     serial = int.from_bytes(frame[-6:-4])
     if protocol == LOGIN and not extended:
         return _login(session, frame, serial)
@@ -373,7 +335,7 @@ def decode_stream(
     limits: PlausibilityLimits = DEFAULT_LIMITS,
 ) -> tuple[list[DecodeResult], bytes]:
     """Frame and decode everything complete in ``buffer``; returns results and the remainder."""
-    frames, garbage, rest = split_frames(buffer)
+    frames, garbage, rest = split_frames(buffer, strict=session.strict_crc)
     results = [DecodeResult(rejections=(g,)) for g in garbage]
     results.extend(decode_frame(session, f, now, limits) for f in frames)
     return results, rest

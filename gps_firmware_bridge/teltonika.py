@@ -15,12 +15,13 @@ serving cell from IO 205/206 when present) in ``DecodeResult.extra``, never a po
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from gps_firmware_bridge.crc import crc16_ibm
 from gps_firmware_bridge.fix import DecodeResult, Fix, Rejection
+from gps_firmware_bridge.integrity import CRC_MISMATCH, LENGTH_MISMATCH, with_notes
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits, check_fix
 from gps_firmware_bridge.teltonika_records import (
     CODEC_12,
@@ -28,6 +29,7 @@ from gps_firmware_bridge.teltonika_records import (
     TEXT_CODECS,
     Short,
     decode_records,
+    records_end,
 )
 from gps_firmware_bridge.tracker_status import NO_FIX_KEY, RESPONSE_KEY, CommandResponse, NoFix
 
@@ -39,9 +41,16 @@ REFUSE = b"\x00"
 
 @dataclass
 class TeltonikaSession:
-    """Per-connection state: the IMEI once the handshake is done."""
+    """Per-connection state: the IMEI once the handshake is done.
+
+    ``strict_crc`` refuses (no ACK) packets failing their CRC or length field instead of
+    decoding them with a ``crc_mismatch`` / ``length_mismatch`` note as Traccar does;
+    ``counters`` counts those notes.
+    """
 
     device_id: str | None = None
+    strict_crc: bool = False
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 def ack_frame(count: int) -> bytes:
@@ -83,22 +92,43 @@ def decode_packet(
     packet: bytes,
     now: datetime,
     limits: PlausibilityLimits = DEFAULT_LIMITS,
+    strict_crc: bool = False,
 ) -> DecodeResult:
     """Decode one complete AVL packet (preamble to CRC) of a device.
 
-    A bad CRC, an unknown codec or a record count mismatch rejects the whole packet with no
-    reply (the device resends it); otherwise the reply acknowledges all records, including
-    those dropped as no-fix or implausible (resending them would not make them better).
+    An unknown codec, a record count mismatch or records that do not fill the packet reject the
+    whole packet with no reply (the device resends it); otherwise the reply acknowledges all
+    records, including those dropped as no-fix or implausible (resending them would not make
+    them better). A wrong CRC, or a length field that disagrees with the records (framed by
+    :func:`next_frame`), is noted (``crc_mismatch`` / ``length_mismatch`` in
+    ``DecodeResult.notes``) and the packet decoded, as Traccar does; with ``strict_crc`` such a
+    packet is rejected (``bad_checksum`` / ``truncated``) without ACK.
     """
     if len(packet) < 12 or packet[:4] != b"\x00\x00\x00\x00":
         return DecodeResult(rejections=(Rejection("bad_preamble", "", device_id),))
     length = int.from_bytes(packet[4:8])
-    data = packet[8 : 8 + length]
-    if len(packet) != 12 + length or length < 3:
-        return DecodeResult(rejections=(Rejection("truncated", "AVL packet", device_id),))
-    crc = int.from_bytes(packet[8 + length : 12 + length])
-    if crc16_ibm(data) != crc:
-        return DecodeResult(rejections=(Rejection("bad_checksum", f"crc {crc:08x}", device_id),))
+    data = packet[8:-4]
+    problems: list[tuple[str, str]] = []
+    if len(packet) != 12 + length or len(data) < 3:
+        if strict_crc or len(data) < 3:
+            return DecodeResult(rejections=(Rejection("truncated", "AVL packet", device_id),))
+        detail = f"length field says {length} bytes, records take {len(data)}"
+        problems.append((LENGTH_MISMATCH, detail))
+    crc = int.from_bytes(packet[-4:])
+    expected = crc16_ibm(data)
+    if expected != crc:
+        problems.append((CRC_MISMATCH, f"crc {crc:08x}, computed {expected:04x}"))
+        if strict_crc:
+            detail = f"crc {crc:08x}"
+            return DecodeResult(rejections=(Rejection("bad_checksum", detail, device_id),))
+    result = _decode_data(device_id, data, now, limits)
+    notes = tuple(Rejection(reason, detail, device_id) for reason, detail in problems)
+    return with_notes(result, notes)
+
+
+def _decode_data(
+    device_id: str, data: bytes, now: datetime, limits: PlausibilityLimits
+) -> DecodeResult:
     codec, count = data[0], data[1]
     if codec not in LOCATION_CODECS + TEXT_CODECS:
         return DecodeResult(
@@ -146,6 +176,11 @@ def next_frame(session: TeltonikaSession, buffer: bytes) -> tuple[bytes | None, 
     Returns ``(frame, rest, kind)`` with kind ``imei`` or ``avl``; ``frame`` is ``None`` while
     incomplete. ``kind == "garbage"`` means the stream cannot be resynchronised (the caller
     closes this connection only).
+
+    An AVL packet is cut where its length field says, as Traccar's frame decoder does, except
+    when its records say otherwise unambiguously (not in strict mode): the records, the
+    repeated record count and the 4 CRC bytes end before the declared end, or the declared
+    packet is complete but its records do not fill it. See :func:`_structural_size`.
     """
     if session.device_id is None:
         if len(buffer) < 2:
@@ -160,12 +195,57 @@ def next_frame(session: TeltonikaSession, buffer: bytes) -> tuple[bytes | None, 
         return None, buffer, "avl"
     if buffer[:4] != b"\x00\x00\x00\x00":
         return buffer, b"", "garbage"
-    length = int.from_bytes(buffer[4:8])
-    if length > MAX_PACKET_BYTES:
+    declared = 12 + int.from_bytes(buffer[4:8])
+    if declared > 12 + MAX_PACKET_BYTES:
         return buffer, b"", "garbage"
-    if len(buffer) < 12 + length:
+    if not session.strict_crc:
+        size = _structural_size(buffer, declared)
+        if size is not None:
+            return buffer[:size], buffer[size:], "avl"
+    if len(buffer) < declared:
         return None, buffer, "avl"
-    return buffer[: 12 + length], buffer[12 + length :], "avl"
+    return buffer[:declared], buffer[declared:], "avl"
+
+
+def _structural_size(buffer: bytes, declared: int) -> int | None:
+    """The size of the packet at the head of ``buffer`` by its records, when it differs from
+    the ``declared`` size and is unambiguous; ``None`` otherwise.
+
+    When the declared packet is buffered and consistent (its records, with either IO layout,
+    fill it exactly and N1 == N2), the length field is right: ``None``. Otherwise the records
+    are read (plain layout), followed by N2 == N1 and 4 CRC bytes. A size shorter than the
+    declared one is accepted only when the CRC matches or the buffer ends exactly there (a
+    device waits for the ACK before it sends more), so that a packet split across reads is
+    never cut short.
+    """
+    if len(buffer) < 15:
+        return None
+    codec, count = buffer[8], buffer[9]
+    if codec not in LOCATION_CODECS + TEXT_CODECS:
+        return None
+    if len(buffer) >= declared and _consistent(buffer[8 : declared - 4], codec, count):
+        return None
+    try:
+        end = records_end(buffer, 10, codec, count)
+    except Short:
+        return None
+    size = end + 5
+    if size == declared or size > len(buffer) or buffer[end] != count:
+        return None
+    if size > declared or size == len(buffer):
+        return size
+    crc_ok = crc16_ibm(buffer[8 : end + 1]) == int.from_bytes(buffer[end + 1 : size])
+    return size if crc_ok else None
+
+
+def _consistent(data: bytes, codec: int, count: int) -> bool:
+    if len(data) < 3 or data[-1] != count:
+        return False
+    try:
+        decode_records(data[2:-1], codec, count, "")
+    except Short:
+        return False
+    return True
 
 
 def decode_stream(
@@ -197,4 +277,7 @@ def decode_stream(
                 return results, b"", True
         else:
             assert session.device_id is not None
-            results.append(decode_packet(session.device_id, frame, now, limits))
+            result = decode_packet(session.device_id, frame, now, limits, session.strict_crc)
+            for note in result.notes:
+                session.counters[note.reason] = session.counters.get(note.reason, 0) + 1
+            results.append(result)

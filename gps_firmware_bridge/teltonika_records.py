@@ -49,7 +49,7 @@ _MAX_MS = int((datetime(9999, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds() * 1000
 
 Record = Fix | NoFix | CommandResponse
 
-__all__ = ["Reader", "Short", "decode_records"]
+__all__ = ["Reader", "Short", "decode_records", "records_end"]
 
 
 @dataclass
@@ -201,6 +201,29 @@ def _decode_all(data: bytes, codec: int, count: int, device_id: str, with_16: bo
     if r.remaining:
         raise Short
     return out
+
+
+def records_end(data: bytes, start: int, codec: int, count: int) -> int:
+    """Offset in ``data`` just past ``count`` records of ``codec`` read from ``start``.
+
+    Records are self-delimiting, so this finds where a packet's records end whatever its length
+    field says. Only the plain layout (no 16-byte IO group) is tried: a packet using that group
+    must carry a correct length field.
+
+    Raises
+    ------
+    Short
+        When ``data`` ends inside a record, or a record is malformed.
+    """
+    r = Reader(data, start)
+    for _ in range(count):
+        if codec in TEXT_CODECS:
+            _text(r, "", codec)
+        elif codec == CODEC_7:
+            _gh3000(r)
+        else:
+            _location(r, codec, False)
+    return r.pos
 
 
 def decode_records(data: bytes, codec: int, count: int, device_id: str) -> list[Record]:

@@ -90,13 +90,13 @@ def test_teltonika_handshake_record_count_ack_and_isolation(tmp_path):
         good_w.write(AVL[30:])
         assert await _read(good_r, 4) == b"\x00\x00\x00\x01"
         wrong_crc = AVL[:-2] + b"\x00\x00"
-        good_w.write(wrong_crc + AVL)  # bad packet: no ACK; good one: ACK 1
-        assert await _read(good_r, 4) == b"\x00\x00\x00\x01"
+        good_w.write(wrong_crc + AVL)  # wrong CRC: decoded and ACKed as Traccar does; good: ACK 1
+        assert await _read(good_r, 8) == b"\x00\x00\x00\x01" * 2
         good_w.close()
         await server.close()
 
     asyncio.run(scenario())
-    assert box.count() == 2
+    assert box.count() == 3
     assert {r.device_id for r in box.pending()} == {"123456789012345"}
 
 

@@ -15,12 +15,15 @@ CASES = cases("gt06")
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_vector(case):
     session = gt06.Gt06Session(
-        device_id="864717003283581" if case["logged_in"] else None, model=case.get("model")
+        device_id="864717003283581" if case["logged_in"] else None,
+        model=case.get("model"),
+        strict_crc=case.get("strict_crc", False),
     )
     results, rest = gt06.decode_stream(session, bytes.fromhex(case["hex"]), when(case["now"]))
     exp = case["expect"]
     assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
     assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
+    assert [n.reason for r in results for n in r.notes] == exp.get("notes", [])
     assert b"".join(r.reply for r in results).hex() == exp["reply"]
     assert session.device_id == exp["device_id"]
     records = [n for r in results for n in no_fix_records(r.extra)]

@@ -15,7 +15,8 @@ CASES = cases("teltonika")
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_vector(case):
     session = teltonika.TeltonikaSession(
-        device_id="356307042441013" if case["handshake_done"] else None
+        device_id="356307042441013" if case["handshake_done"] else None,
+        strict_crc=case.get("strict_crc", False),
     )
     results, rest, close = teltonika.decode_stream(
         session, bytes.fromhex(case["hex"]), when(case["now"])
@@ -23,6 +24,7 @@ def test_vector(case):
     exp = case["expect"]
     assert [fix_payload(f, None) for r in results for f in r.fixes] == exp["fixes"]
     assert [j.reason for r in results for j in r.rejections] == exp["rejections"]
+    assert [n.reason for r in results for n in r.notes] == exp.get("notes", [])
     assert b"".join(r.reply for r in results).hex() == exp["reply"]
     assert close == exp["close"]
     assert session.device_id == exp["device_id"]
