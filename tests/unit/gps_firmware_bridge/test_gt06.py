@@ -5,6 +5,7 @@ import pytest
 from gps_firmware_bridge import gt06
 from gps_firmware_bridge.crc import crc16_x25
 from gps_firmware_bridge.fix import fix_payload
+from gps_firmware_bridge.integrity import IntegrityWatch
 from gps_firmware_bridge.tracker_status import no_fix_records, responses
 
 from ._vectors import cases, ids, no_fix_payload, validator, when
@@ -93,3 +94,68 @@ def test_login_without_time_zone_keeps_gmt():
     frame = bytes.fromhex("78780D01086471700328358100093F040D0A")
     gt06.decode_frame(session, frame, when("2026-01-01T00:00:00Z"))
     assert session.utc_offset_s == 0
+
+
+GOOD = {c["name"]: c for c in CASES}
+LOC22 = bytes.fromhex(GOOD["GPS location 0x22 (Shenzhen)"]["hex"])
+BAD_CRC = bytes.fromhex(GOOD["wrong checksum: decoded and acknowledged, crc_mismatch noted"]["hex"])
+NOW_2015 = when("2015-12-29T03:00:00Z")
+
+
+def test_bad_crc_frame_then_good_one_in_one_read_are_both_decoded_and_acknowledged():
+    session = gt06.Gt06Session(device_id="864717003283581")
+    results, rest = gt06.decode_stream(session, BAD_CRC + LOC22, NOW_2015)
+    assert rest == b"" and len(results) == 2
+    assert [len(r.fixes) for r in results] == [1, 1]
+    assert results[0].fixes == results[1].fixes
+    assert round(results[0].fixes[0].lat, 7) == 23.1116933
+    assert [[n.reason for n in r.notes] for r in results] == [["crc_mismatch"], []]
+    assert results[0].notes[0].device_id == "864717003283581"
+    # Answered as Traccar answers it: the ACK with the frame's serial and a correct CRC.
+    assert results[0].reply == gt06.reply_frame(0x22, int.from_bytes(BAD_CRC[-6:-4]))
+    assert results[1].reply == gt06.reply_frame(0x22, int.from_bytes(LOC22[-6:-4]))
+    assert session.counters == {"crc_mismatch": 1}
+
+
+def test_strict_crc_refuses_the_bad_frame_and_still_decodes_the_next():
+    session = gt06.Gt06Session(device_id="864717003283581", strict_crc=True)
+    results, rest = gt06.decode_stream(session, BAD_CRC + LOC22, NOW_2015)
+    assert rest == b""
+    assert [r.reason for r in results[0].rejections] == ["bad_checksum"]
+    assert results[0].fixes == () and results[0].reply == b"" and results[0].notes == ()
+    assert len(results[1].fixes) == 1 and results[1].reply
+
+
+def test_length_field_one_byte_short_is_cut_at_its_stop_bits_and_the_next_frame_is_intact():
+    # Traccar's 0x11 frame whose length byte says 0x15 for a 0x16-byte body (CRC wrong too).
+    case = next(c for c in CASES if c["name"].startswith("location 0x11, length field"))
+    short = bytes.fromhex(case["hex"])
+    session = gt06.Gt06Session(device_id="864717003283581")
+    now = when("2023-01-03T16:15:00Z")
+    stream = short + gt06.build_frame(0x13, bytes([0x46, 0x06, 0x04, 0x00, 0x01]), 9)
+    for chunks in ([stream], [stream[:26], stream[26:]], [stream[:27], stream[27:]]):
+        results, rest = [], b""
+        for chunk in chunks:
+            out, rest = gt06.decode_stream(session, rest + chunk, now)
+            results.extend(out)
+        assert rest == b""
+        assert [len(r.fixes) for r in results] == [1, 0]
+        assert [n.reason for n in results[0].notes] == ["length_mismatch", "crc_mismatch"]
+        assert results[1].reply == gt06.reply_frame(0x13, 9)
+    strict = gt06.Gt06Session(device_id="864717003283581", strict_crc=True)
+    results, rest = gt06.decode_stream(strict, stream, now)
+    assert [r.reason for r in results[0].rejections] == ["bad_stop"]
+    assert not any(r.fixes for r in results) and results[-1].reply == gt06.reply_frame(0x13, 9)
+
+
+def test_integrity_watch_logs_a_device_once_and_counts_every_frame():
+    watch = IntegrityWatch()
+    session = gt06.Gt06Session(device_id="864717003283581")
+    results, _ = gt06.decode_stream(session, BAD_CRC + LOC22 + BAD_CRC + BAD_CRC, NOW_2015)
+    lines = watch.observe(results, "peer")
+    assert len(lines) == 1 and "864717003283581: crc_mismatch" in lines[0]
+    assert watch.observe(results, "peer") == []  # same device again: counted, not logged
+    assert watch.counts == {("864717003283581", "crc_mismatch"): 6}
+    other = gt06.Gt06Session(device_id="864717003664467")
+    results, _ = gt06.decode_stream(other, BAD_CRC, NOW_2015)
+    assert len(watch.observe(results)) == 1

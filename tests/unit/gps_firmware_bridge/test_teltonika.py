@@ -78,3 +78,73 @@ def test_command_answers_reach_the_tcp_server_log(caplog):
         reply = server._deliver(results, stored.extend, "peer")
     assert reply == b"" and stored == []
     assert "356307042441013 answered: UUUUww06.4;04.2" in caplog.text
+
+
+BY_NAME = {c["name"]: c for c in CASES}
+VIENNA = bytes.fromhex(BY_NAME["Codec 8, one record (Vienna)"]["hex"])
+WRONG_CRC = VIENNA[:-2] + b"\x00\x00"
+NOW_2019 = when("2019-01-04T12:30:00Z")
+
+
+def _stream(session, chunks, now):
+    results, rest = [], b""
+    for chunk in chunks:
+        out, rest, close = teltonika.decode_stream(session, rest + chunk, now)
+        results.extend(out)
+        assert not close
+    return results, rest
+
+
+def test_bad_crc_packet_then_good_one_are_both_decoded_and_acknowledged():
+    session = teltonika.TeltonikaSession(device_id="123456789012345")
+    stream = WRONG_CRC + VIENNA
+    for chunks in ([stream], [stream[: len(VIENNA) - 1], stream[len(VIENNA) - 1 :]]):
+        results, rest = _stream(session, chunks, NOW_2019)
+        assert rest == b"" and len(results) == 2
+        assert results[0].fixes == results[1].fixes and len(results[0].fixes) == 1
+        assert [[n.reason for n in r.notes] for r in results] == [["crc_mismatch"], []]
+        assert [r.reply for r in results] == [teltonika.ack_frame(1)] * 2
+    assert session.counters == {"crc_mismatch": 2}
+
+
+def test_strict_crc_refuses_the_bad_packet_and_still_decodes_the_next():
+    session = teltonika.TeltonikaSession(device_id="123456789012345", strict_crc=True)
+    results, rest = _stream(session, [WRONG_CRC + VIENNA], NOW_2019)
+    assert rest == b""
+    assert [r.reason for r in results[0].rejections] == ["bad_checksum"]
+    assert results[0].reply == b"" and results[0].fixes == ()
+    assert len(results[1].fixes) == 1 and results[1].reply == teltonika.ack_frame(1)
+
+
+def test_length_field_longer_than_the_records_does_not_swallow_the_next_packet():
+    # Traccar's Codec 8 frame that announces 166 data bytes and carries 33 (its CRC is wrong
+    # too): its records end it, as a device sends one packet and waits for the ACK.
+    case = next(c for c in CASES if c["name"].startswith("length field 166"))
+    short = bytes.fromhex(case["hex"])
+    session = teltonika.TeltonikaSession(device_id="356307042441013")
+    now = when("2019-01-04T12:30:00Z")
+    results, rest = _stream(session, [short, VIENNA], now)
+    assert rest == b"" and len(results) == 2
+    assert [n.reason for n in results[0].notes] == ["length_mismatch", "crc_mismatch"]
+    assert results[0].reply == results[1].reply == teltonika.ack_frame(1)
+    assert results[1].fixes[0].lat == 48.1523066 and results[1].notes == ()
+    # Strict: the length field is trusted, as Traccar's frame decoder trusts it.
+    strict = teltonika.TeltonikaSession(device_id="356307042441013", strict_crc=True)
+    results, rest = _stream(strict, [short], now)
+    assert results == [] and rest == short
+
+
+def test_valid_packets_split_anywhere_are_never_cut_short_by_their_records():
+    # The records of a packet with a right length field end exactly where it says, so reading
+    # them never ends a packet early, whatever the TCP reads.
+    packets = [
+        bytes.fromhex(c["hex"])
+        for c in CASES
+        if c["expect"]["reply"] and not c["expect"].get("notes") and c["hex"][:8] == "0" * 8
+    ]
+    assert len(packets) >= 8
+    for packet in packets:
+        for cut in range(1, len(packet)):
+            session = teltonika.TeltonikaSession(device_id="356307042441013")
+            out, rest, _ = teltonika.decode_stream(session, packet[:cut], NOW_2019)
+            assert out == [] and rest == packet[:cut], cut
