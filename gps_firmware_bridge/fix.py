@@ -79,8 +79,9 @@ class DecodeResult:
     device_id : str or None
         Device identified by this frame (login, IMEI handshake), if any.
     notes : tuple of Rejection
-        Optional values dropped from a kept fix (out of range, not a number): the position was
-        kept without them.
+        Caveats on what was kept: optional values dropped from a fix (out of range, not a
+        number), or a frame decoded despite a wrong CRC or length field (``crc_mismatch``,
+        ``length_mismatch``, see :mod:`gps_firmware_bridge.integrity`).
     """
 
     fixes: tuple[Fix, ...] = ()
