@@ -140,7 +140,7 @@ class NmeaAssembler:
                     ep.lat, ep.lon = float(msg.latitude), float(msg.longitude)
                 ep.altitude_m = _float(msg.altitude)
                 sats = _float(msg.num_sats)
-                ep.satellites = int(sats) if sats is not None else None
+                ep.satellites = int(sats) if sats is not None and 0 <= sats <= 255 else None
                 ep.hdop = _float(msg.horizontal_dil) if ep.hdop is None else ep.hdop
 
     def _close(self, now: datetime) -> list[Fix | Rejection]:

@@ -40,6 +40,8 @@ class PlausibilityLimits:
 
 
 DEFAULT_LIMITS = PlausibilityLimits()
+MAX_SATELLITES = 255
+"""More satellites than any receiver tracks (GPS + GLONASS + Galileo + BeiDou are ~130)."""
 
 
 def _finite(value: float | None) -> bool:
@@ -89,8 +91,8 @@ def check_fix(
         return bad("negative hdop")
     if fix.accuracy_m is not None and fix.accuracy_m < 0:
         return bad("negative accuracy")
-    if fix.satellites is not None and fix.satellites < 0:
-        return bad("negative satellite count")
+    if fix.satellites is not None and not (0 <= fix.satellites <= MAX_SATELLITES):
+        return bad(f"satellite count {fix.satellites} outside 0..{MAX_SATELLITES}")
     if fix.battery_pct is not None and not (0.0 <= fix.battery_pct <= 100.0):
         return bad(f"battery {fix.battery_pct}% outside 0..100")
     return None
@@ -108,7 +110,7 @@ def _optional_bounds(limits: PlausibilityLimits) -> dict[str, tuple[float, float
         "altitude_m": (MIN_ALTITUDE_M, MAX_ALTITUDE_M),
         "hdop": (0.0, math.inf),
         "accuracy_m": (0.0, math.inf),
-        "satellites": (0.0, math.inf),
+        "satellites": (0.0, float(MAX_SATELLITES)),
         "battery_pct": (0.0, 100.0),
     }
 
