@@ -209,33 +209,38 @@ def next_frame(session: TeltonikaSession, buffer: bytes) -> tuple[bytes | None, 
 
 def _structural_size(buffer: bytes, declared: int) -> int | None:
     """The size of the packet at the head of ``buffer`` by its records, when it differs from
-    the ``declared`` size and is unambiguous; ``None`` otherwise.
+    the ``declared`` size and the cut is unambiguous; ``None`` otherwise.
 
-    When the declared packet is buffered and consistent (its records, with either IO layout,
-    fill it exactly and N1 == N2), the length field is right: ``None``. Otherwise the records
-    are read (plain layout), followed by N2 == N1 and 4 CRC bytes. A size shorter than the
-    declared one is accepted only when the CRC matches or the buffer ends exactly there (a
-    device waits for the ACK before it sends more), so that a packet split across reads is
-    never cut short.
+    The records are read (plain layout), then N2 == N1 and 4 CRC bytes. When they end where the
+    length field says, or the declared packet is buffered and its records fill it with either
+    IO layout, the length field is right: ``None``. Otherwise the records' end is taken when
+    their CRC matches, when the buffer ends there (a device waits for the ACK before it sends
+    more), or when the declared packet is buffered, cannot be read, and a preamble follows the
+    records. A packet with a right length field split across reads is thus never cut short.
     """
     if len(buffer) < 15:
         return None
     codec, count = buffer[8], buffer[9]
     if codec not in LOCATION_CODECS + TEXT_CODECS:
         return None
-    if len(buffer) >= declared and _consistent(buffer[8 : declared - 4], codec, count):
-        return None
     try:
-        end = records_end(buffer, 10, codec, count)
+        end: int | None = records_end(buffer, 10, codec, count)
     except Short:
+        end = None
+    if end is not None and end + 5 == declared:
+        return None
+    complete = len(buffer) >= declared
+    if complete and _consistent(buffer[8 : declared - 4], codec, count):
+        return None
+    if end is None or end + 5 > len(buffer) or buffer[end] != count:
         return None
     size = end + 5
-    if size == declared or size > len(buffer) or buffer[end] != count:
-        return None
-    if size > declared or size == len(buffer):
+    if size == len(buffer) or crc16_ibm(buffer[8 : end + 1]) == int.from_bytes(
+        buffer[end + 1 : size]
+    ):
         return size
-    crc_ok = crc16_ibm(buffer[8 : end + 1]) == int.from_bytes(buffer[end + 1 : size])
-    return size if crc_ok else None
+    after = buffer[size : size + 4]
+    return size if complete and after == bytes(len(after)) else None
 
 
 def _consistent(data: bytes, codec: int, count: int) -> bool:

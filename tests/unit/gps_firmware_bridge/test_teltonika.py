@@ -148,3 +148,22 @@ def test_valid_packets_split_anywhere_are_never_cut_short_by_their_records():
             session = teltonika.TeltonikaSession(device_id="356307042441013")
             out, rest, _ = teltonika.decode_stream(session, packet[:cut], NOW_2019)
             assert out == [] and rest == packet[:cut], cut
+
+
+def test_length_field_mismatch_followed_by_good_packets_in_the_same_read():
+    zero = next(c for c in CASES if c["name"].startswith("length field 0 and CRC 0 (Traccar"))
+    long_ = next(c for c in CASES if c["name"].startswith("length field 166"))
+    zero_hex, long_hex = bytes.fromhex(zero["hex"]), bytes.fromhex(long_["hex"])
+    # Declared shorter than the records (0): the records end it, a preamble follows.
+    # Declared longer (166): once the declared bytes are in and cannot be read as one packet,
+    # the records end it and a preamble follows; before that, it waits as Traccar does.
+    for stream, decoded in ((zero_hex + VIENNA, 2), (long_hex + VIENNA * 2, 3)):
+        session = teltonika.TeltonikaSession(device_id="356307042441013")
+        results, rest = _stream(session, [stream], NOW_2019)
+        assert rest == b"" and len(results) == decoded
+        assert [n.reason for n in results[0].notes] == ["length_mismatch", "crc_mismatch"]
+        assert [r.reply for r in results] == [teltonika.ack_frame(1)] * decoded
+        assert all(len(r.fixes) == 1 and not r.notes for r in results[1:])
+    waiting = teltonika.TeltonikaSession(device_id="356307042441013")
+    results, rest = _stream(waiting, [long_hex + VIENNA], NOW_2019)
+    assert results == [] and rest == long_hex + VIENNA
