@@ -240,6 +240,7 @@ clean_all() {
   stop_all
   rm -rf "$STATE/pg" "$STATE/mosquitto"
   rm -rf "$PRIVATE_DIR"
+  rmdir "$RUN_BASE" 2>/dev/null || true  # only if no other checkout uses it
   rm -f "$STATE/env" "$PORT_FILE" "$DIRS_FILE"
   echo "Private service data removed"
 }
