@@ -130,20 +130,22 @@ def _native_item(obj: Any, topic_device: str, received_at: datetime) -> Fix:
         raise Bad("invalid_type", f"ignition harus true/false, bukan {show(ignition)}.",
                   f"ignition must be true/false, not {show(ignition)}.")
     source = text(obj, "source", "native", MAX_SOURCE_LEN)
+    speed_mps = number(obj, "speed_mps", 0.0, None)
+    heading_deg = number(obj, "heading_deg", 0.0, 360.0)
+    altitude_m = number(obj, "altitude_m", None, None)
+    hdop = number(obj, "hdop", 0.0, None)
+    accuracy_m = number(obj, "accuracy_m", 0.0, None)
+    battery_pct = number(obj, "battery_pct", 0.0, 100.0)
+    # after every check the schema makes, so a schema-invalid item never gets this reason
     if device_id != topic_device:
         raise Bad("device_mismatch",
                   f"device_id {show(device_id)} berbeda dengan topik ({show(topic_device)}).",
                   f"device_id {show(device_id)} does not match the topic ({show(topic_device)}).")
     return Fix(
-        device_id=device_id, fix_time=fix_time, lon=lon, lat=lat,
-        speed_mps=number(obj, "speed_mps", 0.0, None),
-        heading_deg=number(obj, "heading_deg", 0.0, 360.0),
-        altitude_m=number(obj, "altitude_m", None, None),
-        hdop=number(obj, "hdop", 0.0, None),
-        accuracy_m=number(obj, "accuracy_m", 0.0, None),
-        satellites=sats, seq=seq,
-        battery_pct=number(obj, "battery_pct", 0.0, 100.0),
-        ignition=ignition, source=source, received_at=received_at,
+        device_id=device_id, fix_time=fix_time, lon=lon, lat=lat, speed_mps=speed_mps,
+        heading_deg=heading_deg, altitude_m=altitude_m, hdop=hdop, accuracy_m=accuracy_m,
+        satellites=sats, seq=seq, battery_pct=battery_pct, ignition=ignition, source=source,
+        received_at=received_at,
     )
 
 

@@ -117,7 +117,13 @@ def parse_fix_time(value: Any) -> datetime:
                   f"fix_time {show(value)} is not an ISO 8601 UTC time "
                   "(e.g. 2026-11-23T02:15:30Z).")
     try:
-        return datetime.fromisoformat(value.upper()).astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
+        parsed = datetime.fromisoformat(value.upper())
+    except ValueError as exc:
         raise Bad("invalid_fix_time", f"fix_time {show(value)} bukan tanggal yang ada.",
                   f"fix_time {show(value)} is not a real date/time: {exc}.") from exc
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # a real time whose UTC date falls before year 1 or after 9999: the nearest representable
+        # instant, which the fix-time window then rejects (too old / in the future)
+        return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tracking.contract import SCHEMA_REASONS, ParseResult, parse_message
@@ -160,7 +160,10 @@ VALIDATOR = jsonschema.Draft202012Validator(
 @PROPERTY
 @given(item=FIX_SHAPED)
 def test_the_schema_and_the_parser_agree_on_schema_shaped_payloads(item):
-    payload = json.dumps(item, allow_nan=True).encode()
+    try:  # NaN/Infinity literals are not JSON: the schema has nothing to say about them
+        payload = json.dumps(item, allow_nan=False).encode()
+    except ValueError:
+        assume(False)
     result = parse_message(f"siaga/v1/pos/{DEV}", payload, received_at=NOW)
     parser_valid = not any(r.reason in SCHEMA_REASONS for r in result.rejections)
     assert parser_valid == VALIDATOR.is_valid(json.loads(payload)), [
