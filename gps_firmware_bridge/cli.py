@@ -1,7 +1,9 @@
 """``siaga-bridge``: tracker protocols, NMEA and a fleet simulator to Siaga MQTT.
 
 Every mode stores each decoded fix in the durable outbox first and publishes it at QoS 1 to
-``siaga/v1/pos/{device_id}``; see ``siaga-bridge MODE --help``.
+``siaga/v1/pos/{device_id}``; the GT06 and Teltonika servers publish the reports of trackers
+without a GPS fix (cell towers / Wi-Fi) to ``siaga/v1/status/{device_id}``; see
+``siaga-bridge MODE --help``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ from gps_firmware_bridge.nmeasource import nmea_lines
 from gps_firmware_bridge.outbox import Outbox
 from gps_firmware_bridge.publisher import MqttConfig, Publisher
 from gps_firmware_bridge.reporting import ReportGate, ReportPolicy
+from gps_firmware_bridge.status import status_payload, status_topic
+from gps_firmware_bridge.tracker_status import NoFix
 
 log = logging.getLogger("siaga-bridge")
 
 DESCRIPTION = """\
 Siaga GPS bridge: turns trackers into Siaga MQTT positions (siaga/v1/pos/{device_id}, QoS 1),
 with a durable store-and-forward outbox (nothing is lost while the broker is unreachable).
+GT06/Teltonika reports without a GPS fix (cell towers only) are published as tracker status on
+siaga/v1/status/{device_id} (QoS 1, newest per device), never as positions.
 
 modes:
   nmea        NMEA 0183 from a serial GNSS receiver (--serial), a TCP stream such as gpsd's raw
@@ -47,9 +53,14 @@ common options (after the mode): --mqtt-url, --username/--password, --outbox PAT
 --mqtt-protocol
 
 exit status: 0 done; 1 --drain timed out; 2 bad option or unusable outbox; 3 the broker refused
-the connection or some fixes (MQTT v5 reason code, e.g. the ACL): they stay in the outbox.
+the connection or some fixes (MQTT v5 reason code, e.g. the ACL): they stay in the outbox
+(outbox --drain, nmea --exit-when-drained, simulate --duration).
 """
 EXIT_REFUSED = 3
+#: GT06 models whose frames cannot be told apart from the frame alone (Gt06Session.model)
+GT06_MODELS = ("NT20", "QH302R", "LW4G-4B", "R11")
+#: seconds ``simulate --duration`` waits at the end for the broker to acknowledge its fixes
+SIMULATE_DRAIN_S = 10.0
 
 
 def _common() -> argparse.ArgumentParser:
@@ -163,6 +174,21 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=f"{name} TCP tracker server")
         p.add_argument("--host", default="0.0.0.0", help="listen address")
         p.add_argument("--port", type=int, default=port, help=f"TCP port (default {port})")
+        p.add_argument(
+            "--strict-crc",
+            action="store_true",
+            help="refuse (no ACK) frames with a wrong CRC or length field; by default they are "
+            "decoded as Traccar does and each device is logged once",
+        )
+        if name == "gt06":
+            p.add_argument(
+                "--model",
+                choices=GT06_MODELS,
+                type=str.upper,
+                help="device model, only for models whose frames need it: "
+                + ", ".join(GT06_MODELS)
+                + " (other GT06/Concox devices: leave unset)",
+            )
 
     p = sub.add_parser("osmand", parents=[common], help="OsmAnd / Traccar Client HTTP server")
     p.add_argument("--host", default="0.0.0.0", help="listen address")
@@ -254,6 +280,14 @@ class Runtime:
             self.stored += len(fixes)
             self.publisher.notify()
 
+    def status_sink(self, records: list[NoFix], received_at: datetime) -> None:
+        """Publish the no-fix records as tracker status (newest per device, QoS 1)."""
+        for record in records:
+            payload = status_payload(record, received_at)
+            self.publisher.put_status(
+                status_topic(record.device_id), json.dumps(payload, separators=(",", ":"))
+            )
+
     def close(self) -> None:
         """Stop publishing and close the outbox."""
         self.publisher.stop()
@@ -318,7 +352,13 @@ def run_tcp(args: argparse.Namespace, rt: Runtime) -> int:
     from gps_firmware_bridge.server import TrackerServer
 
     rt.publisher.start()
-    server = TrackerServer(args.mode, rt.sink)
+    server = TrackerServer(
+        args.mode,
+        rt.sink,
+        strict_crc=args.strict_crc,
+        model=getattr(args, "model", None),
+        status_sink=rt.status_sink,
+    )
 
     async def main() -> None:
         port = await server.start(args.host, args.port)
@@ -392,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "simulate":
             from gps_firmware_bridge.simrun import run_simulate
 
-            return run_simulate(args, rt)
+            status = run_simulate(args, rt)
+            rt.publisher.wait_drained(timeout_s=SIMULATE_DRAIN_S)
+            return status or _delivery_status(rt)
         return run_outbox(args, rt)
     except BridgeError as exc:
         print(f"siaga-bridge: {exc}", file=sys.stderr)

@@ -14,6 +14,14 @@ to the outbox's ``refused`` table (kept, not resent in a loop) and logged. MQTT 
 report it: Mosquitto acknowledges a refused QoS 1 publish with a normal PUBACK, so with
 ``protocol="3.1.1"`` refusals are invisible to the client. A CONNACK refusal for bad credentials,
 not authorized or banned is kept in :attr:`Publisher.connect_refusal`.
+
+Status messages (``siaga/v1/status/{device_id}``, :mod:`gps_firmware_bridge.status`) take a
+lighter path than fixes: :meth:`Publisher.put_status` keeps only the **newest** status of each
+device in memory, published at QoS 1 before the fixes of the same drain iteration and forgotten
+once acknowledged (or refused: counted in :attr:`Publisher.refused_statuses`). A status only says
+"this tracker is alive without a GPS fix" and is superseded by the next one, so it is not worth an
+outbox row: a backlog of old statuses would only delay the fixes, and a status lost with the
+process is replaced by the tracker's next report. Paho resends a status in flight at reconnection.
 """
 
 from __future__ import annotations
@@ -140,6 +148,11 @@ class Publisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._subs: dict[str, Callable[[str, bytes], None]] = {}
+        self._status_lock = threading.Lock()
+        self._status: dict[str, str] = {}  # topic -> newest payload not yet published
+        self._status_inflight: dict[int, str] = {}  # mid -> topic
+        self.delivered_statuses = 0
+        self.refused_statuses = 0
         self.published_messages = 0
         self.delivered_fixes = 0
         self.refused_fixes = 0
@@ -189,6 +202,12 @@ class Publisher:
         if self.connected:
             self.client.subscribe(topic, qos=1)
 
+    def put_status(self, topic: str, payload: str) -> None:
+        """Publish ``payload`` on ``topic`` (QoS 1), replacing an unpublished older one."""
+        with self._status_lock:
+            self._status[topic] = payload
+        self._wake.set()
+
     def notify(self) -> None:
         """Tell the drain loop new fixes were stored."""
         self._wake.set()
@@ -226,7 +245,12 @@ class Publisher:
         """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.outbox.count() == 0 and not self._inflight:
+            if (
+                self.outbox.count() == 0
+                and not self._inflight
+                and not self._status
+                and not self._status_inflight
+            ):
                 return True
             if self.connect_refusal is not None:
                 return False
@@ -244,6 +268,7 @@ class Publisher:
                 break
             msg = self._inflight.pop(mid, None)
             if msg is None:
+                self._status_acked(mid, failed, reason)
                 continue
             self._inflight_ids.difference_update(msg.row_ids)
             if failed:
@@ -264,6 +289,36 @@ class Publisher:
             self.outbox.refuse(ids, reason)
             self.refused_fixes += len(ids)
             self.last_refusal = reason
+
+    def _status_acked(self, mid: int, failed: bool, reason: str) -> None:
+        topic = self._status_inflight.pop(mid, None)
+        if topic is None:
+            return
+        if failed:
+            self.refused_statuses += 1
+            self.last_refusal = reason
+            log.warning("broker refused the status on %s: %s (not resent)", topic, reason)
+        else:
+            self.delivered_statuses += 1
+
+    def _publish_statuses(self, budget: int) -> int:
+        """Publish up to ``budget`` pending statuses; returns how many were sent."""
+        with self._status_lock:
+            pending = list(self._status.items())[:budget]
+            for topic, _ in pending:
+                del self._status[topic]
+        sent = 0
+        for index, (topic, payload) in enumerate(pending):
+            info = self.client.publish(topic, payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+                log.warning("status publish failed rc=%s; will retry", info.rc)
+                with self._status_lock:  # keep what was not sent unless a newer one came
+                    for later, text in pending[index:]:
+                        self._status.setdefault(later, text)
+                break
+            self._status_inflight[info.mid] = topic
+            sent += 1
+        return sent
 
     def _run(self) -> None:
         last_expire = 0.0
@@ -287,7 +342,9 @@ class Publisher:
                 time.sleep(0.5)
 
     def _publish_some(self) -> None:
-        budget = self.max_inflight - len(self._inflight)
+        budget = self.max_inflight - len(self._inflight) - len(self._status_inflight)
+        if budget > 0 and self._status:
+            budget -= self._publish_statuses(budget)
         if budget <= 0:
             return
         limit = len(self._inflight_ids) + budget * self.batch_size + 1

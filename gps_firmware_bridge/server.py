@@ -5,6 +5,13 @@ Each TCP connection has its own framer state (login IMEI / handshake) and buffer
 to a ``sink`` (normally :meth:`Outbox.put_many` followed by :meth:`Publisher.notify`) *before* the
 ACK is written, so an acknowledged fix is always durably stored. A garbage or wrong-checksum frame
 is logged and dropped; an unframeable Teltonika stream closes only that connection.
+
+A frame without a valid GPS fix but with cell towers / Wi-Fi becomes a
+:class:`~gps_firmware_bridge.tracker_status.NoFix` record, never a position: it goes to
+``status_sink`` (normally :meth:`Publisher.put_status` on ``siaga/v1/status/{device_id}``, see
+:mod:`gps_firmware_bridge.status`). Frames decoded despite a wrong CRC or length field are logged
+once per device (:class:`~gps_firmware_bridge.integrity.IntegrityWatch`); ``strict_crc`` refuses
+them instead (no ACK).
 """
 
 from __future__ import annotations
@@ -17,20 +24,30 @@ from datetime import datetime
 from gps_firmware_bridge import gt06, teltonika
 from gps_firmware_bridge.fix import DecodeResult, Fix
 from gps_firmware_bridge.httpserver import OsmAndServer, utc_now
+from gps_firmware_bridge.integrity import IntegrityWatch
 from gps_firmware_bridge.plausibility import DEFAULT_LIMITS, PlausibilityLimits
-from gps_firmware_bridge.tracker_status import responses
+from gps_firmware_bridge.tracker_status import NoFix, no_fix_records, responses
 
 log = logging.getLogger(__name__)
 __all__ = ["OsmAndServer", "TrackerServer", "utc_now"]
 
 Sink = Callable[[list[Fix]], None]
+#: ``status_sink(records, received_at)``: publishes the no-fix records of one read
+StatusSink = Callable[[list[NoFix], datetime], None]
 Clock = Callable[[], datetime]
 READ_BYTES = 4096
 IDLE_TIMEOUT_S = 600.0
 
 
-def _deliver(results: list[DecodeResult], sink: Sink, peer: str) -> bytes:
+def _deliver(
+    results: list[DecodeResult],
+    sink: Sink,
+    peer: str,
+    status_sink: StatusSink | None = None,
+    received_at: datetime | None = None,
+) -> bytes:
     replies = b""
+    statuses: list[NoFix] = []
     for result in results:
         for rejection in result.rejections:
             log.info("%s rejected: %s %s", peer, rejection.reason, rejection.detail)
@@ -38,7 +55,10 @@ def _deliver(results: list[DecodeResult], sink: Sink, peer: str) -> bytes:
             log.info("%s %s answered: %s", peer, answer.device_id, answer.text)
         if result.fixes:
             sink(list(result.fixes))
+        statuses.extend(no_fix_records(result.extra))
         replies += result.reply
+    if statuses and status_sink is not None and received_at is not None:
+        status_sink(statuses, received_at)
     return replies
 
 
@@ -53,6 +73,16 @@ class TrackerServer:
         Receives the decoded fixes of each frame (stores them durably).
     clock : callable
         Receiving clock for the plausibility check.
+    limits : PlausibilityLimits
+        Plausibility limits of decoded fixes.
+    strict_crc : bool
+        Refuse (no ACK) frames failing their CRC or length field instead of decoding them with a
+        note, as Traccar does (logged once per device through :attr:`integrity`).
+    model : str or None
+        GT06 device model for the layouts that cannot be told from the frame (``NT20``,
+        ``QH302R``, ``LW4G-4B``, ``R11``); ``None`` for the others.
+    status_sink : callable or None
+        Receives the no-fix (cell/Wi-Fi only) records and their receive time.
     """
 
     def __init__(
@@ -61,6 +91,10 @@ class TrackerServer:
         sink: Sink,
         clock: Clock = utc_now,
         limits: PlausibilityLimits = DEFAULT_LIMITS,
+        *,
+        strict_crc: bool = False,
+        model: str | None = None,
+        status_sink: StatusSink | None = None,
     ) -> None:
         if protocol not in ("gt06", "teltonika"):
             raise ValueError(f"unknown TCP protocol {protocol!r}")
@@ -68,6 +102,10 @@ class TrackerServer:
         self.sink = sink
         self.clock = clock
         self.limits = limits
+        self.strict_crc = strict_crc
+        self.model = model
+        self.status_sink = status_sink
+        self.integrity = IntegrityWatch()
         self.connections = 0
         self._server: asyncio.base_events.Server | None = None
 
@@ -92,8 +130,8 @@ class TrackerServer:
         peer = str(writer.get_extra_info("peername"))
         self.connections += 1
         buffer = b""
-        gsession = gt06.Gt06Session()
-        tsession = teltonika.TeltonikaSession()
+        gsession = gt06.Gt06Session(model=self.model, strict_crc=self.strict_crc)
+        tsession = teltonika.TeltonikaSession(strict_crc=self.strict_crc)
         try:
             while True:
                 data = await asyncio.wait_for(reader.read(READ_BYTES), IDLE_TIMEOUT_S)
@@ -101,15 +139,18 @@ class TrackerServer:
                     break
                 buffer += data
                 close = False
+                now = self.clock()
                 if self.protocol == "gt06":
-                    results, buffer = gt06.decode_stream(
-                        gsession, buffer, self.clock(), self.limits
-                    )
+                    results, buffer = gt06.decode_stream(gsession, buffer, now, self.limits)
                 else:
                     results, buffer, close = teltonika.decode_stream(
-                        tsession, buffer, self.clock(), self.limits
+                        tsession, buffer, now, self.limits
                     )
-                reply = await asyncio.to_thread(_deliver, results, self.sink, peer)
+                for line in self.integrity.observe(results, peer):
+                    log.warning("%s", line)
+                reply = await asyncio.to_thread(
+                    _deliver, results, self.sink, peer, self.status_sink, now
+                )
                 if reply:
                     writer.write(reply)
                     await writer.drain()

@@ -41,11 +41,22 @@ def status_payload(record: NoFix, received_at: datetime) -> dict[str, Any]:
     for cell in record.cells:
         if len(cells) == MAX_CELLS:
             break
-        if not (0 <= cell.mcc <= 999 and 0 <= cell.mnc <= 999 and 0 <= cell.lac <= 0xFFFFFFFF
-                and 0 <= cell.cid <= 0xFFFFFFFFF):
+        if not (
+            0 <= cell.mcc <= 999
+            and 0 <= cell.mnc <= 999
+            and 0 <= cell.lac <= 0xFFFFFFFF
+            and 0 <= cell.cid <= 0xFFFFFFFFF
+        ):
             continue
-        cells.append({"mcc": cell.mcc, "mnc": cell.mnc, "lac": cell.lac, "cid": cell.cid,
-                      "rssi": _bounded(cell.rssi, -200, 0)})
+        cells.append(
+            {
+                "mcc": cell.mcc,
+                "mnc": cell.mnc,
+                "lac": cell.lac,
+                "cid": cell.cid,
+                "rssi": _bounded(cell.rssi, -200, 0),
+            }
+        )
     return {
         "v": 1,
         "device_id": record.device_id,
