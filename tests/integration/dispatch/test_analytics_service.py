@@ -89,6 +89,11 @@ def _add(
 
 @pytest.fixture
 def db(db_session, pilot_regions):
+    """The test session, with the incidents other tests committed for this regency moved out of
+    it for the duration of the test (the outer transaction is rolled back), so counts are exact."""
+    db_session.execute(
+        text("UPDATE incident SET kode_kab = '00.00' WHERE kode_kab = :k"), {"k": KAB}
+    )
     return db_session
 
 
