@@ -15,6 +15,7 @@ from datetime import datetime
 from tracking.contract import ParseResult, Rejection, parse_message
 from tracking.fix import Fix
 from tracking.plausibility import PlausibilityLimits, Problem
+from tracking.status import StatusReport
 
 log = logging.getLogger("siaga.tracking.ingest")
 
@@ -42,6 +43,8 @@ class Batch:
     #: index into ``fixes`` -> problem, for fixes stored flagged (set when the batch is closed)
     flags: dict[int, Problem] = field(default_factory=dict)
     ignored: Counter[str] = field(default_factory=Counter)
+    #: accepted status messages (a tracker alive without a GPS fix)
+    statuses: list[StatusReport] = field(default_factory=list)
     #: ``time.monotonic()`` of the first message
     started: float = 0.0
 
@@ -72,6 +75,8 @@ class Batch:
             self.rejections.extend(result.rejections)
         if result.ignored:
             self.ignored[result.ignored] += 1
+        if result.statuses:
+            self.statuses.extend(result.statuses)
 
     def full(self, max_fixes: int, max_messages: int) -> bool:
         return len(self.fixes) >= max_fixes or len(self.messages) >= max_messages

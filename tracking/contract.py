@@ -6,6 +6,8 @@ Two inputs are accepted:
   by ``schemas/mqtt/position.v1.json``. The checks below are hand-written equivalents of that
   schema (the fast path); ``tests/unit/tracking/test_contract_schema.py`` shows that the schema
   and this parser agree on every vector.
+* status ``siaga/v1/status/{device_id}``: a tracker alive without a GPS fix
+  (``schemas/mqtt/status.v1.json``, :mod:`tracking.status`): a :class:`StatusReport`, never a fix.
 * OwnTracks ``owntracks/{user}/{device}`` with ``_type: location`` (:mod:`tracking.owntracks`).
   Other ``_type`` values and deeper topics (``.../event``, ``.../info``) are ignored and counted,
   not rejected.
@@ -44,6 +46,7 @@ from tracking.fix import Fix
 from tracking.owntracks import ignored_type, owntracks_fix
 from tracking.payload import INT4_MAX, INT8_MAX, decode_json
 from tracking.plausibility import PlausibilityLimits, Problem, check_coordinates, check_fix_time
+from tracking.status import MAX_STATUS_BYTES, STATUS_PREFIX, StatusReport, status_report, too_large
 
 __all__ = ["DEVICE_ID_RE", "MAX_BATCH", "SCHEMA_REASONS", "ParseResult", "Rejection",
            "fix_to_payload", "parse_fix_time", "parse_message"]
@@ -84,11 +87,13 @@ class Rejection:
 
 @dataclass(frozen=True)
 class ParseResult:
-    """Outcome of one MQTT message: accepted fixes, rejections, and ignored (non-position) items."""
+    """Outcome of one MQTT message: accepted fixes or statuses, rejections, and ignored
+    (non-position) items."""
 
     fixes: list[Fix] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     ignored: str | None = None
+    statuses: list[StatusReport] = field(default_factory=list)
 
 
 def _native_item(obj: Any, topic_device: str, received_at: datetime) -> Fix:
@@ -195,6 +200,9 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
     if topic_rel.startswith(NATIVE_PREFIX):
         kind, device_id = "native", topic_rel[len(NATIVE_PREFIX):]
         valid = DEVICE_ID_RE.match(device_id) is not None
+    elif topic_rel.startswith(STATUS_PREFIX):
+        kind, device_id = "status", topic_rel[len(STATUS_PREFIX):]
+        valid = DEVICE_ID_RE.match(device_id) is not None
     elif topic_rel.startswith(OWNTRACKS_PREFIX):
         levels = topic_rel.split("/")
         if len(levels) != 3:
@@ -209,12 +217,21 @@ def parse_message(topic: str, payload: bytes, *, received_at: datetime,
                             "tidak valid.", f"Topic {shown} is not a position topic or its device "
                             "id is invalid.")
         return ParseResult(rejections=[_reject(bad_topic, topic, payload, received_at)])
+    if kind == "status" and len(payload) > MAX_STATUS_BYTES:
+        return ParseResult(rejections=[_reject(too_large(len(payload)), topic, payload,
+                                               received_at, device_id)])
     doc, undecodable = decode_json(payload)
     if undecodable is not None:
         return ParseResult(rejections=[_reject(undecodable, topic, payload, received_at,
                                                device_id)])
     if kind == "owntracks":
         return _parse_owntracks(doc, topic, payload, device_id, received_at, limits)
+    if kind == "status":
+        try:
+            return ParseResult(statuses=[status_report(doc, device_id, received_at)])
+        except Bad as bad:
+            return ParseResult(rejections=[_reject(bad.problem, topic, payload, received_at,
+                                                   device_id)])
     if isinstance(doc, dict):
         items, batch = [doc], False
     elif isinstance(doc, list) and 1 <= len(doc) <= MAX_BATCH:

@@ -96,7 +96,8 @@ class IngestConfig:
             raise IngestConfigError("receive_maximum must be 1..65535")
 
     def subscriptions(self) -> list[str]:
-        topics = [f"{self.topic_prefix}siaga/v1/pos/+", f"{self.topic_prefix}owntracks/+/+"]
+        topics = [f"{self.topic_prefix}siaga/v1/pos/+", f"{self.topic_prefix}siaga/v1/status/+",
+                  f"{self.topic_prefix}owntracks/+/+"]
         if self.shared_group:
             return [f"$share/{self.shared_group}/{t}" for t in topics]
         return topics
@@ -330,7 +331,7 @@ class IngestWorker:
 
     def _process(self, batch: Batch) -> None:
         fixes, rejections, flags = batch.fixes, batch.rejections, batch.flags
-        written = self._db.write(fixes, rejections, flags)
+        written = self._db.write(fixes, rejections, flags, batch.statuses)
         if written is None:
             return  # stopping before the batch could be stored: not acknowledged, redelivered
         outcome = written.outcome
@@ -348,6 +349,7 @@ class IngestWorker:
             counters["messages"] += len(batch.messages)
             counters["stored"] += outcome.stored
             counters["duplicates"] += outcome.duplicates
+            counters["statuses"] += outcome.statuses
             counters["batches"] += 1
             for reason, count in batch.ignored.items():
                 counters[f"ignored:{reason}"] += count

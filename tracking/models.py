@@ -10,6 +10,7 @@ from datetime import datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, LargeBinary, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import SRID, Base
@@ -26,6 +27,13 @@ class Device(Base):
     registered: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     first_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: last status without a GPS fix (revision ``0006_device_status``): receive time, reason
+    #: (``gps_invalid``, ``no_gps``, ``no_satellites``), cells [{mcc, mnc, lac, cid, rssi}] and
+    #: the number of Wi-Fi access points
+    last_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_reason: Mapped[str | None] = mapped_column(Text)
+    last_cells: Mapped[list | None] = mapped_column(JSONB)
+    last_wifi_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=text("now()"))
 

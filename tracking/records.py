@@ -16,6 +16,13 @@ class DeviceInfo:
     registered: bool
     first_seen_at: datetime | None
     last_seen_at: datetime | None
+    #: newest fix time (``latest_position``), ``None`` if the device never had a fix
+    last_fix_at: datetime | None = None
+    #: last status without a GPS fix: when it was received, its reason, cells and Wi-Fi count
+    last_status_at: datetime | None = None
+    last_status_reason: str | None = None
+    last_cells: list[dict] | None = None
+    last_wifi_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class BatchOutcome:
     rejected: int
     #: newest fix per device whose latest position moved forward in this batch
     latest: dict[str, Fix] = field(default_factory=dict)
+    #: status messages applied to their device's last-seen state
+    statuses: int = 0
 
 
 @dataclass(frozen=True)

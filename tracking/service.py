@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from tracking.models import Device, LatestPosition, Position, PositionReject
 from tracking.payload import INT4_MAX, storable_text
 from tracking.plausibility import Problem
 from tracking.records import BatchOutcome, DeviceInfo, PruneResult, RejectRecord
+from tracking.status import StatusReport
 
 _STAGE_COLUMNS = ("device_id", "fix_time", "seq", "lon", "lat", "speed_mps", "heading_deg",
                   "altitude_m", "hdop", "accuracy_m", "satellites", "battery_pct", "ignition",
@@ -104,7 +105,8 @@ def _batch_days(fixes: Sequence[Fix]) -> set[date]:
 
 def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rejection] = (),
                 *, flags: Mapping[int, Problem] | None = None,
-                known_partitions: set[date] | None = None) -> BatchOutcome:
+                known_partitions: set[date] | None = None,
+                statuses: Sequence[StatusReport] = ()) -> BatchOutcome:
     """Store a batch: binary COPY into a staging table, then insert, deduplicate and upsert.
 
     Four round trips for any batch size: prepare the staging table, COPY, the position insert
@@ -120,6 +122,9 @@ def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rej
         Index into ``fixes`` -> problem, for fixes stored with a plausibility flag.
     known_partitions : set of date, optional
         Days whose partition is known to exist (a cache owned by the caller, updated here).
+    statuses : sequence of StatusReport
+        Status messages (alive, no GPS fix): they update the device's last-seen state only
+        (:func:`write_statuses`), never ``position``.
     """
     flags = flags or {}
     if known_partitions is None:
@@ -154,10 +159,44 @@ def write_batch(session: Session, fixes: Sequence[Fix], rejections: Sequence[Rej
                     cur_latest = latest.get(device_id)
                     if cur_latest is None or f.fix_time > cur_latest.fix_time:
                         latest[device_id] = f
+    if statuses:
+        write_statuses(session, statuses)
     if rejections:
         write_rejections(session, rejections)
     return BatchOutcome(stored=stored, duplicates=len(fixes) - stored,
-                        rejected=len(rejections), latest=latest)
+                        rejected=len(rejections), latest=latest, statuses=len(statuses))
+
+
+def write_statuses(session: Session, statuses: Sequence[StatusReport]) -> None:
+    """Apply status messages to ``device``: last seen, and the newest status's reason and cells.
+
+    An unknown device is recorded (``registered = false``), as on its first fix. Per device only
+    the newest status (by receive time) is kept; an older one (a redelivery) changes nothing but
+    ``first_seen_at``/``last_seen_at``. No position is written.
+    """
+    newest: dict[str, StatusReport] = {}
+    for status in statuses:
+        current = newest.get(status.device_id)
+        if current is None or status.received_at >= current.received_at:
+            newest[status.device_id] = status
+    rows = [{"device_id": s.device_id, "registered": False, "first_seen_at": s.received_at,
+             "last_seen_at": s.received_at, "last_status_at": s.received_at,
+             "last_status_reason": s.reason,
+             "last_cells": [{"mcc": c.mcc, "mnc": c.mnc, "lac": c.lac, "cid": c.cid,
+                             "rssi": c.rssi} for c in s.cells],
+             "last_wifi_count": s.wifi}
+            for _, s in sorted(newest.items())]
+    stmt = pg_insert(Device).values(rows)
+    new = stmt.excluded
+    newer = (Device.last_status_at.is_(None)) | (Device.last_status_at <= new.last_status_at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Device.device_id],
+        set_={"first_seen_at": func.least(Device.first_seen_at, new.first_seen_at),
+              "last_seen_at": func.greatest(Device.last_seen_at, new.last_seen_at),
+              **{name: case((newer, getattr(new, name)), else_=getattr(Device, name))
+                 for name in ("last_status_at", "last_status_reason", "last_cells",
+                              "last_wifi_count")}})
+    session.execute(stmt)
 
 
 def _payload_text(payload: bytes) -> str | None:
@@ -221,9 +260,10 @@ def latest_positions(session: Session, device_ids: Iterable[str] | None = None) 
     return {row.device_id: _fix_from_row(row) for row in session.execute(stmt)}
 
 
-def _device_info(d: Device) -> DeviceInfo:
+def _device_info(d: Device, last_fix_at: datetime | None = None) -> DeviceInfo:
     return DeviceInfo(d.device_id, d.kode_kab, d.label, d.registered, d.first_seen_at,
-                      d.last_seen_at)
+                      d.last_seen_at, last_fix_at, d.last_status_at, d.last_status_reason,
+                      d.last_cells, d.last_wifi_count)
 
 
 def register_device(session: Session, device_id: str, *, kode_kab: str | None = None,
@@ -252,13 +292,15 @@ def get_device(session: Session, device_id: str) -> DeviceInfo:
 
 def list_devices(session: Session, *, registered: bool | None = None,
                  kode_kab: str | None = None) -> list[DeviceInfo]:
-    """Known devices, registered or auto-recorded, by id."""
-    stmt = select(Device).order_by(Device.device_id)
+    """Known devices, registered or auto-recorded, by id, with their newest fix time."""
+    stmt = (select(Device, LatestPosition.fix_time)
+            .outerjoin(LatestPosition, LatestPosition.device_id == Device.device_id)
+            .order_by(Device.device_id))
     if registered is not None:
         stmt = stmt.where(Device.registered.is_(registered))
     if kode_kab is not None:
         stmt = stmt.where(Device.kode_kab == kode_kab)
-    return [_device_info(d) for d in session.execute(stmt).scalars()]
+    return [_device_info(d, fix_time) for d, fix_time in session.execute(stmt)]
 
 
 def registered_device_ids(session: Session) -> set[str]:

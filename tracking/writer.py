@@ -9,7 +9,8 @@
   halves, each written in its own transaction, down to the single rows that fail. Good rows are
   stored; a failing row becomes a rejection (``storage_rejected``, with the database's message)
   stored in ``position_reject``. Rejections that themselves fail are stored once more reduced to
-  ASCII text and the raw payload.
+  ASCII text and the raw payload. Status messages (a tracker alive without a GPS fix) are split
+  off the same way; a status the database refuses becomes a ``storage_rejected`` rejection.
 
 The caller acknowledges the batch's messages only after :meth:`BatchWriter.write` returned: then
 every fix is committed as a position or as a rejection.
@@ -36,6 +37,7 @@ from tracking.contract import Rejection
 from tracking.fix import Fix
 from tracking.plausibility import Problem
 from tracking.records import BatchOutcome
+from tracking.status import StatusReport
 
 log = logging.getLogger("siaga.tracking.ingest")
 
@@ -94,6 +96,7 @@ class _Part:
     flags: dict[int, Problem]
     rejections: list[Rejection]
     reduced: bool = False
+    statuses: list[StatusReport] = field(default_factory=list)
 
 
 class _Stopping(Exception):
@@ -113,14 +116,17 @@ class BatchWriter:
         self.partitions: set[date] = set()
 
     def write(self, fixes: Sequence[Fix], rejections: Sequence[Rejection],
-              flags: Mapping[int, Problem] | None = None) -> WriteResult | None:
-        """Commit ``fixes`` and ``rejections``; ``None`` if stopped while the database is down.
+              flags: Mapping[int, Problem] | None = None,
+              statuses: Sequence[StatusReport] = ()) -> WriteResult | None:
+        """Commit ``fixes``, ``rejections`` and ``statuses``; ``None`` if stopped while the
+        database is down.
 
         Parts already committed stay committed when ``None`` is returned; the messages are then
         not acknowledged, and their redelivery is absorbed by the unique key of ``position``.
         """
         result = WriteResult(BatchOutcome(0, 0, 0))
-        pending = [_Part(list(fixes), dict(flags or {}), list(rejections))]
+        pending = [_Part(list(fixes), dict(flags or {}), list(rejections),
+                         statuses=list(statuses))]
         try:
             while pending:
                 part = pending.pop()
@@ -138,7 +144,8 @@ class BatchWriter:
                 with self.sessions.begin() as session:
                     outcome = service.write_batch(session, part.fixes, part.rejections,
                                                   flags=part.flags,
-                                                  known_partitions=self.partitions)
+                                                  known_partitions=self.partitions,
+                                                  statuses=part.statuses)
             except Exception as exc:  # noqa: BLE001 - classified below, never dropped
                 self.partitions.clear()  # partitions created in the failed transaction are gone
                 if not is_connection_failure(exc):
@@ -158,6 +165,18 @@ class BatchWriter:
 
     def _split(self, part: _Part, error: BaseException, result: WriteResult) -> list[_Part]:
         """The parts to write instead of a refused ``part``, in order."""
+        if part.statuses and (part.fixes or part.rejections):
+            return [_Part(part.fixes, part.flags, part.rejections, part.reduced),
+                    _Part([], {}, [], statuses=part.statuses)]
+        if len(part.statuses) > 1:
+            mid = len(part.statuses) // 2
+            return [_Part([], {}, [], statuses=part.statuses[:mid]),
+                    _Part([], {}, [], statuses=part.statuses[mid:])]
+        if part.statuses:
+            (status,) = part.statuses
+            refusal = self._status_refusal(status, error)
+            result.refusals.append(refusal)
+            return [_Part([], {}, [refusal])]
         if part.fixes and part.rejections:  # first tell the fixes from the rejections apart
             return [_Part(part.fixes, part.flags, []), _Part([], {}, part.rejections)]
         if len(part.fixes) > 1:
@@ -192,6 +211,19 @@ class BatchWriter:
             fix.received_at or datetime.now(UTC), _ascii(fix.device_id, 200))
 
 
+    def _status_refusal(self, status: StatusReport, error: BaseException) -> Rejection:
+        detail = _ascii(f"{type(error).__name__}: {str(error).strip()}", 300)
+        payload = {"device_id": status.device_id, "reason": status.reason,
+                   "cells": len(status.cells), "wifi": status.wifi, "source": status.source}
+        return Rejection(
+            "storage_rejected",
+            f"Basis data menolak status ini ({detail}).",
+            f"The database refused this status ({detail}).",
+            f"siaga/v1/status/{status.device_id}",
+            json.dumps(payload, ensure_ascii=True).encode(),
+            status.received_at, _ascii(status.device_id, 200))
+
+
 def _merge(total: BatchOutcome, part: BatchOutcome) -> BatchOutcome:
     latest = dict(total.latest)
     for device_id, fix in part.latest.items():
@@ -199,4 +231,5 @@ def _merge(total: BatchOutcome, part: BatchOutcome) -> BatchOutcome:
         if current is None or fix.fix_time > current.fix_time:
             latest[device_id] = fix
     return BatchOutcome(total.stored + part.stored, total.duplicates + part.duplicates,
-                        total.rejected + part.rejected, latest)
+                        total.rejected + part.rejected, latest,
+                        total.statuses + part.statuses)

@@ -16,6 +16,7 @@ from dispatch.schemas import Timestamp
 from tracking import service
 from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
+from tracking.records import DeviceInfo
 
 router = APIRouter(prefix="/api/v1/tracking", tags=["tracking"])
 
@@ -62,11 +63,21 @@ def latest(device_id: list[DeviceId] | None = Query(None, max_length=500,
 def devices(registered: bool | None = None,
             kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
             session: Session = Depends(get_session)) -> dict:
-    """Known trackers, registered or auto-recorded on their first fix."""
+    """Known trackers with last fix and last seen (a tracker alive without a GPS fix)."""
     return {"devices": [{**asdict(d), "first_seen_at": _iso(d.first_seen_at),
-                         "last_seen_at": _iso(d.last_seen_at)}
+                         "last_seen_at": _iso(d.last_seen_at),
+                         "last_fix_at": _iso(d.last_fix_at),
+                         "last_status_at": _iso(d.last_status_at),
+                         "alive_without_fix": _alive_without_fix(d)}
                         for d in service.list_devices(session, registered=registered,
                                                       kode_kab=kode_kab)]}
+
+
+def _alive_without_fix(d: DeviceInfo) -> bool:
+    """The tracker's newest report is a status without a GPS fix (newer than its last fix)."""
+    if d.last_status_at is None:
+        return False
+    return d.last_fix_at is None or d.last_status_at > d.last_fix_at
 
 
 @router.get("/devices/{device_id}/track")

@@ -100,3 +100,31 @@ def test_device_cannot_publish_as_another(broker_factory, tmp_path):
     for client in (bad, dev_a, ingest):
         client.disconnect()
         client.loop_stop()
+
+
+def test_device_publishes_only_its_own_status(broker_factory):
+    """siaga/v1/status/<device>: a device may publish its own status, not another's; the ingest
+    user reads them all."""
+    broker = _secured_broker(broker_factory)
+    received: list[tuple[str, dict]] = []
+    ingest, _, _ = _v5("siaga-ingest", broker.port)
+    subscribed = threading.Event()
+    ingest.on_subscribe = lambda *a: subscribed.set()
+    ingest.on_message = lambda c, u, m: received.append((m.topic, json.loads(m.payload)))
+    ingest.subscribe("siaga/v1/status/#", qos=1)
+    assert subscribed.wait(5)
+
+    dev_a, acks, _ = _v5("dev-A", broker.port)
+    own = dev_a.publish("siaga/v1/status/dev-A", json.dumps({"who": "A"}), qos=1)
+    forged = dev_a.publish("siaga/v1/status/dev-B", json.dumps({"who": "A-as-B"}), qos=1)
+    wildcard_level = dev_a.publish("siaga/v1/status/dev-A/x", json.dumps({"who": "A/x"}), qos=1)
+    assert _wait(lambda: {own.mid, forged.mid, wildcard_level.mid} <= acks.keys())
+    assert acks[own.mid].value == 0
+    assert acks[forged.mid].value == 135  # 0x87 Not authorized
+    assert acks[wildcard_level.mid].value == 135
+    assert _wait(lambda: len(received) >= 1)
+    time.sleep(0.3)
+    assert received == [("siaga/v1/status/dev-A", {"who": "A"})]
+    for client in (dev_a, ingest):
+        client.loop_stop()
+        client.disconnect()

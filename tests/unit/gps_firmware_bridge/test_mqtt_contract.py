@@ -78,4 +78,6 @@ def test_the_bridge_produces_every_top_level_mqtt_vector():
 def test_every_mqtt_vector_is_schema_valid():
     schema = validator()
     for path in sorted(MQTT_VECTORS.rglob("*.json")):
+        if path.parent.name == "status":  # status.v1 (test_status_contract.py)
+            continue
         assert not list(schema.iter_errors(json.loads(path.read_text())["payload"])), path.name

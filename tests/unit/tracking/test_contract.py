@@ -12,8 +12,9 @@ from tracking.contract import fix_to_payload, parse_message
 from tracking.plausibility import PlausibilityLimits
 
 MQTT_VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "mqtt"
-# Top level: payloads the bridge produces exactly; third_party/: native payloads of other trackers.
-VECTORS = sorted(MQTT_VECTORS.rglob("*.json"))
+# Top level: payloads the bridge produces exactly; third_party/: native payloads of other trackers;
+# status/: the status contract (tests/unit/tracking/test_status_contract.py).
+VECTORS = sorted(p for p in MQTT_VECTORS.rglob("*.json") if "status" not in p.parent.name)
 NOW = datetime(2026, 11, 23, 2, 20, tzinfo=UTC)
 TOPIC = "siaga/v1/pos/DEV-1"
 
