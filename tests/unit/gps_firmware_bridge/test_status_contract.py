@@ -1,4 +1,4 @@
-"""Frames without a GPS fix -> the exact status messages of tests/vectors/mqtt/status (status.v1)."""
+"""Frames without a GPS fix -> the exact status messages of tests/vectors/mqtt/status."""
 
 import json
 from datetime import UTC, datetime
