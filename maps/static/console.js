@@ -5,7 +5,7 @@
   var lang = localStorage.getItem("siaga.lang") || CFG.default_language || "id";
   var S = function (key) { return (CFG.strings[lang] || {})[key] || key; };
   var zone = CFG.zone; // {label, iana}
-  var state = { me: null, units: {}, byDevice: {}, incidents: {}, selected: null, picked: null,
+  var state = { me: null, units: {}, byDevice: {}, trackers: {}, incidents: {}, selected: null, picked: null,
                 markers: {}, incidentMarkers: {}, routeLayer: null, ws: null, pending: {},
                 rafQueued: false, lag: [], hubLag: [], applied: 0 };
   window.__siaga = state; // inspected by the browser test and the load benchmark
@@ -126,7 +126,10 @@
     if (!m) {
       m = new UnitMarker([rec.pos.lat, rec.pos.lon], { renderer: unitRenderer, radius: 6, weight: 1,
         color: "#222", fillColor: colour, fillOpacity: 0.95, label: label });
-      m.bindTooltip(function () { return esc(label) + " — " + esc(S("status_" + (rec.status || "unknown"))); });
+      m.bindTooltip(function () {
+        var alive = trackerText(rec);
+        return esc(label) + " — " + esc(S("status_" + (rec.status || "unknown"))) + (alive ? "<br>" + esc(alive) : "");
+      });
       m.addTo(layers.units); state.markers[rec.key] = m;
       $("unit-count").textContent = Object.keys(state.markers).length;
     } else {
@@ -134,6 +137,29 @@
       if (m.options.fillColor !== colour || m.options.label !== label) { m.options.label = label; m.setStyle({ fillColor: colour }); }
     }
   }
+  // A tracker that still reports (cell towers, no GPS fix) after its last fix: "last fix N min
+  // ago, tracker alive" (GET /api/v1/tracking/devices: last_fix_at, last_status_at).
+  function trackerText(rec) {
+    var t = state.trackers[rec.device_id];
+    if (!t || !t.alive_without_fix) return "";
+    if (!t.last_fix_at) return S("tracker_alive_never");
+    var minutes = Math.max(0, Math.round((Date.now() - Date.parse(t.last_fix_at)) / 60000));
+    return S("tracker_alive").replace("{n}", String(minutes));
+  }
+  function loadTrackers() {
+    return api("GET", "/api/v1/tracking/devices").then(function (data) {
+      var trackers = {};
+      (data.devices || []).forEach(function (d) { trackers[d.device_id] = d; });
+      state.trackers = trackers;
+      Object.keys(state.units).forEach(function (key) {
+        var rec = state.units[key], m = state.markers[key];
+        if (!m) return;
+        var alive = !!trackerText(rec);
+        if (m.options.dashArray !== (alive ? "3 2" : null)) m.setStyle({ dashArray: alive ? "3 2" : null, weight: alive ? 2 : 1 });
+      });
+    }).catch(function (e) { console.warn("trackers", e); });
+  }
+  state.trackerText = trackerText; state.loadTrackers = loadTrackers; // browser test
   function loadUnits() {
     return api("GET", "/api/v1/units?kode_kab=" + encodeURIComponent(CFG.kode_kab)).then(function (data) {
       (Array.isArray(data) ? data : (data.units || data.items || [])).forEach(upsertUnit);
@@ -444,7 +470,8 @@
     $("login").hidden = true;
     $("whoami").textContent = me.username + " (" + me.role + ")";
     $("calltaker").hidden = !(me.role === "dispatcher" || me.role === "admin");
-    loadVectors(); loadUnits().then(loadIncidents); connectLive();
+    loadVectors(); loadUnits().then(loadIncidents).then(loadTrackers); connectLive();
+    setInterval(loadTrackers, 60000);
   }
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
