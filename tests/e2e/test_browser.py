@@ -10,6 +10,7 @@ A screenshot is kept in ``artifacts/console.png``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -94,7 +95,31 @@ def demo_stack(fresh_database_url, mqtt_url, console_world, tmp_path):
         assert "ingest (exit 0)" in out and "api (exit 0)" in out
 
 
-def test_dispatch_in_the_browser(chromium_path, demo_stack):
+def _tracker_alive_without_fix(page, mqtt_url: str) -> None:
+    """A status message (no GPS fix) reaches the console's tracker state through MQTT, ingest,
+    PostGIS and GET /tracking/devices; a unit whose last status is newer than its last fix shows
+    "posisi terakhir N menit lalu, pelacak aktif"."""
+    from tests.integration.tracking.helpers import mosquitto_pub
+
+    dev = page.evaluate("() => Object.values(window.__siaga.units).map(u => u.device_id)"
+                        ".filter(Boolean).sort()[0]")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = {"v": 1, "device_id": dev, "time": now, "received_at": now, "reason": "no_gps",
+              "cells": [{"mcc": 510, "mnc": 10, "lac": 500, "cid": 161, "rssi": -70}],
+              "wifi": 0, "source": "gt06"}
+    mosquitto_pub(mqtt_url, f"siaga/v1/status/{dev}", json.dumps(status).encode())
+    page.wait_for_function("""(d) => { const s = window.__siaga; s.loadTrackers();
+        const t = s.trackers[d]; return !!(t && t.last_status_at && t.last_fix_at &&
+        t.last_status_reason === 'no_gps'); }""", arg=dev, timeout=20_000, polling=1000)
+    shown = page.evaluate("""(d) => { const s = window.__siaga;
+        s.trackers[d] = Object.assign({}, s.trackers[d], {alive_without_fix: true,
+            last_fix_at: new Date(Date.now() - 12 * 60000).toISOString()});
+        return s.trackerText(s.byDevice[d]); }""", dev)
+    assert shown == "posisi terakhir 12 menit lalu, pelacak aktif"
+    page.evaluate("() => window.__siaga.loadTrackers()")  # back to the server's state
+
+
+def test_dispatch_in_the_browser(chromium_path, demo_stack, mqtt_url):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -141,6 +166,7 @@ def test_dispatch_in_the_browser(chromium_path, demo_stack):
                                    timeout=15_000)
             # live positions are applied (fixes arrive every second)
             page.wait_for_function("window.__siaga.applied > 20", timeout=15_000)
+            _tracker_alive_without_fix(page, mqtt_url)
             # times in the region's zone (Yogyakarta: WIB, UTC+7), whatever the browser's zone
             clock = page.inner_text("#clock")
             wib_hour = (datetime.now(UTC) + timedelta(hours=7)).hour
