@@ -37,6 +37,7 @@ ROUTE_MODULES: list[str] = [
     "auth",
     "live",
     "maps",
+    "analytics",
 ]
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("ingest", "ingest"),
     ("users", "users"),
     ("demo", "demo"),
+    ("analytics", "analytics"),
 ]
 
 

@@ -90,6 +90,12 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/agencies"): ANY,
     ("GET", "/api/v1/reports/sla"): ANY,
     ("POST", "/api/v1/escalations/check"): OPS,
+    # planner analytics
+    ("GET", "/api/v1/analytics/hotspots/desa"): REPORTS,
+    ("GET", "/api/v1/analytics/hotspots/grid"): REPORTS,
+    ("GET", "/api/v1/analytics/time"): REPORTS,
+    ("GET", "/api/v1/analytics/emerging"): REPORTS,
+    ("POST", "/api/v1/analytics/siting"): frozenset({P, ADM}),
     # console and maps
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,

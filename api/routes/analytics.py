@@ -149,6 +149,10 @@ def emerging(
     }
 
 
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+
+
 class SitingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -157,7 +161,7 @@ class SitingRequest(BaseModel):
     problem: Literal["mclp", "lscp"] = "mclp"
     minutes: float = Field(8.0, gt=0, le=60)
     p: int = Field(3, ge=0, le=100)
-    candidates: list[tuple[float, float]] | None = Field(
+    candidates: list[tuple[Lon, Lat]] | None = Field(
         None, max_length=5000, description="[lon, lat] pairs; default: sampled road nodes"
     )
     sample_candidates: int = Field(500, ge=1, le=5000)
@@ -167,7 +171,7 @@ class SitingRequest(BaseModel):
     date_from: datetime | None = None
     date_to: datetime | None = None
     category: str | None = Field(None, max_length=48)
-    seed: int = 112
+    seed: int = Field(112, ge=0, le=2**31 - 1)
     time_limit_s: float = Field(30.0, gt=0, le=120)
 
 
@@ -187,6 +191,8 @@ def siting_run(
         )
     index = road_networks(state).get(body.kode_kab, body.profile)
     existing = svc.posts(session=session, kode_kab=body.kode_kab, agency=body.existing_agency)
+    # Everything needed is read: give the connection back before the (long) solve.
+    session.close()
     if body.candidates is not None:
         cand = np.asarray(body.candidates, dtype=np.float64).reshape(-1, 2)
     else:
