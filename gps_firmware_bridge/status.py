@@ -37,7 +37,7 @@ def status_payload(record: NoFix, received_at: datetime) -> dict[str, Any]:
     cells (mcc, mnc, lac, cid, rssi in dBm or null), wifi (number of access points), source.
     A cell whose ids fall outside the contract's ranges is left out; an out-of-range rssi is null.
     """
-    cells = []
+    cells: list[dict[str, int | None]] = []
     for cell in record.cells:
         if len(cells) == MAX_CELLS:
             break
