@@ -288,3 +288,39 @@ def test_simulate_exits_3_when_the_broker_refuses_its_fixes(broker_factory, tmp_
         capture_output=True, text=True, timeout=90,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr[-2000:]  # the same run, accepted: exit 0
+
+
+def test_status_path_keeps_the_newest_per_device_and_counts_refusals(broker_factory, tmp_path):
+    """Before the connection, two statuses of dev-A: only the newest is sent; dev-A's login may
+    not publish dev-B's status: refused (PUBACK 0x87), counted, not resent, nothing blocked."""
+    from gps_firmware_bridge.publisher import MqttConfig, Publisher
+
+    broker = _secured_broker(broker_factory)
+    received: list[tuple[str, dict]] = []
+    ingest = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="st-ingest", protocol=mqtt.MQTTv5)
+    ingest.username_pw_set("siaga-ingest", USERS["siaga-ingest"])
+    subscribed = threading.Event()
+    ingest.on_subscribe = lambda *a: subscribed.set()
+    ingest.on_message = lambda c, u, m: received.append((m.topic, json.loads(m.payload)))
+    ingest.on_connect = lambda c, u, f, rc, p: c.subscribe("siaga/v1/status/#", qos=1)
+    ingest.connect("127.0.0.1", broker.port)
+    ingest.loop_start()
+    assert subscribed.wait(5)
+    box = Outbox(tmp_path / "s.sqlite")
+    pub = Publisher(box, MqttConfig(broker.url, "st-dev-a", "dev-A", USERS["dev-A"]))
+    pub.put_status("siaga/v1/status/dev-A", json.dumps({"n": 1}))
+    pub.put_status("siaga/v1/status/dev-A", json.dumps({"n": 2}))
+    pub.put_status("siaga/v1/status/dev-B", json.dumps({"n": 3}))
+    pub.start()
+    try:
+        assert pub.wait_drained(10)
+    finally:
+        pub.stop()
+        box.close()
+    assert (pub.delivered_statuses, pub.refused_statuses) == (1, 1)
+    assert pub.last_refusal == "Not authorized"
+    assert _wait(lambda: len(received) >= 1)
+    time.sleep(0.3)
+    assert received == [("siaga/v1/status/dev-A", {"n": 2})]
+    ingest.loop_stop()
+    ingest.disconnect()
