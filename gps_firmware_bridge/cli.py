@@ -175,6 +175,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="0.0.0.0", help="listen address")
         p.add_argument("--port", type=int, default=port, help=f"TCP port (default {port})")
         p.add_argument(
+            "--command",
+            action="append",
+            default=[],
+            metavar="IMEI=TEXT",
+            help="send TEXT (e.g. getinfo, WHERE#) once device IMEI is connected (repeatable); "
+            "more arrive on MQTT siaga/v1/cmd/IMEI, answers on siaga/v1/cmd/IMEI/answer",
+        )
+        p.add_argument(
+            "--command-timeout",
+            type=float,
+            default=60.0,
+            help="seconds to wait for a command's answer before logging it unanswered",
+        )
+        p.add_argument(
             "--strict-crc",
             action="store_true",
             help="refuse (no ACK) frames with a wrong CRC or length field; by default they are "
@@ -349,8 +363,10 @@ def run_nmea(args: argparse.Namespace, rt: Runtime) -> int:
 
 def run_tcp(args: argparse.Namespace, rt: Runtime) -> int:
     """GT06 or Teltonika TCP server mode."""
+    from gps_firmware_bridge.commandlink import build_link
     from gps_firmware_bridge.server import TrackerServer
 
+    link = build_link(args.mode, args.command, args.command_timeout, rt.publisher)
     rt.publisher.start()
     server = TrackerServer(
         args.mode,
@@ -358,6 +374,7 @@ def run_tcp(args: argparse.Namespace, rt: Runtime) -> int:
         strict_crc=args.strict_crc,
         model=getattr(args, "model", None),
         status_sink=rt.status_sink,
+        commands=link,
     )
 
     async def main() -> None:

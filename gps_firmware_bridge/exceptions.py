@@ -6,7 +6,8 @@ Hierarchy::
     ├── ConfigError             bad command-line or configuration value
     ├── OutboxError             the on-disk outbox cannot be opened or written
     ├── HttpRequestError        an HTTP request the OsmAnd server must refuse (has ``status``)
-    └── RoadNetworkError        a road file cannot be read, or no route exists
+    ├── RoadNetworkError        a road file cannot be read, or no route exists
+    └── CommandError            a server command that cannot be queued or sent
 
 Decoders never raise for bad input: a garbage, truncated or wrong-checksum frame is returned as a
 :class:`gps_firmware_bridge.fix.Rejection`, so one bad frame never stops ingestion.
@@ -41,3 +42,7 @@ class HttpRequestError(BridgeError):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class CommandError(BridgeError):
+    """A tracker command is malformed, too long, or its device's queue is full."""

@@ -36,6 +36,18 @@ def build_frame(protocol: int, info: bytes, serial: int, extended: bool = False)
     return reply_frame(protocol, serial, info, extended)
 
 
+def command_frame(text: str, serial: int = 0, server_flag: int = 0) -> bytes:
+    """A ``0x80`` server command carrying ASCII ``text`` (e.g. ``WHERE#``, ``Relay,1#``).
+
+    Layout (Traccar's ``Gt06ProtocolEncoder``): ``78 78 | len | 80 | command length (4 + text) |
+    server flag(4) | text | serial(2) | crc | 0D 0A``; the device answers with ``0x15`` (or
+    ``79 79`` ``0x21``) echoing the server flag.
+    """
+    payload = text.encode("ascii")
+    content = bytes([4 + len(payload)]) + server_flag.to_bytes(4, "big") + payload
+    return reply_frame(0x80, serial, content)
+
+
 def declared_size(frame: bytes) -> int:
     """The frame size its length field announces (start, length, body, stop bits)."""
     head = 3 if frame[:2] == b"\x78\x78" else 4

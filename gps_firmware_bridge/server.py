@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gps_firmware_bridge import gt06, teltonika
+from gps_firmware_bridge.commandlink import CommandLink
 from gps_firmware_bridge.fix import DecodeResult, Fix
 from gps_firmware_bridge.httpserver import OsmAndServer, utc_now
 from gps_firmware_bridge.integrity import IntegrityWatch
@@ -83,6 +84,8 @@ class TrackerServer:
         ``QH302R``, ``LW4G-4B``, ``R11``); ``None`` for the others.
     status_sink : callable or None
         Receives the no-fix (cell/Wi-Fi only) records and their receive time.
+    commands : CommandLink or None
+        Server commands: sent once a connection is identified, answers matched and logged.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class TrackerServer:
         strict_crc: bool = False,
         model: str | None = None,
         status_sink: StatusSink | None = None,
+        commands: CommandLink | None = None,
     ) -> None:
         if protocol not in ("gt06", "teltonika"):
             raise ValueError(f"unknown TCP protocol {protocol!r}")
@@ -105,6 +109,7 @@ class TrackerServer:
         self.strict_crc = strict_crc
         self.model = model
         self.status_sink = status_sink
+        self.commands = commands
         self.integrity = IntegrityWatch()
         self.connections = 0
         self._server: asyncio.base_events.Server | None = None
@@ -132,6 +137,7 @@ class TrackerServer:
         buffer = b""
         gsession = gt06.Gt06Session(model=self.model, strict_crc=self.strict_crc)
         tsession = teltonika.TeltonikaSession(strict_crc=self.strict_crc)
+        pump: asyncio.Task[None] | None = None
         try:
             while True:
                 data = await asyncio.wait_for(reader.read(READ_BYTES), IDLE_TIMEOUT_S)
@@ -154,6 +160,11 @@ class TrackerServer:
                 if reply:
                     writer.write(reply)
                     await writer.drain()
+                if self.commands is not None:
+                    self.commands.observe(results)
+                    device_id = gsession.device_id or tsession.device_id
+                    if pump is None and device_id is not None:
+                        pump = asyncio.create_task(self.commands.pump(device_id, writer))
                 if close:
                     break
         except (TimeoutError, ConnectionError):
@@ -162,4 +173,6 @@ class TrackerServer:
             log.exception("connection %s failed", peer)
         finally:
             self.connections -= 1
+            if pump is not None:
+                pump.cancel()
             writer.close()
