@@ -137,7 +137,8 @@ class TrackerServer:
         buffer = b""
         gsession = gt06.Gt06Session(model=self.model, strict_crc=self.strict_crc)
         tsession = teltonika.TeltonikaSession(strict_crc=self.strict_crc)
-        pump: asyncio.Task[None] | None = None
+        pump: asyncio.Task[None] | None = None  # writes server commands once identified
+        identified = False
         try:
             while True:
                 data = await asyncio.wait_for(reader.read(READ_BYTES), IDLE_TIMEOUT_S)
@@ -163,8 +164,10 @@ class TrackerServer:
                 if self.commands is not None:
                     self.commands.observe(results)
                     device_id = gsession.device_id or tsession.device_id
-                    if pump is None and device_id is not None:
+                    if pump is None and identified and reply and device_id is not None:
+                        # after the first ACK that follows the login / IMEI handshake
                         pump = asyncio.create_task(self.commands.pump(device_id, writer))
+                    identified = device_id is not None
                 if close:
                     break
         except (TimeoutError, ConnectionError):
