@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -23,18 +24,34 @@ from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstima
 from dispatch.service import get_incident, incident_agencies, point_of, sla_minutes
 from dispatch.triage import triage
 from geo.exceptions import GeoError
+from geo.routing.profiles import load_profiles
 from geo.types import LonLat
 
 #: Straight-line estimates use the profile's speed on this road class (km/h).
 ESTIMATE_ROAD_CLASS = "secondary"
 
 
-def profile_speeds(profiles: Mapping[str, Any] | None) -> dict[str, ProfileSpeed]:
-    """Straight-line speed and detour factor per vehicle profile (``geo.routing`` profiles)."""
-    if profiles is None:
-        from geo.routing.profiles import load_profiles
+@cache
+def _packaged_profiles() -> dict[str, Any]:
+    """The profiles shipped with Siaga, read once (only when a caller gives none)."""
+    return load_profiles()
 
-        profiles = load_profiles()
+
+def configured_profiles(profiles: Mapping[str, Any] | None,
+                        road_networks: Any = None) -> Mapping[str, Any]:
+    """The vehicle profiles to estimate with: ``profiles`` when given, else those the road
+    networks were built with (``settings.profiles_path`` at the composition roots), else the
+    packaged ones."""
+    if profiles is not None:
+        return profiles
+    nets_profiles = getattr(road_networks, "profiles", None)
+    if nets_profiles is not None:
+        return nets_profiles
+    return _packaged_profiles()
+
+
+def profile_speeds(profiles: Mapping[str, Any]) -> dict[str, ProfileSpeed]:
+    """Straight-line speed and detour factor per vehicle profile (``geo.routing`` profiles)."""
     out = {}
     for name, p in profiles.items():
         speed = p.speeds_kmh.get(ESTIMATE_ROAD_CLASS) or p.speeds_kmh.get("default") or 30.0
@@ -139,7 +156,7 @@ def recommend(
         needs = [n for n in needs if n[0].code in set(agency_codes)]
     candidates = candidates_for(session, incident.kode_kab, [a.id for a, *_ in needs])
     road = road_estimates(road_networks, incident.kode_kab, candidates, target)
-    speeds = profile_speeds(profiles)
+    speeds = profile_speeds(configured_profiles(profiles, road_networks))
     out = []
     for agency, role, caps, on_scene_min in needs:
         ranked = rank_units([c for c in candidates if c.agency_code == agency.code], target,
@@ -167,6 +184,7 @@ def predict_for_unit(session: Session, unit: Unit, target: LonLat, *, road_netwo
     """The ETA prediction stored on an assignment (same method as the recommendation)."""
     [cand] = candidates_for(session, unit.kode_kab, unit_ids=[unit.id])
     road = road_estimates(road_networks, unit.kode_kab, [cand], target)
-    ranked = rank_units([cand], target, road=road, speeds=profile_speeds(profiles),
+    speeds = profile_speeds(configured_profiles(profiles, road_networks))
+    ranked = rank_units([cand], target, road=road, speeds=speeds,
                         assignable=frozenset({cand.status}))
     return ranked[0] if ranked else None

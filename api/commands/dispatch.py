@@ -59,10 +59,17 @@ def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")
     """Escalate agencies that missed their acknowledgement time; print the escalations."""
     from dispatch.assignment_service import check_escalations
     from dispatch.config import load_config
+    from geo.exceptions import GeoError
+    from geo.routing.profiles import load_profiles
     from geo.routing.store import RoadNetworks
 
     cfg = settings()
+    try:
+        profiles = load_profiles(cfg.profiles_path)
+    except GeoError as exc:
+        fail(str(exc))
     with session_scope(cfg) as session:
         result = check_escalations(session, config=load_config(cfg.agencies_path),
-                                   kode_kab=kode_kab, road_networks=RoadNetworks(cfg.roads_dir))
+                                   kode_kab=kode_kab, profiles=profiles,
+                                   road_networks=RoadNetworks(cfg.roads_dir, profiles))
     print_json(result.value)

@@ -45,7 +45,8 @@ def escalations(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                 state: AppState = Depends(get_state),
                 session: Session = Depends(get_session)) -> dict:
     """Escalate agencies that missed their acknowledgement time (with the next unit)."""
+    nets = road_networks(state)
     result = check_escalations(session, config=dispatch_config(state), kode_kab=kode_kab,
-                               road_networks=road_networks(state))
+                               road_networks=nets, profiles=nets.profiles)
     publish(state, result.events)
     return {"escalated": result.value}

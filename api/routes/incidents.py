@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
 from api.errors import register_error
+from api.routes.routing import road_networks_of
 from api.state import AppState
 from dispatch import exceptions as dx
 from dispatch import recommend_service, schemas
@@ -53,13 +54,8 @@ def dispatch_config(state: AppState) -> DispatchConfig:
 
 
 def road_networks(state: AppState) -> Any:
-    nets = state.resources.get("road_networks")
-    if nets is None:
-        from geo.routing.store import RoadNetworks
-
-        nets = RoadNetworks(state.settings.roads_dir)
-        state.resources["road_networks"] = nets
-    return nets
+    """The app's road networks, built with ``settings.profiles_path`` (``api.routes.routing``)."""
+    return road_networks_of(state)
 
 
 def geocoder(state: AppState, session: Session) -> Any:
@@ -105,8 +101,9 @@ def escalate_once(state: AppState) -> list[DomainEvent]:
     from dispatch.assignment_service import check_escalations
 
     with unit_of_work(state.sessionmaker) as session:
+        nets = road_networks(state)
         result = check_escalations(session, config=dispatch_config(state),
-                                   road_networks=road_networks(state))
+                                   road_networks=nets, profiles=nets.profiles)
     return result.events
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import get_session, get_state
 from api.errors import register_error
 from api.routes.meta import ATTRIBUTION
+from api.routes.routing import road_networks_of
 from api.state import AppState
 from geo.types import LonLat
 from maps.assets import resolve_static
@@ -36,12 +37,7 @@ _ROAD_PROFILES = ("motorcycle", "ambulance", "pickup_4x4", "fire_truck")
 
 
 def _road_networks(state: AppState) -> Any:
-    nets = state.resources.get("road_networks")
-    if nets is None:
-        from geo.routing.store import RoadNetworks
-
-        nets = state.resources.setdefault("road_networks", RoadNetworks(state.settings.roads_dir))
-    return nets
+    return road_networks_of(state)
 
 
 def _console(state: AppState, region: str, lang: str | None) -> HTMLResponse:

@@ -36,7 +36,8 @@ def startup(state: AppState) -> None:
         )
 
 
-def _networks(state: AppState) -> Any:
+def road_networks_of(state: AppState) -> Any:
+    """The one ``RoadNetworks`` of the app (profiles from ``settings.profiles_path``)."""
     if "road_networks" not in state.resources:
         startup(state)
     return state.resources["road_networks"]
@@ -70,7 +71,7 @@ class TableRequest(BaseModel):
 @router.post("/table")
 def table(body: TableRequest, state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Road ETA from every origin to the destination (one search); unreachable ones say why."""
-    index = _networks(state).get(body.region, body.profile)
+    index = road_networks_of(state).get(body.region, body.profile)
     etas = index.table(
         [p.lonlat() for p in body.origins], body.destination.lonlat(), horizon_s=body.horizon_s
     )
@@ -94,7 +95,7 @@ def route(
     state: AppState = Depends(get_state),
 ) -> dict[str, Any]:
     """Fastest road route as a GeoJSON Feature with turn-by-turn steps."""
-    index = _networks(state).get(region, profile)
+    index = road_networks_of(state).get(region, profile)
     feature = index.route(LonLat(from_lon, from_lat), LonLat(to_lon, to_lat)).to_geojson()
     feature["properties"].update({"region": region, "profile": profile})
     return feature
@@ -103,11 +104,11 @@ def route(
 @router.get("/profiles")
 def profiles(state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Vehicle profiles (speeds per road class, forbidden classes, labels id/en)."""
-    nets = _networks(state)
+    nets = road_networks_of(state)
     return {"profiles": [p.to_dict() for p in nets.profiles.values()]}
 
 
 @router.get("/networks")
 def networks(state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Compiled road networks available (region, profile, size, source hash)."""
-    return {"networks": _networks(state).listing()}
+    return {"networks": road_networks_of(state).listing()}
