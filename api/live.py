@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from api.security import mask_phone
+from dispatch.privacy import mask_phone
 
 log = logging.getLogger("siaga.live")
 

@@ -100,16 +100,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def mask_phone(number: str | None) -> str | None:
-    """Mask a phone number for roles that must not see it (``0812*****890``)."""
-    if not number:
-        return number
-    text = number.strip()
-    if len(text) < 10:
-        return "*" * max(len(text) - 2, 0) + text[-2:]
-    return text[:4] + "*" * (len(text) - 7) + text[-3:]
-
-
 def token_from_connection(conn: HTTPConnection) -> str | None:
     """The bearer token, session cookie, or (WebSocket only) ``?token=`` of a request."""
     header = conn.headers.get("authorization", "")

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from api.auth import service
 from api.auth.exceptions import InvalidTokenError, InvalidUserError, UserExistsError
-from api.security import SESSION_COOKIE, Role, mask_phone, verify_password
+from api.security import SESSION_COOKIE, Role, verify_password
+from dispatch.privacy import mask_phone
 from tests.fixtures.console import TEST_PASSWORD, ensure_user
 
 
@@ -137,7 +138,7 @@ def test_users_cli(database_url, monkeypatch):
 
 def test_phone_masking():
     assert mask_phone("081234567890") == "0812*****890"
-    assert mask_phone("112") == "*12"
+    assert mask_phone("112") == "**2"
     assert mask_phone(None) is None
     masked = mask_phone("+6281234567890")
     assert masked.startswith("+628") and masked.endswith("890") and "1234567" not in masked
