@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy.orm import Session
 
 from api.deps import get_state
 from api.state import AppState
+from geo.geocode import Geocoder
+from geo.service import load_geocoder, regions_version
 
 router = APIRouter(prefix="/api/v1/geocode", tags=["geocode"])
 
@@ -16,61 +20,63 @@ _KODE_KEC = r"^\d{2}\.\d{2}\.\d{2}$"
 
 
 class GeocoderHolder:
-    """The current geocoder; reloads from PostGIS when regions were (re)imported.
+    """The app's one geocoder, shared by incident intake and the geocode routes.
 
-    The region version (count, latest ``imported_at``) is checked at most every
-    ``check_interval_s`` seconds, so imports made by the CLI show up without a restart.
+    Every :meth:`get` compares the regions table's version (count, latest ``imported_at``: one
+    aggregate over a few rows) with the one the geocoder was built from and reloads when they
+    differ, so a region imported by the CLI or any other process is used by the next request.
     """
 
-    def __init__(self, sessionmaker: Any, check_interval_s: float = 5.0) -> None:
+    def __init__(self, sessionmaker: Any) -> None:
         self._sessionmaker = sessionmaker
-        self._interval = check_interval_s
-        self._geocoder: Any = None
+        self._geocoder: Geocoder | None = None
         self._version: Any = None
-        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
 
-    def reload(self) -> Any:
-        from geo.service import load_geocoder, regions_version
+    def _current(self, session: Session) -> Geocoder:
+        version = regions_version(session)
+        if self._geocoder is not None and version == self._version:
+            return self._geocoder
+        with self._lock:
+            if self._geocoder is None or version != self._version:
+                # Read at the version just seen; a newer import is caught on the next call.
+                self._geocoder, self._version = load_geocoder(session), version
+            return self._geocoder
 
-        with self._sessionmaker() as session:
-            self._version = regions_version(session)
-            self._geocoder = load_geocoder(session)
-        return self._geocoder
+    def get(self, session: Session | None = None) -> Geocoder:
+        """The geocoder for the regions in the database now; uses ``session`` when given (the
+        request's own connection) else a short session of its own."""
+        if session is not None:
+            return self._current(session)
+        with self._sessionmaker() as own:
+            return self._current(own)
 
-    def get(self) -> Any:
-        import time
+    def reload(self) -> Geocoder:
+        """Rebuild now (startup)."""
+        with self._sessionmaker() as session, self._lock:
+            self._geocoder, self._version = load_geocoder(session), regions_version(session)
+            return self._geocoder
 
-        from geo.service import regions_version
 
-        now = time.monotonic()
-        if self._geocoder is None:
-            self.reload()
-            self._checked_at = now
-        elif now - self._checked_at >= self._interval:
-            self._checked_at = now
-            with self._sessionmaker() as session:
-                if regions_version(session) != self._version:
-                    self.reload()
-        return self._geocoder
+def holder_of(state: AppState) -> GeocoderHolder:
+    """The app's :class:`GeocoderHolder` (created on first use)."""
+    holder = state.resources.get("geocoder_holder")
+    if holder is None:
+        holder = state.resources.setdefault("geocoder_holder",
+                                            GeocoderHolder(state.sessionmaker))
+    return holder
 
 
 def startup(state: AppState) -> None:
-    holder = GeocoderHolder(state.sessionmaker)
-    state.resources["geocoder_holder"] = holder
+    holder = holder_of(state)
     try:
-        state.resources["geocoder"] = holder.reload()
+        holder.reload()
     except Exception:  # noqa: BLE001 - database not migrated yet: load lazily on first request
-        state.resources["geocoder"] = None
+        pass
 
 
 def current_geocoder(state: Annotated[AppState, Depends(get_state)]) -> Any:
-    holder = state.resources.get("geocoder_holder")
-    if holder is None:
-        holder = GeocoderHolder(state.sessionmaker)
-        state.resources["geocoder_holder"] = holder
-    geocoder = holder.get()
-    state.resources["geocoder"] = geocoder
-    return geocoder
+    return holder_of(state).get()
 
 
 @router.get("/reverse")

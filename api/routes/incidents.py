@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
 from api.errors import register_error
+from api.routes.geocode import holder_of
 from api.routes.routing import road_networks_of
 from api.state import AppState
 from dispatch import exceptions as dx
@@ -59,13 +60,8 @@ def road_networks(state: AppState) -> Any:
 
 
 def geocoder(state: AppState, session: Session) -> Any:
-    geo = state.resources.get("geocoder")
-    if geo is None:
-        from geo.service import load_geocoder
-
-        geo = load_geocoder(session)
-        state.resources["geocoder"] = geo
-    return geo
+    """The app's shared geocoder, current with the regions table (``api.routes.geocode``)."""
+    return holder_of(state).get(session)
 
 
 def principal(request: Request) -> Any:
