@@ -2,7 +2,9 @@
 
 :class:`CommandLink` joins a :class:`~gps_firmware_bridge.commands.CommandQueue` to the
 connections of one :class:`~gps_firmware_bridge.server.TrackerServer`: once a connection is
-identified, :meth:`CommandLink.pump` (an asyncio task of that connection) writes the device's
+identified and its first packet after the login / IMEI handshake acknowledged (Teltonika expects
+commands after an AVL ACK), :meth:`CommandLink.pump` (an asyncio task of that connection) writes
+the device's
 commands one at a time and gives up those unanswered after the queue's timeout; the answers the
 decoders put in ``DecodeResult.extra`` go through :meth:`CommandLink.observe`. Every outcome is
 logged and handed to ``on_outcome`` (the CLI publishes it on ``siaga/v1/cmd/{device_id}/answer``).
