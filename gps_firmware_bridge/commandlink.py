@@ -91,6 +91,7 @@ class CommandLink:
         self.clock = clock
         self.poll_s = poll_s
         self._subscribed: set[str] = set()
+        self._watcher: asyncio.Task[None] | None = None
         self.outcomes: list[Outcome] = []
 
     def on_message(self, topic: str, payload: bytes) -> None:
@@ -120,13 +121,15 @@ class CommandLink:
 
     async def pump(self, device_id: str, writer: asyncio.StreamWriter) -> None:
         """Write ``device_id``'s commands on its connection until cancelled (one in flight)."""
+        if self._watcher is None or self._watcher.done():
+            # expiry runs on the server's loop, also for devices that went offline
+            self._watcher = asyncio.create_task(self._watch())
         if self.subscribe is not None and device_id not in self._subscribed:
             self._subscribed.add(device_id)
             self.subscribe(command_topic(device_id))
         serial = 0
         try:
             while not writer.is_closing():
-                self.expire()
                 command = self.queue.next_to_send(device_id, self.clock())
                 if command is not None:
                     serial = (serial + 1) & 0xFFFF
@@ -136,6 +139,11 @@ class CommandLink:
                 await asyncio.sleep(self.poll_s)
         except ConnectionError:
             return  # the connection's own loop notices and closes it
+
+    async def _watch(self) -> None:
+        while True:
+            self.expire()
+            await asyncio.sleep(self.poll_s)
 
     def _finish(self, outcome: Outcome) -> None:
         command = outcome.command

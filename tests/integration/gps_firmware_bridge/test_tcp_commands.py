@@ -199,3 +199,36 @@ def test_cli_refuses_a_malformed_command_option(tmp_path, capsys):
     assert status == 2
     err = capsys.readouterr().err
     assert "IMEI=TEKS" in err and "IMEI=TEXT" in err
+
+
+def test_command_of_a_device_that_went_offline_times_out(tmp_path):
+    """The device disconnects with a command in flight: it is still reported unanswered."""
+    rt, link = _runtime(
+        "gt06", tmp_path, "mqtt://127.0.0.1:9", "--command", f"{GT_IMEI}=WHERE#",
+        "--command-timeout", "0.5",
+    )  # fmt: skip
+    outcomes: list = []
+    link.on_outcome = outcomes.append
+    moment = when(GT_GOOD["now"])
+
+    async def scenario() -> None:
+        server = TrackerServer("gt06", rt.sink, lambda: moment, commands=link)
+        port = await server.start("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(bytes.fromhex(GT_LOGIN["hex"]))
+        await _read(reader, 10)
+        writer.write(bytes.fromhex(GT_GOOD["hex"]))
+        await _read(reader, 10)
+        command = encode("gt06", "WHERE#", 1)
+        assert await _read(reader, len(command)) == command
+        writer.close()  # offline before answering
+        await _until(lambda: server.connections == 0)
+        await _until(lambda: outcomes, timeout_s=5)
+        await server.close()
+
+    try:
+        asyncio.run(scenario())
+        assert [(o.command.text, o.status) for o in outcomes] == [("WHERE#", "timeout")]
+        assert link.queue.in_flight(GT_IMEI) is None
+    finally:
+        rt.close()
