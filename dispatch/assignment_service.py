@@ -29,6 +29,15 @@ from dispatch.exceptions import (
     UnitNotFound,
     UnitUnavailable,
 )
+from dispatch.incident_records import (
+    fetch_by_id,
+    get_incident,
+    incident_event,
+    point_of,
+    set_incident_status,
+    sla_minutes,
+    utcnow,
+)
 from dispatch.lifecycle import (
     ASSIGNABLE_UNIT_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -36,15 +45,7 @@ from dispatch.lifecycle import (
     unit_transition,
 )
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
-from dispatch.service import (
-    _set_status,
-    fetch_by_id,
-    get_incident,
-    incident_event,
-    point_of,
-    sla_minutes,
-    utcnow,
-)
+from dispatch.recommend_service import predict_for_unit, recommend
 
 ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
@@ -123,8 +124,6 @@ def assign_unit(
     """Send a unit: lock it, check it is free, record the predicted ETA, start the agency's SLA
     clock, move unit → dispatched and incident → dispatched. Raises UnitUnavailable (taken),
     IllegalTransition (incident not triaged or already closed)."""
-    from dispatch.recommend_service import predict_for_unit
-
     now = now or utcnow()
     # Without locks first: a unit already taken (the usual loser of a race) is refused at once.
     unit = get_unit(session, unit_id)
@@ -179,7 +178,7 @@ def assign_unit(
                  kode_kab=incident.kode_kab)
     events = [unit_event(unit, "dispatched", incident_id=incident.id)]
     if incident.status == "triaged":
-        _set_status(session, incident, "dispatched", actor=actor, now=now)
+        set_incident_status(session, incident, "dispatched", actor=actor, now=now)
         events.append(incident_event(incident, "dispatched"))
     return Outcome(assignment, events)
 
@@ -240,7 +239,7 @@ def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime,
                          arrival_source=source)]
     incident = get_incident(session, a.incident_id, lock=True)
     if incident.status == "dispatched":
-        _set_status(session, incident, "on_scene", actor=actor, now=now)
+        set_incident_status(session, incident, "on_scene", actor=actor, now=now)
         events.append(incident_event(incident, "on_scene"))
     return events
 
@@ -346,8 +345,6 @@ def check_escalations(
 ) -> Outcome[list[dict[str, Any]]]:
     """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
     it, audit it, and return an ``sla`` event carrying the next recommended unit."""
-    from dispatch.recommend_service import recommend
-
     now = now or utcnow()
     stmt = (select(IncidentAgency, Agency.code)
             .join(Agency, Agency.id == IncidentAgency.agency_id)

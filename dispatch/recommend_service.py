@@ -19,13 +19,20 @@ from sqlalchemy.orm import Session
 
 from dispatch.config import DispatchConfig
 from dispatch.exceptions import DispatchValidationError
+from dispatch.incident_records import (
+    agency_by_code,
+    get_incident,
+    incident_agencies,
+    point_of,
+    sla_minutes,
+)
 from dispatch.models import Agency, Station, Unit
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
-from dispatch.service import get_incident, incident_agencies, point_of, sla_minutes
 from dispatch.triage import triage
 from geo.exceptions import GeoError
 from geo.routing.profiles import load_profiles
 from geo.types import LonLat
+from tracking.service import latest_positions
 
 #: Straight-line estimates use the profile's speed on this road class (km/h).
 ESTIMATE_ROAD_CLASS = "secondary"
@@ -63,8 +70,6 @@ def profile_speeds(profiles: Mapping[str, Any]) -> dict[str, ProfileSpeed]:
 def unit_positions(session: Session, units: Sequence[Unit]) -> dict[int, tuple[LonLat | None, str,
                                                                                 datetime | None]]:
     """unit id → (position, "gps" | "station" | "none", fix time)."""
-    from tracking.service import latest_positions
-
     devices = [u.device_id for u in units if u.device_id]
     latest = latest_positions(session, devices) if devices else {}
     station_ids = {u.station_id for u in units if u.station_id}
@@ -145,8 +150,6 @@ def recommend(
             if ia.role in ("dispatch", "standby"):
                 needs.append((agency, ia.role, tuple(ia.capabilities), ia.on_scene_min))
     else:
-        from dispatch.service import agency_by_code
-
         for req in triage(config, incident.kode_kab, incident.category).agencies:
             if req.role in ("dispatch", "standby"):
                 agency = agency_by_code(session, incident.kode_kab, req.agency)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
-from dispatch.service import utcnow
 from dispatch.sla import SlaOutcome, evaluate, summarize
 
 

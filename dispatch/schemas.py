@@ -14,9 +14,10 @@ from pydantic import (
     model_validator,
 )
 
+from dispatch.incident_records import point_of
+from dispatch.intake import CHANNELS
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.privacy import mask_phone
-from dispatch.service import CHANNELS, point_of
 
 #: The range of times the platform accepts, by the date as written: years 1970-2099, and
 #: 2100-01-01T00:00:00 as the end of a range. The database stores any ``timestamptz``, but a year

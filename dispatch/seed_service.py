@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.config import DispatchConfig
 from dispatch.exceptions import DispatchConfigError
+from dispatch.incident_records import to_geom
 from dispatch.models import Agency, SlaRule, Station, Unit
-from dispatch.service import to_geom
 from geo.types import LonLat
+from tracking.service import register_device
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -124,8 +125,6 @@ def _seed_fleet(session: Session, kode_kab: str, agencies: dict[str, Agency],
 
 def _register_trackers(session: Session, kode_kab: str, doc: dict) -> None:
     """Register the fleet's tracker ids with ``tracking`` (labelled with the call sign)."""
-    from tracking.service import register_device
-
     for u in doc.get("units") or ():
         if u.get("device_id"):
             register_device(session, str(u["device_id"]), kode_kab=kode_kab,

@@ -20,16 +20,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import audit
-from dispatch.assignment_service import get_assignment, record_arrival
+from dispatch.assignment_service import get_assignment, get_unit, record_arrival
 from dispatch.config import DispatchConfig
 from dispatch.events import DomainEvent
 from dispatch.exceptions import AssignmentNotFound
+from dispatch.incident_records import point_of, utcnow
 from dispatch.models import Assignment, Incident, IncidentAgency, Unit
 from dispatch.report_service import assignment_sla
-from dispatch.service import point_of, utcnow
 from tracking.arrival import ArrivalRule, detect_arrival
 from tracking.evidence import build_evidence, evidence_digest
 from tracking.fix import Fix
+from tracking.service import fixes_between
 
 GPS_ACTOR = "system:gps"
 DEFAULT_RULE = ArrivalRule()
@@ -72,8 +73,6 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
                     now: datetime | None = None,
                     base_rule: ArrivalRule = DEFAULT_RULE) -> list[DomainEvent]:
     """Detect (or move earlier) GPS arrivals for the assignments touched by ``fixes``."""
-    from tracking.service import fixes_between
-
     now = now or utcnow()
     events: list[DomainEvent] = []
     for a, unit, incident in _candidates(session, fixes):
@@ -93,8 +92,6 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         if previous is None:
             if a.status != "active":
                 continue
-            from dispatch.assignment_service import get_unit
-
             unit = get_unit(session, unit.id, lock=True)
             events.extend(record_arrival(session, a, unit, at=arrival.arrived_at, source="gps",
                                          actor=GPS_ACTOR, now=now))
@@ -140,8 +137,6 @@ def assignment_evidence(session: Session, assignment_id: int, *,
                         now: datetime | None = None) -> dict[str, Any]:
     """The stored evidence and digest, with ``digest_valid`` recomputed (tamper check). Without
     a GPS arrival, the track since dispatch is returned with no arrival (nothing stored)."""
-    from tracking.service import fixes_between
-
     a = get_assignment(session, assignment_id)
     if a.evidence is not None:
         return {"assignment_id": a.id, "arrival_source": a.arrival_source,

@@ -1,0 +1,201 @@
+"""Incident intake: record a call (geocoding, duplicate flag) and triage it (agencies, SLA
+clocks).
+
+Functions never commit (the caller owns the unit of work), audit every state change and return
+:class:`~dispatch.events.Outcome` with the domain events to publish. ``now`` is injectable
+(aware UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.config import DispatchConfig
+from dispatch.duplicates import (
+    DEFAULT_RADIUS_M,
+    DEFAULT_WINDOW_S,
+    IncidentSnapshot,
+    find_duplicates,
+)
+from dispatch.events import Outcome
+from dispatch.exceptions import DispatchValidationError, IllegalTransition, LocationUnresolved
+from dispatch.incident_records import (
+    agency_by_code,
+    get_incident,
+    incident_event,
+    incident_state,
+    point_of,
+    sla_minutes,
+    to_geom,
+    utcnow,
+)
+from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, incident_transition
+from dispatch.models import Assignment, Incident, IncidentAgency
+from dispatch.triage import TriageOverride, TriageResult, triage
+from geo.types import LonLat
+
+CHANNELS = ("phone_112", "complaint_line", "social_media", "walk_in", "app", "radio")
+#: Roles whose SLA clock starts when the incident is triaged (no unit needs to be sent first).
+CLOCK_AT_TRIAGE = frozenset({"standby", "forward", "handoff"})
+
+
+def _locate(geocoder: Any, location: LonLat | None, place: str | None,
+            kode_kab: str | None) -> dict[str, Any]:
+    """Resolve point and/or place name to a position and desa/kecamatan codes."""
+    out: dict[str, Any] = {"location": location, "match": None, "area": None}
+    if location is None and place:
+        if geocoder is None:
+            raise LocationUnresolved("Geocoder tidak tersedia / no geocoder to resolve the place.")
+        hits = geocoder.search(place, kode_kab=kode_kab, limit=1)
+        if not hits:
+            raise LocationUnresolved(
+                f"Tempat '{place}' tidak ditemukan / place '{place}' not found"
+                + (f" in region {kode_kab}." if kode_kab else "."))
+        hit = hits[0]
+        out["location"] = hit.point
+        out["match"] = f"place_{hit.level}"
+        out["search_hit"] = hit
+    if out["location"] is not None and geocoder is not None:
+        rev = geocoder.reverse(out["location"].lon, out["location"].lat)
+        out["area"] = rev.area
+        out["match"] = out["match"] or rev.match
+    return out
+
+
+def create_incident(
+    session: Session,
+    *,
+    config: DispatchConfig,
+    geocoder: Any,
+    category: str,
+    actor: str,
+    kode_kab: str | None = None,
+    location: LonLat | None = None,
+    place: str | None = None,
+    description: str = "",
+    channel: str = "phone_112",
+    caller_phone: str | None = None,
+    caller_name: str | None = None,
+    received_at: datetime | None = None,
+    now: datetime | None = None,
+    duplicate_radius_m: float = DEFAULT_RADIUS_M,
+    duplicate_window_s: float = DEFAULT_WINDOW_S,
+) -> Outcome[Incident]:
+    """Record a call: locate it (point → desa by reverse geocoding, or place name → point by
+    forward search), flag a probable duplicate, audit. ``kode_kab`` is required when the
+    location cannot tell the region."""
+    now = now or utcnow()
+    config.category(category)  # raises for an unknown category
+    if channel not in CHANNELS:
+        raise DispatchValidationError(f"channel must be one of {CHANNELS}.")
+    if location is not None:
+        location = LonLat.checked(location.lon, location.lat)
+    found = _locate(geocoder, location, place, kode_kab)
+    area, hit = found["area"], found.get("search_hit")
+    region = kode_kab or (area.kode_kab if area else None) or (hit.kode_kab if hit else None)
+    if region is None:
+        raise LocationUnresolved(
+            "Lokasi atau wilayah (kode_kab) wajib diisi / give a location inside a loaded region "
+            "or the region code (kode_kab).")
+    config.region(region)  # raises if the region has no dispatch configuration
+    if area is not None and area.kode_kab != region:
+        raise DispatchValidationError(
+            f"Titik berada di wilayah {area.kode_kab}, bukan {region} / the point lies in region "
+            f"{area.kode_kab}, not {region}.")
+    incident = Incident(
+        kode_kab=region, received_at=received_at or now, channel=channel,
+        caller_phone=caller_phone, caller_name=caller_name,
+        geom=to_geom(found["location"]) if found["location"] is not None else None,
+        place_text=place, match=found["match"], description=description, category=category,
+        status="new", created_by=actor, updated_at=now,
+        kode_desa=area.kode_desa if area else None, nama_desa=area.nama_desa if area else None,
+        kode_kec=(area.kode_kec if area else (hit.kode_kec if hit else None)),
+        nama_kec=(area.nama_kec if area else (hit.nama_kec if hit else None)),
+    )
+    session.add(incident)
+    session.flush()
+    dups = _probable_duplicates(session, incident, duplicate_radius_m, duplicate_window_s)
+    if dups:
+        incident.probable_duplicate_of = dups[0].incident_id
+    audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
+                 action="create", before=None, after=incident_state(incident), kode_kab=region)
+    return Outcome(incident, [incident_event(incident, "created")])
+
+
+def _probable_duplicates(session: Session, incident: Incident, radius_m: float,
+                         window_s: float) -> list:
+    window = timedelta(seconds=window_s)
+    rows = session.scalars(select(Incident).where(
+        Incident.kode_kab == incident.kode_kab, Incident.category == incident.category,
+        Incident.id != incident.id, Incident.status.in_(OPEN_INCIDENT_STATUSES),
+        Incident.received_at.between(incident.received_at - window,
+                                     incident.received_at + window),
+    ))
+    snaps = [IncidentSnapshot(r.id, r.category, point_of(r.geom), r.received_at) for r in rows]
+    new = IncidentSnapshot(incident.id, incident.category, point_of(incident.geom),
+                           incident.received_at)
+    return find_duplicates(new, snaps, radius_m=radius_m, window_s=window_s)
+
+
+def triage_incident(
+    session: Session,
+    incident_id: int,
+    *,
+    config: DispatchConfig,
+    actor: str,
+    override: TriageOverride | None = None,
+    now: datetime | None = None,
+) -> Outcome[TriageResult]:
+    """Apply the triage rules (or the dispatcher's audited override) and open one SLA clock per
+    required agency. A triaged incident may be re-triaged (override) until units are sent."""
+    now = now or utcnow()
+    incident = get_incident(session, incident_id, lock=True)
+    before = incident_state(incident)
+    if incident.status == "triaged":
+        if override is None:
+            raise IllegalTransition("incident", "triaged", "triaged")
+        sent = session.scalars(select(Assignment.id).where(
+            Assignment.incident_id == incident.id)).first()
+        if sent is not None:
+            raise IllegalTransition("incident", "dispatched", "triaged")
+    else:
+        incident_transition(incident.status, "triaged")
+    result = triage(config, incident.kode_kab, incident.category, override)
+    incident.status, incident.kind, incident.priority = "triaged", result.kind, result.priority
+    incident.triage_overridden = incident.triage_overridden or result.overridden
+    incident.updated_at = now
+    existing = {ia.agency_id: ia for ia in session.scalars(
+        select(IncidentAgency).where(IncidentAgency.incident_id == incident.id))}
+    keep: set[int] = set()
+    for req in result.agencies:
+        agency = agency_by_code(session, incident.kode_kab, req.agency)
+        ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category)
+        ia = existing.get(agency.id) or IncidentAgency(
+            kode_kab=incident.kode_kab, incident_id=incident.id, agency_id=agency.id)
+        ia.role, ia.required = req.role, True
+        ia.capabilities, ia.units_required = list(req.capabilities), req.units
+        ia.ack_min, ia.on_scene_min = ack_min, on_scene_min
+        ia.handoff_number = agency.handoff_number if req.role == "handoff" else None
+        if req.role in CLOCK_AT_TRIAGE and ia.notified_at is None:
+            ia.notified_at = now
+        session.add(ia)
+        keep.add(agency.id)
+    for agency_id, ia in existing.items():
+        if agency_id not in keep:
+            session.delete(ia)
+    session.flush()
+    after = incident_state(incident) | {
+        "agencies": [(a.agency, a.role, list(a.capabilities), a.units) for a in result.agencies],
+        "missing_agencies": list(result.missing_agencies),
+    }
+    if result.overridden:
+        after["override_reason"] = result.reason
+    audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
+                 action="triage_override" if result.overridden else "triage",
+                 before=before, after=after, kode_kab=incident.kode_kab)
+    return Outcome(result, [incident_event(incident, "triaged")])
