@@ -3,7 +3,6 @@ post siting (LSCP / MCLP over the road ETA matrix). Read-only: nothing is writte
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -25,28 +24,9 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 register_error(AnalyticsInputError, 422, "invalid_analysis_input")
 
 KODE = Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")]
-_warm = threading.Lock()
-_warmed = False
-
-
-def _warm_up() -> None:
-    """Compile esda's permutation kernels (numba, not cached on disk by esda) once per process."""
-    global _warmed
-    with _warm:
-        if _warmed:
-            return
-        from libpysal.weights import lat2W
-
-        from dispatch.analytics.hotspot import gi_star
-
-        gi_star(np.arange(9, dtype=float) + 1.0, lat2W(3, 3), permutations=99)
-        _warmed = True
-
-
-def startup(state: AppState) -> None:
-    """Start compiling the Gi* kernels in the background: the first planner request would
-    otherwise wait for it (16 s or more)."""
-    threading.Thread(target=_warm_up, name="analytics-warm-up", daemon=True).start()
+# esda compiles its Gi* permutation kernels (numba, not cached on disk) on the first request of a
+# process, which takes ~15 s. That compile is not started at startup on purpose: it holds the
+# interpreter lock and would stall the dispatchers' first recommendations instead.
 
 
 def _filter(
