@@ -46,6 +46,7 @@ from dispatch.lifecycle import (
 )
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.recommend_service import predict_for_unit, recommend
+from dispatch.timestamp import iso_utc
 
 ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
@@ -235,7 +236,7 @@ def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime,
     _move_unit(session, unit, "on_scene", actor=actor, now=now, reason=f"arrival ({source})")
     a.arrived_at, a.arrival_source, a.arrived_by = at, source, actor
     _audit_assignment(session, a, before, f"arrive:{source}", actor=actor, now=now)
-    events = [unit_event(unit, "on_scene", assignment_id=a.id, arrived_at=at.isoformat(),
+    events = [unit_event(unit, "on_scene", assignment_id=a.id, arrived_at=iso_utc(at),
                          arrival_source=source)]
     incident = get_incident(session, a.incident_id, lock=True)
     if incident.status == "dispatched":
@@ -375,7 +376,7 @@ def check_escalations(
             if recs and recs[0]["units"] and recs[0]["units"][0]["reachable"]:
                 next_unit = recs[0]["units"][0]
         item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
-                "role": ia.role, "ack_deadline": due.ack_deadline.isoformat(),
+                "role": ia.role, "ack_deadline": iso_utc(due.ack_deadline),
                 "overdue_s": due.overdue_s, "next_unit": next_unit}
         escalated.append(item)
         events.append(DomainEvent("sla", item))

@@ -10,11 +10,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import AuditLog
+from dispatch.timestamp import iso_utc
 
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso_utc(value)
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
 from dispatch.sla import SlaOutcome, evaluate, summarize
+from dispatch.timestamp import iso_utc
 
 
 def assignment_sla(a: Assignment, ia: IncidentAgency, now: datetime) -> dict[str, Any]:
     """On-scene SLA of one assignment, measured from the agency's clock start."""
     start = ia.notified_at or a.dispatched_at
     out = evaluate(start, a.arrived_at, ia.on_scene_min, now)
-    return {"status": out.status, "deadline": out.deadline.isoformat(),
+    return {"status": out.status, "deadline": iso_utc(out.deadline),
             "response_s": out.elapsed_s, "on_scene_min": ia.on_scene_min,
-            "clock_started_at": start.isoformat()}
+            "clock_started_at": iso_utc(start)}
 
 
 def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
@@ -55,8 +56,8 @@ def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetim
         agencies.append({"agency": code, "name": names[code],
                          "on_scene": _summary(on_scene.get(code, [])),
                          "acknowledgement": _summary(ack.get(code, []))})
-    return {"kode_kab": kode_kab, "from": start.isoformat(), "to": end.isoformat(),
-            "evaluated_at": now.isoformat(), "percentile_method": "nearest-rank",
+    return {"kode_kab": kode_kab, "from": iso_utc(start), "to": iso_utc(end),
+            "evaluated_at": iso_utc(now), "percentile_method": "nearest-rank",
             "agencies": agencies}
 
 

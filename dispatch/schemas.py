@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     WithJsonSchema,
     model_validator,
 )
@@ -18,6 +19,7 @@ from dispatch.incident_records import point_of
 from dispatch.intake import CHANNELS
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.privacy import mask_phone
+from dispatch.timestamp import iso_utc
 
 #: The range of times the platform accepts, by the date as written: years 1970-2099, and
 #: 2100-01-01T00:00:00 as the end of a range. The database stores any ``timestamptz``, but a year
@@ -127,8 +129,10 @@ class AgencyActionRequest(_Body):
     reference: str | None = Field(None, max_length=120)
 
 
-def _iso(v: datetime | None) -> str | None:
-    return v.isoformat() if v is not None else None
+_iso = iso_utc
+
+#: A timestamp in a response: always serialized by :func:`dispatch.timestamp.iso_utc` (``...Z``).
+TimestampOut = Annotated[datetime, PlainSerializer(iso_utc, return_type=str)]
 
 
 def incident_out(i: Incident, *, reveal_caller: bool = False) -> dict[str, Any]:
@@ -208,7 +212,7 @@ class IncidentOut(BaseModel):
 
     id: int
     kode_kab: str
-    received_at: str | None
+    received_at: TimestampOut | None
     channel: str
     caller_phone: str | None
     caller_name: str | None
@@ -227,7 +231,7 @@ class IncidentOut(BaseModel):
     duplicate_of: int | None
     probable_duplicate_of: int | None
     triage_overridden: bool
-    updated_at: str | None
+    updated_at: TimestampOut | None
 
 
 class IncidentListOut(BaseModel):
@@ -255,7 +259,7 @@ class UnitPositionOut(BaseModel):
     lon: float
     lat: float
     source: str | None
-    fix_time: str | None
+    fix_time: TimestampOut | None
 
 
 class UnitOut(BaseModel):
@@ -271,7 +275,7 @@ class UnitOut(BaseModel):
     station_id: int | None
     device_id: str | None
     status: str
-    status_changed_at: str | None
+    status_changed_at: TimestampOut | None
     illustrative: bool
     last_position: UnitPositionOut | None
 

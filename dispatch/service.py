@@ -35,6 +35,7 @@ from dispatch.incident_records import (
 from dispatch.intake import CHANNELS, CLOCK_AT_TRIAGE, create_incident, triage_incident
 from dispatch.lifecycle import incident_transition
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
+from dispatch.timestamp import iso_utc
 
 __all__ = [
     "CHANNELS", "CLOCK_AT_TRIAGE", "acknowledge_agency", "agency_by_code",
@@ -78,7 +79,7 @@ def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, 
                  action="acknowledge", before=before, after=_ia_state(ia),
                  kode_kab=incident.kode_kab)
     return Outcome(ia, [DomainEvent("sla", {"action": "acknowledged", "incident_id": incident.id,
-                                            "agency": agency_code, "at": now.isoformat()})])
+                                            "agency": agency_code, "at": iso_utc(now)})])
 
 
 def record_handoff(session: Session, incident_id: int, agency_code: str, *, reference: str,

@@ -27,6 +27,7 @@ from dispatch.exceptions import AssignmentNotFound
 from dispatch.incident_records import point_of, utcnow
 from dispatch.models import Assignment, Incident, IncidentAgency, Unit
 from dispatch.report_service import assignment_sla
+from dispatch.timestamp import iso_utc
 from tracking.arrival import ArrivalRule, detect_arrival
 from tracking.evidence import build_evidence, evidence_digest
 from tracking.fix import Fix
@@ -115,8 +116,8 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         payload: dict[str, Any] = {
             "action": action, "assignment_id": a.id, "incident_id": a.incident_id,
             "unit_id": unit.id, "call_sign": unit.call_sign, "device_id": unit.device_id,
-            "kode_kab": a.kode_kab, "arrived_at": arrival.arrived_at.isoformat(),
-            "previous_arrived_at": previous.isoformat() if previous else None,
+            "kode_kab": a.kode_kab, "arrived_at": iso_utc(arrival.arrived_at),
+            "previous_arrived_at": iso_utc(previous),
             "evidence_digest": a.evidence_digest, "dwell_s": arrival.dwell_s,
             "fixes_in_dwell": arrival.fixes_in_dwell,
             "sla": assignment_sla(a, ia, now) if ia is not None else None,
@@ -129,7 +130,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
 def _meta(a: Assignment, unit: Unit) -> dict[str, Any]:
     return {"assignment_id": a.id, "incident_id": a.incident_id, "unit_id": unit.id,
             "call_sign": unit.call_sign, "device_id": unit.device_id, "kode_kab": a.kode_kab,
-            "dispatched_at": a.dispatched_at.isoformat()}
+            "dispatched_at": iso_utc(a.dispatched_at)}
 
 
 def assignment_evidence(session: Session, assignment_id: int, *,
@@ -140,7 +141,7 @@ def assignment_evidence(session: Session, assignment_id: int, *,
     a = get_assignment(session, assignment_id)
     if a.evidence is not None:
         return {"assignment_id": a.id, "arrival_source": a.arrival_source,
-                "arrived_at": a.arrived_at.isoformat() if a.arrived_at else None,
+                "arrived_at": iso_utc(a.arrived_at),
                 "digest": a.evidence_digest,
                 "digest_valid": evidence_digest(a.evidence) == a.evidence_digest,
                 "evidence": a.evidence}
@@ -156,7 +157,7 @@ def assignment_evidence(session: Session, assignment_id: int, *,
         rule = rule_for(config, incident.category)
         evidence = build_evidence(track, target, rule, None, meta=_meta(a, unit))
     return {"assignment_id": a.id, "arrival_source": a.arrival_source,
-            "arrived_at": a.arrived_at.isoformat() if a.arrived_at else None,
+            "arrived_at": iso_utc(a.arrived_at),
             "digest": evidence_digest(evidence) if evidence else None, "digest_valid": None,
             "evidence": evidence}
 

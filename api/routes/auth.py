@@ -23,6 +23,7 @@ from api.deps import get_session, get_state
 from api.errors import ErrorResponse, register_error
 from api.security import SESSION_COOKIE, Principal, Role, current_principal
 from api.state import AppState
+from dispatch.schemas import TimestampOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -57,7 +58,7 @@ class MeOut(BaseModel):
 
 class LoginOut(BaseModel):
     token: str
-    expires_at: datetime | None
+    expires_at: TimestampOut | None
     user: MeOut
 
 
@@ -84,9 +85,9 @@ class TokenOut(BaseModel):
     username: str
     kind: str
     name: str
-    created_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: TimestampOut | None
+    expires_at: TimestampOut | None
+    revoked_at: TimestampOut | None
 
 
 class StatusOut(BaseModel):
@@ -101,7 +102,7 @@ class RevokedOut(BaseModel):
 class IssuedTokenOut(BaseModel):
     id: int
     token: str
-    expires_at: datetime | None
+    expires_at: TimestampOut | None
 
 
 def _me(p: Principal) -> MeOut:

@@ -14,6 +14,7 @@ from dispatch import assignment_service as assignments
 from dispatch import schemas
 from dispatch.models import Agency
 from dispatch.report_service import assignment_sla
+from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence
 
 ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -34,7 +35,7 @@ def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
     for unit, ag in rows:
         pos, source, at = positions[unit.id]
         last = None if pos is None else {"lon": pos.lon, "lat": pos.lat, "source": source,
-                                         "fix_time": at.isoformat() if at else None}
+                                         "fix_time": iso_utc(at)}
         out.append(schemas.unit_out(unit, ag, last))
     return {"units": out}
 

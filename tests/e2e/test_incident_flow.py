@@ -14,6 +14,7 @@ from dispatch import service as svc
 from dispatch.models import Unit
 from dispatch.recommend_service import recommend
 from dispatch.report_service import assignment_sla, sla_report
+from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
 from tests.fixtures.dispatch import make_fix, store_fixes
 
@@ -229,7 +230,7 @@ def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
         assert got.wait(20), "no arrival event"
         [event] = events
         assert event["action"] == "arrived" and event["device_id"] == device
-        assert event["arrived_at"] == (now - timedelta(seconds=60)).isoformat()
+        assert event["arrived_at"] == iso_utc(now - timedelta(seconds=60))
         assert event["sla"]["status"] == "met"
         with Session(engine) as s:
             stored = s.get(Assignment, assignment_id)

@@ -11,6 +11,7 @@ from api.ingest_hooks import ingest_hooks
 from dispatch import assignment_service as asg
 from dispatch import service as svc
 from dispatch.models import AuditLog, Unit
+from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
 from geo.types import LonLat
 from tests.fixtures.dispatch import make_fix, store_fixes
@@ -70,13 +71,13 @@ def test_drive_by_then_arrival_then_late_fixes_move_it_earlier(seeded, dispatch_
                              now=T0 + timedelta(minutes=30))
     [ev] = events
     assert ev.payload["action"] == "arrival_revised"
-    assert ev.payload["previous_arrived_at"] == (T0 + timedelta(minutes=8)).isoformat()
+    assert ev.payload["previous_arrived_at"] == iso_utc(T0 + timedelta(minutes=8))
     assert a.arrived_at == T0 + timedelta(minutes=6) and a.evidence_digest != first_digest
     revised = seeded.scalars(select(AuditLog).where(
         AuditLog.entity == "assignment", AuditLog.entity_id == a.id,
         AuditLog.action == "arrival_revised")).one()
-    assert revised.before["arrived_at"] == (T0 + timedelta(minutes=8)).isoformat()
-    assert revised.after["arrived_at"] == (T0 + timedelta(minutes=6)).isoformat()
+    assert revised.before["arrived_at"] == iso_utc(T0 + timedelta(minutes=8))
+    assert revised.after["arrived_at"] == iso_utc(T0 + timedelta(minutes=6))
     # 4) re-running with the same or later data never moves it later
     assert verify_arrivals(seeded, dwell, config=dispatch_config,
                            now=T0 + timedelta(minutes=31)) == []
