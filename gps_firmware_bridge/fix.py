@@ -28,8 +28,8 @@ class Fix:
         Tracker id (IMEI or configured id); matches ``^[A-Za-z0-9_.:-]{1,64}$``.
     fix_time : datetime
         Time of the fix by the device/GNSS clock, aware UTC.
-    lat, lon : float
-        WGS84 (EPSG:4326) degrees.
+    lon, lat : float
+        WGS84 (EPSG:4326) degrees (same field order as the platform's ``tracking.fix.Fix``).
     speed_mps, heading_deg, altitude_m, hdop, accuracy_m, satellites, battery_pct, ignition
         Optional measurements, ``None`` when the device did not report them.
     source : str
@@ -38,8 +38,8 @@ class Fix:
 
     device_id: str
     fix_time: datetime
-    lat: float
     lon: float
+    lat: float
     speed_mps: float | None = None
     heading_deg: float | None = None
     altitude_m: float | None = None

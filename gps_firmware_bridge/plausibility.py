@@ -29,13 +29,17 @@ class PlausibilityLimits:
         How far ahead of the receiving clock a fix time may be (device clock skew), seconds.
     max_age_s : float
         How old a fix may be when received, seconds (store-and-forward backlogs of trackers can be
-        days old; the default is 30 days).
+        days old; the default is 365 days, as in ``tracking.plausibility``).
     max_speed_mps : float
-        Speed cap, m/s (default 100 m/s = 360 km/h, beyond any road vehicle).
+        Cap on the *reported* ground speed, m/s (default 100 m/s = 360 km/h, beyond any road
+        vehicle); same name and meaning as in ``tracking.plausibility``.
+
+    The limits and their meanings are pinned, with the platform's, by the shared vectors in
+    ``tests/vectors/plausibility/``.
     """
 
     max_future_s: float = 300.0
-    max_age_s: float = 30 * 86400.0
+    max_age_s: float = 365.0 * 86400.0
     max_speed_mps: float = 100.0
 
 

@@ -38,6 +38,9 @@ class PlausibilityLimits:
     max_age_s : float
         A fix time more than this many seconds before the server clock is rejected.
     max_speed_mps : float
+        Cap on the *reported* ground speed (``Fix.speed_mps``), m/s; same name, meaning and
+        default as in the bridge (``gps_firmware_bridge.plausibility``).
+    max_jump_speed_mps : float
         Implied speed (metres per second) from the previous fix above which a fix is a jump.
     min_interval_s : float
         Time floor used when two fixes are closer in time than this (avoids dividing by ~0).
@@ -47,7 +50,8 @@ class PlausibilityLimits:
 
     max_future_s: float = 300.0
     max_age_s: float = 365.0 * 86400.0
-    max_speed_mps: float = 90.0
+    max_speed_mps: float = 100.0
+    max_jump_speed_mps: float = 90.0
     min_interval_s: float = 1.0
     flag_jumps: bool = False
 
@@ -85,11 +89,22 @@ def check_fix_time(fix_time: datetime, *, now: datetime,
     return None
 
 
+def check_reported_speed(speed_mps: float | None, *,
+                         limits: PlausibilityLimits) -> Problem | None:
+    """A reported ground speed that is negative, not finite or above ``limits.max_speed_mps``."""
+    if speed_mps is None or (math.isfinite(speed_mps) and 0.0 <= speed_mps <= limits.max_speed_mps):
+        return None
+    return Problem("speed_out_of_range",
+                   f"Kecepatan {speed_mps} m/s di luar 0..{limits.max_speed_mps:.0f} m/s.",
+                   f"Speed {speed_mps} m/s is outside 0..{limits.max_speed_mps:.0f} m/s.")
+
+
 def check_fix(fix: Fix, *, now: datetime, limits: PlausibilityLimits,
               previous: Fix | None = None) -> Problem | None:
     """All plausibility checks of one fix; ``previous`` is the device's previous accepted fix."""
-    problem = check_coordinates(fix.lon, fix.lat) or check_fix_time(fix.fix_time, now=now,
-                                                                      limits=limits)
+    problem = (check_coordinates(fix.lon, fix.lat)
+               or check_fix_time(fix.fix_time, now=now, limits=limits)
+               or check_reported_speed(fix.speed_mps, limits=limits))
     if problem is None and previous is not None:
         problem = check_jump(previous, fix, limits=limits)
     return problem
@@ -102,14 +117,14 @@ def implied_speed_mps(a: Fix, b: Fix, *, min_interval_s: float = 1.0) -> float:
 
 
 def check_jump(previous: Fix, fix: Fix, *, limits: PlausibilityLimits) -> Problem | None:
-    """A jump whose implied speed from ``previous`` exceeds ``limits.max_speed_mps``."""
+    """A jump whose implied speed from ``previous`` exceeds ``limits.max_jump_speed_mps``."""
     speed = implied_speed_mps(previous, fix, min_interval_s=limits.min_interval_s)
-    if speed > limits.max_speed_mps:
+    if speed > limits.max_jump_speed_mps:
         return Problem("implied_speed",
                        f"Lompatan tidak mungkin: kecepatan tersirat {speed:.0f} m/s "
-                       f"> {limits.max_speed_mps:.0f} m/s dari fix sebelumnya.",
+                       f"> {limits.max_jump_speed_mps:.0f} m/s dari fix sebelumnya.",
                        f"Impossible jump: implied speed {speed:.0f} m/s "
-                       f"> {limits.max_speed_mps:.0f} m/s from the previous fix.")
+                       f"> {limits.max_jump_speed_mps:.0f} m/s from the previous fix.")
     return None
 
 

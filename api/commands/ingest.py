@@ -58,7 +58,7 @@ def run(
         batch_max_delay_s=batch_max_delay_s, stale_after_s=stale_after_s,
         stats_interval_s=stats_interval_s, session_expiry_s=session_expiry_s,
         limits=PlausibilityLimits(max_future_s=max_future_s, max_age_s=max_age_days * 86400,
-                                  max_speed_mps=max_speed_mps, flag_jumps=flag_jumps),
+                                  max_jump_speed_mps=max_speed_mps, flag_jumps=flag_jumps),
     )
     engine = make_engine(cfg.database_url)
     worker = make_worker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg))

@@ -78,7 +78,7 @@ def test_device_cannot_publish_as_another(broker_factory, tmp_path):
 
     # The bridge publisher with dev-B's credentials: its own fixes go through.
     box = Outbox(tmp_path / "b.sqlite")
-    box.put(Fix("dev-B", when("2026-11-23T01:00:00Z"), -7.8, 110.36, source="gt06"))
+    box.put(Fix("dev-B", when("2026-11-23T01:00:00Z"), 110.36, -7.8, source="gt06"))
     pub = Publisher(box, MqttConfig(broker.url, "acl-bridge-b", "dev-B", USERS["dev-B"]))
     pub.start()
     try:

@@ -89,7 +89,7 @@ def test_one_refused_device_does_not_block_the_others(broker_factory, tmp_path):
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     for i in range(6):
         device = "dev-A" if i % 2 == 0 else "dev-B"
-        box.put(Fix(device, t0 + timedelta(seconds=i), -7.8, 110.36 + i / 1000, source="gt06"))
+        box.put(Fix(device, t0 + timedelta(seconds=i), 110.36 + i / 1000, -7.8, source="gt06"))
     pub = Publisher(box, MqttConfig(broker.url, "mixed-a", "dev-A", USERS["dev-A"]), batch_size=1)
     pub.start()
     try:
@@ -110,7 +110,7 @@ def test_drain_with_a_refused_login_stops_and_exits_non_zero(broker_factory, tmp
     broker = _secured_broker(broker_factory)
     outbox = str(tmp_path / "gw.sqlite")
     with Outbox(outbox) as box:
-        box.put(Fix("dev-A", datetime.now(UTC), -7.8, 110.36, source="gt06"))
+        box.put(Fix("dev-A", datetime.now(UTC), 110.36, -7.8, source="gt06"))
     run = _bridge(
         "outbox", "--drain", "--timeout", "30", "--outbox", outbox, "--mqtt-url", broker.url,
         "--username", "dev-A", "--password", "wrong",
@@ -124,7 +124,7 @@ def test_mqtt_311_cannot_report_a_refusal_which_is_why_v5_is_the_default(broker_
     broker = _secured_broker(broker_factory)
     assert MqttConfig().protocol == "5"
     box = Outbox(tmp_path / "v3.sqlite")
-    box.put(Fix("dev-B", datetime.now(UTC), -7.8, 110.36, source="gt06"))
+    box.put(Fix("dev-B", datetime.now(UTC), 110.36, -7.8, source="gt06"))
     config = MqttConfig(broker.url, "v3-a", "dev-A", USERS["dev-A"], protocol="3.1.1")
     pub = Publisher(box, config)
     pub.start()

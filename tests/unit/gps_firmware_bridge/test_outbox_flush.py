@@ -13,7 +13,7 @@ T0 = when("2026-11-23T01:00:00Z")
 
 
 def _fix(i: int, device: str = "U1") -> Fix:
-    return Fix(device, T0 + timedelta(seconds=i), -7.8 - i * 1e-4, 110.36, source="sim")
+    return Fix(device, T0 + timedelta(seconds=i), 110.36, -7.8 - i * 1e-4, source="sim")
 
 
 def test_sequence_numbers_are_per_device_and_survive_reopen(tmp_path):

@@ -14,7 +14,7 @@ T0 = when("2026-11-23T01:00:00Z")
 
 
 def _fix(device: str, i: int) -> Fix:
-    return Fix(device, T0 + timedelta(seconds=i), -7.8, 110.36 + i / 1000, source="gt06")
+    return Fix(device, T0 + timedelta(seconds=i), 110.36 + i / 1000, -7.8, source="gt06")
 
 
 def test_refuse_and_requeue_keep_ids_seqs_and_payloads(tmp_path):

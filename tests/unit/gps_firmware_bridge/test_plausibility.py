@@ -11,7 +11,7 @@ from gps_firmware_bridge.plausibility import check_fix
 from ._vectors import when
 
 NOW = when("2026-11-23T02:16:00Z")
-GOOD = Fix("BPBD-01", when("2026-11-23T02:15:30Z"), -7.8, 110.36, speed_mps=10.0)
+GOOD = Fix("BPBD-01", when("2026-11-23T02:15:30Z"), 110.36, -7.8, speed_mps=10.0)
 
 
 def test_good_fix_passes():

@@ -13,7 +13,7 @@ T0 = when("2026-11-23T01:00:00Z")
 
 def _stream(speed, seconds, heading=90.0):
     return [
-        Fix("GW", T0 + timedelta(seconds=s), -7.8, 110.36, speed_mps=speed, heading_deg=heading)
+        Fix("GW", T0 + timedelta(seconds=s), 110.36, -7.8, speed_mps=speed, heading_deg=heading)
         for s in range(seconds)
     ]
 
@@ -30,7 +30,7 @@ def test_assignment_interval_and_turns():
     assert sum(gate.admit(f) for f in _stream(0.0, 10)) == 5
     gate = ReportGate(ReportPolicy(moving_interval_s=30))
     fixes = _stream(10.0, 3) + [
-        Fix("GW", T0 + timedelta(seconds=3), -7.8, 110.36, speed_mps=10.0, heading_deg=180.0)
+        Fix("GW", T0 + timedelta(seconds=3), 110.36, -7.8, speed_mps=10.0, heading_deg=180.0)
     ]
     assert [gate.admit(f) for f in fixes] == [True, False, False, True]
 

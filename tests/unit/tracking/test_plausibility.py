@@ -16,7 +16,7 @@ from tracking.plausibility import (
     implied_speed_mps,
 )
 
-LIMITS = PlausibilityLimits(max_speed_mps=60.0)
+LIMITS = PlausibilityLimits(max_jump_speed_mps=60.0)
 
 
 @pytest.mark.parametrize(("lon", "lat", "code"), [
@@ -52,7 +52,7 @@ def test_jump_guard_rejects_teleport_and_keeps_reference_on_good_fix():
 
 
 def test_jump_guard_flag_mode_keeps_the_fix_with_a_flag():
-    guard = JumpGuard(PlausibilityLimits(max_speed_mps=60.0, flag_jumps=True))
+    guard = JumpGuard(PlausibilityLimits(max_jump_speed_mps=60.0, flag_jumps=True))
     kept, flags, rejected = guard.screen([fix(0, 0), fix(1, 5_000)])
     assert len(kept) == 2 and rejected == [] and flags[1].code == "implied_speed"
 
