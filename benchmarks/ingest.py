@@ -61,14 +61,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
+#: Persistence lines of the shipped configuration (``deploy/mosquitto/mosquitto.conf``;
+#: ``scripts/services.sh`` writes the same, a test checks it).
+SHIPPED_AUTOSAVE = "".join(
+    line + "\n"
+    for line in (Path(__file__).resolve().parents[1] / "deploy/mosquitto/mosquitto.conf")
+    .read_text()
+    .splitlines()
+    if line.startswith(("autosave_interval", "autosave_on_changes"))
+)
+
+
+def start_broker(workdir: Path, autosave: str = "") -> tuple[subprocess.Popen, int]:
     port = free_port()
     (workdir / "data").mkdir(parents=True)
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     f"persistence_location {workdir / 'data'}/\nmax_queued_messages 0\n"
                     "max_queued_bytes 0\nmax_inflight_messages 0\nmax_packet_size 1048576\n"
-                    f"user {__import__('getpass').getuser()}\n")
+                    f"user {__import__('getpass').getuser()}\n" + autosave)
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     for _ in range(100):
@@ -285,6 +296,9 @@ def main() -> None:
     parser.add_argument("--paced-rate", type=float, default=5000.0)
     parser.add_argument("--paced-fixes", type=int, default=20_000)
     parser.add_argument("--naive-fixes", type=int, default=20_000)
+    parser.add_argument("--broker-autosave", choices=("shipped", "default"), default="shipped",
+                        help="shipped: the autosave lines of deploy/mosquitto/mosquitto.conf; "
+                             "default: Mosquitto's default (every 30 min), the upper bound")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -299,7 +313,8 @@ def main() -> None:
     engine = make_engine(url)
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="siaga-bench-ingest-"))
-    broker, port = start_broker(workdir / "broker")
+    broker, port = start_broker(workdir / "broker",
+                                SHIPPED_AUTOSAVE if args.broker_autosave == "shipped" else "")
     try:
         burst = run_siaga(engine, port, "burst", args.fixes, args.devices, None, 0)
         steady = run_siaga(engine, port, "steady", args.steady_fixes, args.devices,
@@ -313,6 +328,8 @@ def main() -> None:
         engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = burst["rate"] / naive["rate"]
+    persistence = SHIPPED_AUTOSAVE if args.broker_autosave == "shipped" else "autosave 1800 s"
+    print(f"\nbroker persistence: {args.broker_autosave} ({' '.join(persistence.split())})")
     print(f"\nIngest benchmark ({args.devices} devices, QoS 1, batch payloads of "
           f"{PER_MESSAGE} fixes for burst, steady and naive; 10-fix messages from 100 devices in "
           f"the arrival run)")

@@ -171,7 +171,7 @@ persistence_location $MQDIR/data/
 # before the store is saved, so a kill -9 loses what was acknowledged since the last save
 # (docs/broker.md has the measured window).
 autosave_on_changes true
-autosave_interval 1
+autosave_interval 100
 # Persistent sessions must hold a backlog while the ingest worker is down.
 max_queued_messages 0
 max_queued_bytes 0

@@ -3,8 +3,9 @@
 Mosquitto acknowledges a QoS 1 PUBLISH (PUBACK) when the message is in its memory; the store
 file is written at ``autosave`` time. What a crash loses is what was acknowledged to publishers
 and neither delivered to the ingest worker nor saved yet. The shipped configurations save after
-every change (``autosave_on_changes true``, ``autosave_interval 1``), the smallest window
-Mosquitto offers; these tests measure it, end to end into PostGIS:
+every 100 changes (``autosave_on_changes true``, ``autosave_interval 100``): a window bounded by
+count, not time, at no measurable throughput cost (saving after every change collapses under a
+surge, see docs/broker.md); these tests measure it, end to end into PostGIS:
 
 * ``online``: the ingest worker is connected while one publisher streams single-fix messages;
 * ``backlog``: the worker is down, so every message waits in its persistent session (the case
@@ -28,8 +29,9 @@ from tests.integration.tracking.helpers import Publisher, position_counts, wait_
 
 TOTAL = 1200
 KILL_AT = 700
-#: the window observed: at most one event-loop pass of messages (see docs/broker.md)
-MAX_LOST = 20
+#: the window: at most 100 changes (``autosave_interval 100``) plus one event-loop pass of
+#: messages acknowledged before their save (see docs/broker.md)
+MAX_LOST = 150
 
 _PERSISTENCE = re.compile(r"^(autosave_interval|autosave_on_changes)\s+(\S+)", re.M)
 
@@ -42,8 +44,8 @@ def shipped_persistence() -> dict[str, str]:
     return deploy
 
 
-def test_shipped_brokers_save_after_every_change():
-    assert shipped_persistence() == {"autosave_on_changes": "true", "autosave_interval": "1"}
+def test_shipped_brokers_save_every_100_changes():
+    assert shipped_persistence() == {"autosave_on_changes": "true", "autosave_interval": "100"}
 
 
 @pytest.fixture
