@@ -110,6 +110,14 @@ def _common() -> argparse.ArgumentParser:
         help="outbox bound in seconds: older fixes are dropped (counted)",
     )
     g.add_argument(
+        "--replay-last",
+        type=int,
+        default=200,
+        metavar="K",
+        help="keep the last K acknowledged messages and publish them again after a lost "
+        "connection, in case the broker crashed before saving them (default 200; 0 disables)",
+    )
+    g.add_argument(
         "--batch-size", type=int, default=100, help="max fixes per backlog array payload"
     )
     g.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
@@ -273,7 +281,12 @@ class Runtime:
     """Outbox + publisher composition for one run of a mode."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.outbox = Outbox(args.outbox, max_rows=args.max_rows, max_age_s=args.max_age)
+        self.outbox = Outbox(
+            args.outbox,
+            max_rows=args.max_rows,
+            max_age_s=args.max_age,
+            replay_last=args.replay_last,
+        )
         self.publisher = Publisher(
             self.outbox,
             MqttConfig(

@@ -15,6 +15,26 @@ delivered. It is moved to the ``refused`` table with the reason (counter ``refus
 not block the fixes behind it and is not resent in a loop; ``requeue_refused`` (``siaga-bridge
 outbox --retry-refused``) puts it back once the broker configuration is fixed. The age and row
 bounds apply to the refused fixes too (separately).
+
+Replay after a broker crash: Mosquitto sends the PUBACK of a QoS 1 message before it saves it, and
+the shipped brokers save every 100 changes (``autosave_on_changes true``, ``autosave_interval
+100``), so a ``kill -9`` of the broker loses what it acknowledged since its last save. An
+acknowledged fix is therefore not deleted at once: its row moves to the ``recent`` table, which
+keeps the rows of the last ``replay_last`` acknowledged messages (K = 200 by default; a message is
+one MQTT publication, single fix or array) and none acknowledged more than ``replay_max_age_s``
+before the newest acknowledgement. After a reconnect that follows a lost connection the publisher
+publishes those messages again, oldest first, before newer pending ones
+(:meth:`Outbox.replay_messages`); the acknowledgement of a replay counts as a new acknowledgement
+of its rows (:meth:`Outbox.acknowledge`), so they stay in ``recent``, still bounded.
+
+Why this covers every loss: a message the broker lost was received after its last save, i.e.
+among the last 100 changes it counted plus the messages of the event-loop pass that reached the
+100th change (each message a publisher sends that waits in a queue is at least one change, and
+the changes of other clients only make this publisher's share smaller). Those are among this
+publisher's last 100 + one loop pass of acknowledged publications, fewer than K = 200. The ingest
+stores positions under the unique key (device_id, fix_time, seq), so a replayed fix the broker
+had kept is absorbed as a duplicate. The age bound is measured against the newest
+acknowledgement, not the wall clock, so a long broker outage does not expire the rows to replay.
 """
 
 from __future__ import annotations
@@ -23,7 +43,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +70,16 @@ CREATE TABLE IF NOT EXISTS refused (
     refused_at REAL NOT NULL,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS recent (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    stored_at REAL NOT NULL,
+    payload TEXT NOT NULL,
+    msg_no INTEGER NOT NULL,
+    acked_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_recent_msg_no ON recent (msg_no, id);
 """
 
 
@@ -77,6 +107,8 @@ class OutboxStats:
     oldest_age_s: float | None
     refused_total: int = 0
     refused_held: int = 0
+    recent: int = 0
+    replayed_total: int = 0
 
 
 class Outbox:
@@ -90,14 +122,33 @@ class Outbox:
         Maximum number of stored fixes; the oldest beyond it are dropped.
     max_age_s : float
         Maximum time a fix stays stored, seconds; older ones are dropped.
+    replay_last : int
+        Acknowledged messages whose rows are kept in ``recent`` for a replay after a reconnect
+        (K, default 200); 0 deletes acknowledged rows at once and disables the replay.
+    replay_max_age_s : float
+        Rows acknowledged more than this many seconds before the newest acknowledgement leave
+        ``recent`` (default 600).
     """
 
     def __init__(
-        self, path: str | Path, max_rows: int = 200_000, max_age_s: float = 7 * 86400.0
+        self,
+        path: str | Path,
+        max_rows: int = 200_000,
+        max_age_s: float = 7 * 86400.0,
+        replay_last: int = 200,
+        replay_max_age_s: float = 600.0,
     ) -> None:
+        if replay_last < 0 or replay_max_age_s < 0:
+            raise OutboxError(
+                f"--replay-last ({replay_last}) dan umur replay ({replay_max_age_s} s) tidak "
+                f"boleh negatif / --replay-last ({replay_last}) and the replay age "
+                f"({replay_max_age_s} s) must not be negative"
+            )
         self.path = str(path)
         self.max_rows = max_rows
         self.max_age_s = max_age_s
+        self.replay_last = replay_last
+        self.replay_max_age_s = replay_max_age_s
         self._lock = threading.Lock()
         try:
             if self.path != ":memory:":
@@ -108,6 +159,9 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._db.execute("BEGIN IMMEDIATE")
+            self._trim_recent()
+            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot open outbox {self.path}: {exc}") from exc
 
@@ -211,17 +265,83 @@ class Outbox:
         return [OutboxRow(*r) for r in rows]
 
     def delete(self, ids: Iterable[int]) -> int:
-        """Delete acknowledged rows; returns how many existed."""
-        id_list = list(ids)
-        if not id_list:
+        """Acknowledge rows carried by one message; returns how many were still pending."""
+        return self.acknowledge([list(ids)])
+
+    def acknowledge(self, messages: Iterable[Sequence[int]], now_s: float | None = None) -> int:
+        """Record the PUBACK of messages, each given as the row ids it carried.
+
+        Pending rows leave the outbox (counter ``published``) and, unless ``replay_last`` is 0,
+        enter ``recent`` numbered by message. Rows already in ``recent`` (a replayed message) get
+        the new message number (counter ``replayed``). Returns how many pending rows left the
+        outbox.
+        """
+        groups = [list(g) for g in messages if g]
+        if not groups:
             return 0
+        stamp = time.time() if now_s is None else now_s
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in id_list])
-            deleted = cur.rowcount
-            self._bump("published", deleted)
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                deleted = replayed = 0
+                for group in groups:
+                    keys = [(i,) for i in group]
+                    if self.replay_last > 0:
+                        msg_no = self._next_msg_no()
+                        cur = self._db.executemany(
+                            "UPDATE recent SET msg_no = ?, acked_at = ? WHERE id = ?",
+                            [(msg_no, stamp, i) for i in group],
+                        )
+                        replayed += cur.rowcount
+                        self._db.executemany(
+                            "INSERT OR REPLACE INTO recent(id, device_id, seq, stored_at, "
+                            "payload, msg_no, acked_at) SELECT id, device_id, seq, stored_at, "
+                            "payload, ?, ? FROM outbox WHERE id = ?",
+                            [(msg_no, stamp, i) for i in group],
+                        )
+                    cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", keys)
+                    deleted += cur.rowcount
+                self._bump("published", deleted)
+                self._bump("replayed", replayed)
+                self._trim_recent()
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"cannot record acknowledgements in {self.path}: {exc}") from exc
         return deleted
+
+    def _next_msg_no(self) -> int:
+        self._bump("recent_msg_no", 1)
+        row = self._db.execute("SELECT value FROM counter WHERE name = 'recent_msg_no'").fetchone()
+        return int(row[0])
+
+    def _trim_recent(self) -> None:
+        """Keep the rows of the last ``replay_last`` messages within ``replay_max_age_s``."""
+        if self.replay_last <= 0:
+            self._db.execute("DELETE FROM recent")
+            return
+        newest = self._db.execute("SELECT max(msg_no), max(acked_at) FROM recent").fetchone()
+        if newest[0] is None:
+            return
+        self._db.execute(
+            "DELETE FROM recent WHERE msg_no <= ? OR acked_at < ?",
+            (newest[0] - self.replay_last, newest[1] - self.replay_max_age_s),
+        )
+
+    def replay_messages(self) -> list[list[OutboxRow]]:
+        """The rows of ``recent`` grouped as they were acknowledged, oldest message first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, device_id, seq, payload, msg_no FROM recent ORDER BY msg_no, id"
+            ).fetchall()
+        groups: list[list[OutboxRow]] = []
+        last: int | None = None
+        for row in rows:
+            if row[4] != last:
+                groups.append([])
+                last = row[4]
+            groups[-1].append(OutboxRow(*row[:4]))
+        return groups
 
     def refuse(self, ids: Iterable[int], reason: str, now_s: float | None = None) -> int:
         """Move rows the broker refused to the ``refused`` table; returns how many moved."""
@@ -280,6 +400,7 @@ class Outbox:
             ).fetchone()
             counters = dict(self._db.execute("SELECT name, value FROM counter").fetchall())
             refused_held = self._db.execute("SELECT count(*) FROM refused").fetchone()[0]
+            recent = self._db.execute("SELECT count(*) FROM recent").fetchone()[0]
         return OutboxStats(
             pending=pending,
             devices=devices,
@@ -290,4 +411,6 @@ class Outbox:
             oldest_age_s=None if oldest is None else round(stamp - oldest, 3),
             refused_total=counters.get("refused", 0),
             refused_held=refused_held,
+            recent=recent,
+            replayed_total=counters.get("replayed", 0),
         )

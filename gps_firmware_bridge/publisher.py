@@ -7,6 +7,13 @@ by the drain thread and the producers, never inside a paho callback. Messages st
 when the connection drops are resent by paho itself after reconnecting; if the process dies, the
 rows are still in the outbox and are published again at the next start.
 
+Replay: an acknowledged row moves to the outbox's ``recent`` table (the last K acknowledged
+messages, :mod:`gps_firmware_bridge.outbox`). After a reconnect that follows a lost connection
+(not the first connect), those messages are published again, same topic and payload, oldest first
+and before newer pending fixes, because a broker that crashed (``kill -9``) lost what it had
+acknowledged since its last save. Counted in :attr:`Publisher.replayed_messages` and the outbox's
+``replayed_total``; the ingest absorbs the duplicates of what the broker had kept.
+
 Refusals: the client speaks MQTT v5 by default, whose PUBACK carries a reason code. A code >= 0x80
 (e.g. 0x87 *Not authorized*: the broker ACL does not let this login publish the device's topic)
 means the broker did **not** accept the fix: it is counted in :attr:`Publisher.refused_fixes`, moved
@@ -39,7 +46,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gps_firmware_bridge.exceptions import ConfigError
-from gps_firmware_bridge.flush import Message, plan_flush
+from gps_firmware_bridge.flush import Message, message_for, plan_flush
 from gps_firmware_bridge.outbox import Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -142,6 +149,10 @@ class Publisher:
         self._inflight: dict[int, Message] = {}
         self._inflight_ids: set[int] = set()
         self._newest: list[OutboxRow] = []
+        self._replay: list[Message] = []  # recent messages still to publish again
+        self._replay_mids: set[int] = set()
+        self._was_connected = False
+        self._replay_due = threading.Event()
         self._connected = threading.Event()
         self._reconnected = threading.Event()
         self._wake = threading.Event()
@@ -154,6 +165,7 @@ class Publisher:
         self.delivered_statuses = 0
         self.refused_statuses = 0
         self.published_messages = 0
+        self.replayed_messages = 0
         self.delivered_fixes = 0
         self.refused_fixes = 0
         self.last_refusal: str | None = None
@@ -168,6 +180,9 @@ class Publisher:
             return
         self.connect_refusal = None
         log.info("MQTT connected to %s:%s", self._host, self._port)
+        if self._was_connected:
+            self._replay_due.set()  # the broker may have crashed: publish recent messages again
+        self._was_connected = True
         for topic in self._subs:
             client.subscribe(topic, qos=1)
         self._connected.set()
@@ -248,6 +263,7 @@ class Publisher:
             if (
                 self.outbox.count() == 0
                 and not self._inflight
+                and not self._replay
                 and not self._status
                 and not self._status_inflight
             ):
@@ -259,7 +275,7 @@ class Publisher:
 
     # drain loop (own thread) ---------------------------------------------------------------
     def _process_acks(self) -> None:
-        done: list[int] = []
+        done: list[tuple[int, ...]] = []
         refused: dict[str, list[int]] = {}
         while True:
             try:
@@ -271,7 +287,11 @@ class Publisher:
                 self._status_acked(mid, failed, reason)
                 continue
             self._inflight_ids.difference_update(msg.row_ids)
-            if failed:
+            replay = mid in self._replay_mids
+            self._replay_mids.discard(mid)
+            if failed and replay:
+                log.warning("broker refused a replayed message on %s: %s", msg.topic, reason)
+            elif failed:
                 refused.setdefault(reason, []).extend(msg.row_ids)
                 log.warning(
                     "broker refused %d fix(es) on %s: %s (kept in the outbox's refused table; "
@@ -281,10 +301,9 @@ class Publisher:
                     reason,
                 )
             else:
-                done.extend(msg.row_ids)
+                done.append(msg.row_ids)
         if done:
-            self.outbox.delete(done)
-            self.delivered_fixes += len(done)
+            self.delivered_fixes += self.outbox.acknowledge(done)
         for reason, ids in refused.items():
             self.outbox.refuse(ids, reason)
             self.refused_fixes += len(ids)
@@ -320,6 +339,22 @@ class Publisher:
             sent += 1
         return sent
 
+    def _publish_replay(self, budget: int) -> int:
+        """Publish up to ``budget`` recent messages again; returns how many were sent."""
+        sent = 0
+        while self._replay and sent < budget:
+            msg = self._replay[0]
+            info = self.client.publish(msg.topic, msg.payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+                log.warning("replay publish failed rc=%s; will retry", info.rc)
+                break
+            self._replay.pop(0)
+            self._inflight[info.mid] = msg
+            self._replay_mids.add(info.mid)
+            self.replayed_messages += 1
+            sent += 1
+        return sent
+
     def _run(self) -> None:
         last_expire = 0.0
         while not self._stop.is_set():
@@ -335,6 +370,11 @@ class Publisher:
                     self._newest = [
                         r for r in self.outbox.backlog_newest() if r.id not in self._inflight_ids
                     ]
+                if self._replay_due.is_set():
+                    self._replay_due.clear()
+                    self._replay = [message_for(rows) for rows in self.outbox.replay_messages()]
+                    if self._replay:
+                        log.info("replaying %d acknowledged message(s)", len(self._replay))
                 if self.connected:
                     self._publish_some()
             except Exception:  # noqa: BLE001 - keep draining whatever one iteration hit
@@ -345,7 +385,11 @@ class Publisher:
         budget = self.max_inflight - len(self._inflight) - len(self._status_inflight)
         if budget > 0 and self._status:
             budget -= self._publish_statuses(budget)
+        if budget > 0 and self._replay:
+            budget -= self._publish_replay(budget)
         if budget <= 0:
+            if self._replay:
+                self._wake.set()
             return
         limit = len(self._inflight_ids) + budget * self.batch_size + 1
         rows = [r for r in self.outbox.pending(limit) if r.id not in self._inflight_ids]
