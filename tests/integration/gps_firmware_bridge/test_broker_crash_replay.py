@@ -1,0 +1,143 @@
+"""``kill -9`` of the broker mid-stream: the bridge replays its recent messages and loses nothing.
+
+The broker runs the shipped persistence lines (read from ``deploy/mosquitto/mosquitto.conf``:
+save every 100 changes), so a crash loses up to ~100 messages it had already acknowledged; a raw
+MQTT publisher loses them (``tests/integration/tracking/test_broker_durability.py``). The bridge's
+publisher streams 1,200 single-fix messages from its SQLite outbox, the broker is killed with
+SIGKILL and restarted on the same port, the publisher reconnects and publishes its last K
+acknowledged messages again: every fix reaches PostGIS through the real ingest worker, once.
+``replay_last=0`` (the outbox before the replay) is run as the control and loses fixes.
+Figures are printed with ``-s`` and recorded in ``docs/broker.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from gps_firmware_bridge.fix import Fix
+from gps_firmware_bridge.outbox import Outbox
+from gps_firmware_bridge.publisher import MqttConfig, Publisher
+from tests.fixtures.tracking import REPO, PrivateBroker
+from tests.integration.tracking.helpers import position_counts, wait_for
+
+TOTAL = 1200
+KILL_AT = 700
+_PERSISTENCE = re.compile(r"^(autosave_interval|autosave_on_changes)\s+(\S+)", re.M)
+
+
+def shipped_persistence_lines() -> list[str]:
+    """The autosave lines of the production broker configuration."""
+    found = _PERSISTENCE.findall((REPO / "deploy/mosquitto/mosquitto.conf").read_text())
+    assert {k for k, _ in found} == {"autosave_interval", "autosave_on_changes"}, found
+    return [f"{k} {v}" for k, v in found]
+
+
+@pytest.fixture
+def shipped_broker(tmp_path):
+    if shutil.which("mosquitto") is None:
+        from tests.conftest import service_missing
+
+        service_missing("mosquitto is not installed")
+    broker = PrivateBroker(tmp_path / "broker")
+    conf = broker.conf.read_text()
+    assert "autosave_interval 1\n" in conf
+    broker.conf.write_text(
+        conf.replace("autosave_interval 1\n", "\n".join(shipped_persistence_lines()) + "\n")
+    )
+    broker.start()
+    try:
+        yield broker
+    finally:
+        if broker.proc is not None and broker.proc.poll() is None:
+            broker.stop()
+
+
+def kill9_and_restart(broker: PrivateBroker) -> None:
+    assert broker.proc is not None
+    broker.proc.send_signal(signal.SIGKILL)
+    broker.proc.wait(timeout=10)
+    broker.proc = None
+    broker.start()  # same port, same persistence directory
+
+
+def stream(outbox: Outbox, publisher: Publisher, broker: PrivateBroker, device: str) -> int:
+    """Store TOTAL single fixes one by one (each its own message); kill -9 the broker at KILL_AT.
+
+    Returns how many fixes the broker had acknowledged before the kill.
+    """
+    t0 = time.time() - 3600
+    acked_before_kill = 0
+    for i in range(TOTAL):
+        # keep the backlog short, so each fix travels alone and the stream spans the crash
+        deadline = time.monotonic() + 30
+        while outbox.count() > 50 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        fix = Fix(device, datetime.fromtimestamp(t0 + i, UTC), 110.36 + i * 1e-6, -7.80 + i * 1e-6)
+        outbox.put(fix)
+        publisher.notify()
+        if i == KILL_AT:
+            # acknowledgements caught up, then the crash with the stream in flight
+            deadline = time.monotonic() + 30
+            while outbox.count() > 20 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            acked_before_kill = outbox.stats().published_total
+            kill9_and_restart(broker)
+    return acked_before_kill
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("mode", "replay_last"), [("online", 200), ("backlog", 200), ("backlog", 0)]
+)
+def test_kill_9_of_the_broker_loses_no_bridge_fix(
+    mode, replay_last, engine, shipped_broker, topic_prefix, ingest_process, tmp_path
+):
+    token = topic_prefix.strip("/")
+    device = f"{token}-BR"
+    client_id = f"ingest-{token}"
+    worker = ingest_process(shipped_broker.url, client_id, "")
+    worker.wait_subscribed()
+    if mode == "backlog":
+        assert worker.terminate() == 0  # its persistent session queues the stream
+    outbox = Outbox(tmp_path / "gateway.sqlite", replay_last=replay_last)
+    # batch_size=1: one fix per message, the shape a tracker's live stream has
+    publisher = Publisher(outbox, MqttConfig(shipped_broker.url, f"gw-{token}"), batch_size=1)
+    publisher.start()
+    try:
+        acked = stream(outbox, publisher, shipped_broker, device)
+        assert publisher.wait_drained(60), "the bridge did not drain its outbox"
+        stats = outbox.stats()
+        kept = outbox.replay_messages()
+    finally:
+        publisher.stop()
+        outbox.close()
+    if mode == "backlog":
+        worker = ingest_process(shipped_broker.url, client_id, "")
+    expected = TOTAL if replay_last else TOTAL - 250
+    wait_for(lambda: position_counts(engine, device)[1] >= expected, 60, "the stored fixes")
+    time.sleep(2.0)  # a duplicate or a late redelivery would arrive now
+    rows, distinct = position_counts(engine, device)
+    lost = TOTAL - distinct
+    print(
+        f"\nbridge, broker kill -9 ({mode}, replay_last={replay_last}): {TOTAL} fixes, "
+        f"{acked} acknowledged before the kill, {publisher.replayed_messages} messages "
+        f"replayed, {distinct} stored, {lost} lost"
+    )
+    assert rows == distinct  # replays and redeliveries absorbed by the unique key
+    assert stats.published_total == TOTAL and stats.pending == 0
+    if replay_last:
+        assert lost == 0
+        assert publisher.replayed_messages > 0
+        assert stats.replayed_total > 0
+        assert len(kept) == replay_last == stats.recent  # single-fix messages
+        assert [m[0].seq for m in kept] == list(range(TOTAL - replay_last, TOTAL))
+    else:
+        assert publisher.replayed_messages == 0 and stats.recent == 0
+        assert lost > 0  # the window the replay closes
+    assert worker.terminate() == 0
