@@ -144,3 +144,40 @@ def test_kill_9_of_the_broker_loses_no_bridge_fix(
         # 100-change save cycle (measured 3-100 fixes): printed above, bounded here
         assert lost <= 150
     assert worker.terminate() == 0
+
+
+def test_replay_follows_a_lost_connection_not_the_first_connect(broker_factory, tmp_path):
+    broker = broker_factory()
+    broker.start()
+    path = tmp_path / "gateway.sqlite"
+    t0 = time.time() - 600
+    fixes = [
+        Fix("GW-REPLAY", datetime.fromtimestamp(t0 + i, UTC), 110.36 + i * 1e-5, -7.8)
+        for i in range(5)
+    ]
+    with Outbox(path, replay_last=3) as outbox:  # a previous run: 5 fixes acknowledged
+        publisher = Publisher(outbox, MqttConfig(broker.url, "gw-replay-1"), batch_size=1)
+        for fix in fixes:
+            outbox.put(fix)
+        publisher.start()
+        try:
+            assert publisher.wait_drained(20)
+        finally:
+            publisher.stop()
+    with Outbox(path, replay_last=3) as outbox:  # the bridge restarted
+        # acknowledgement order: the newest fix went first (backlog at connect), then 0..3
+        assert [m[0].seq for m in outbox.replay_messages()] == [1, 2, 3]
+        publisher = Publisher(outbox, MqttConfig(broker.url, "gw-replay-2"), batch_size=1)
+        publisher.start()
+        try:
+            wait_for(lambda: publisher.connected, 10, "the first connect")
+            time.sleep(1.0)
+            assert publisher.replayed_messages == 0  # a first connect replays nothing
+            broker.stop()  # the connection is lost
+            broker.start()
+            wait_for(lambda: publisher.replayed_messages == 3, 30, "the replay")
+            assert publisher.wait_drained(20)
+            stats = outbox.stats()
+        finally:
+            publisher.stop()
+    assert (stats.published_total, stats.replayed_total, stats.recent) == (5, 3, 3)
