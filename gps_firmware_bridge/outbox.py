@@ -30,8 +30,10 @@ of its rows (:meth:`Outbox.acknowledge`), so they stay in ``recent``, still boun
 Why this covers every loss: a message the broker lost was received after its last save, i.e.
 among the last 100 changes it counted plus the messages of the event-loop pass that reached the
 100th change (each message a publisher sends that waits in a queue is at least one change, and
-the changes of other clients only make this publisher's share smaller). Those are among this
-publisher's last 100 + one loop pass of acknowledged publications, fewer than K = 200. The ingest
+the changes of other clients only make this publisher's share smaller), or, handed straight to
+the connected ingest worker (not a change), still in the broker's send buffer, i.e. among the very
+last it received. Either way among this publisher's last 100 + one loop pass of acknowledged
+publications, fewer than K = 200 (see docs/broker.md for the measured figures). The ingest
 stores positions under the unique key (device_id, fix_time, seq), so a replayed fix the broker
 had kept is absorbed as a duplicate. The age bound is measured against the newest
 acknowledgement, not the wall clock, so a long broker outage does not expire the rows to replay.
