@@ -388,9 +388,7 @@ class Publisher:
         if budget > 0 and self._replay:
             budget -= self._publish_replay(budget)
         if budget <= 0:
-            if self._replay:
-                self._wake.set()
-            return
+            return  # the next PUBACK wakes the loop
         limit = len(self._inflight_ids) + budget * self.batch_size + 1
         rows = [r for r in self.outbox.pending(limit) if r.id not in self._inflight_ids]
         newest = self._newest
