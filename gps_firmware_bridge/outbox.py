@@ -129,7 +129,7 @@ class Outbox:
         (K, default 200); 0 deletes acknowledged rows at once and disables the replay.
     replay_max_age_s : float
         Rows acknowledged more than this many seconds before the newest acknowledgement leave
-        ``recent`` (default 600).
+        ``recent`` (default 3600: a quiet broker may take long to see 100 changes).
     """
 
     def __init__(
@@ -138,7 +138,7 @@ class Outbox:
         max_rows: int = 200_000,
         max_age_s: float = 7 * 86400.0,
         replay_last: int = 200,
-        replay_max_age_s: float = 600.0,
+        replay_max_age_s: float = 3600.0,
     ) -> None:
         if replay_last < 0 or replay_max_age_s < 0:
             raise OutboxError(

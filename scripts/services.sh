@@ -167,9 +167,9 @@ listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location $MQDIR/data/
-# Save the in-memory store after every change (as often as Mosquitto can): a PUBACK is sent
-# before the store is saved, so a kill -9 loses what was acknowledged since the last save
-# (docs/broker.md has the measured window).
+# Save the in-memory store every 100 changes: a PUBACK is sent before the store is saved, so a
+# kill -9 loses what was acknowledged since the last save (docs/broker.md has the measured
+# window; saving after every change collapses ingest under a surge, BENCHMARKS.md).
 autosave_on_changes true
 autosave_interval 100
 # Persistent sessions must hold a backlog while the ingest worker is down.
