@@ -34,6 +34,7 @@ from tracking.fields import (
     DEVICE_ID_RE,
     MAX_SOURCE_LEN,
     Bad,
+    envelope,
     finite_float,
     integer,
     is_number,
@@ -97,26 +98,8 @@ class ParseResult:
 
 
 def _native_item(obj: Any, topic_device: str, received_at: datetime) -> Fix:
-    if not isinstance(obj, dict):
-        raise Bad("invalid_structure", "Setiap fix harus berupa objek JSON.",
-                  "Each fix must be a JSON object.")
-    for name in _REQUIRED:
-        if name not in obj:
-            raise Bad("missing_field", f"Kolom wajib {name} tidak ada.",
-                      f"Required field {name} is missing.")
-    extra = obj.keys() - _ALLOWED
-    if extra:
-        names = ", ".join(show(n, 40) for n in sorted(extra)[:10])
-        raise Bad("unknown_field", f"Kolom tidak dikenal: {names}.", f"Unknown fields: {names}.")
-    v = obj["v"]
-    if not is_number(v) or v != 1:
-        raise Bad("unsupported_version", f"Versi payload {show(v)} tidak didukung (harus 1).",
-                  f"Payload version {show(v)} is not supported (must be 1).")
-    device_id = obj["device_id"]
-    if not isinstance(device_id, str) or not DEVICE_ID_RE.match(device_id):
-        raise Bad("invalid_device_id", f"device_id {show(device_id)} tidak valid.",
-                  f"device_id {show(device_id)} is invalid (1-128 characters, none of + # / "
-                  "NUL or control characters).")
+    device_id = envelope(obj, _REQUIRED, _ALLOWED, "Setiap fix", "Each fix",
+                         integral_version=False)
     fix_time = parse_fix_time(obj["fix_time"])
     lat, lon = obj["lat"], obj["lon"]
     if not (is_number(lat) and is_number(lon)):

@@ -127,3 +127,34 @@ def parse_fix_time(value: Any) -> datetime:
         # a real time whose UTC date falls before year 1 or after 9999: the nearest representable
         # instant, which the fix-time window then rejects (too old / in the future)
         return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+def envelope(obj: Any, required: Any, allowed: Any, what_id: str, what_en: str,
+             *, integral_version: bool) -> str:
+    """Check the envelope shared by every Siaga message (an object, its required and allowed
+    fields, ``v`` = 1, a valid ``device_id``) and return the device id; raises :class:`Bad`.
+
+    ``what_id`` / ``what_en`` name the object in the messages ("Setiap fix" / "Each fix");
+    ``integral_version`` refuses ``1.0`` as a version (the status schema says integer).
+    """
+    if not isinstance(obj, dict):
+        raise Bad("invalid_structure", f"{what_id} harus berupa objek JSON.",
+                  f"{what_en} must be a JSON object.")
+    for name in required:
+        if name not in obj:
+            raise Bad("missing_field", f"Kolom wajib {name} tidak ada.",
+                      f"Required field {name} is missing.")
+    extra = obj.keys() - allowed
+    if extra:
+        names = ", ".join(show(n, 40) for n in sorted(extra)[:10])
+        raise Bad("unknown_field", f"Kolom tidak dikenal: {names}.", f"Unknown fields: {names}.")
+    v = obj["v"]
+    if not (is_integer(v) if integral_version else is_number(v)) or v != 1:
+        raise Bad("unsupported_version", f"Versi payload {show(v)} tidak didukung (harus 1).",
+                  f"Payload version {show(v)} is not supported (must be 1).")
+    device_id = obj["device_id"]
+    if not isinstance(device_id, str) or not DEVICE_ID_RE.match(device_id):
+        raise Bad("invalid_device_id", f"device_id {show(device_id)} tidak valid.",
+                  f"device_id {show(device_id)} is invalid (1-128 characters, none of + # / "
+                  "NUL or control characters).")
+    return device_id

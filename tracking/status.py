@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from tracking.fields import (
-    DEVICE_ID_RE,
     MAX_SOURCE_LEN,
     Bad,
+    envelope,
     is_integer,
     parse_fix_time,
     show,
@@ -116,26 +116,8 @@ def _time(value: Any, name: str) -> datetime:
 
 def status_report(doc: Any, topic_device: str, received_at: datetime) -> StatusReport:
     """A decoded status object -> :class:`StatusReport`; raises :class:`Bad` otherwise."""
-    if not isinstance(doc, dict):
-        raise Bad("invalid_structure", "Payload status harus berupa objek JSON.",
-                  "A status payload must be a JSON object.")
-    for name in _REQUIRED:
-        if name not in doc:
-            raise Bad("missing_field", f"Kolom wajib {name} tidak ada.",
-                      f"Required field {name} is missing.")
-    extra = doc.keys() - _ALLOWED
-    if extra:
-        names = ", ".join(show(n, 40) for n in sorted(extra)[:10])
-        raise Bad("unknown_field", f"Kolom tidak dikenal: {names}.", f"Unknown fields: {names}.")
-    v = doc["v"]
-    if not is_integer(v) or v != 1:
-        raise Bad("unsupported_version", f"Versi payload {show(v)} tidak didukung (harus 1).",
-                  f"Payload version {show(v)} is not supported (must be 1).")
-    device_id = doc["device_id"]
-    if not isinstance(device_id, str) or not DEVICE_ID_RE.match(device_id):
-        raise Bad("invalid_device_id", f"device_id {show(device_id)} tidak valid.",
-                  f"device_id {show(device_id)} is invalid (1-128 characters, none of + # / "
-                  "NUL or control characters).")
+    device_id = envelope(doc, _REQUIRED, _ALLOWED, "Payload status", "A status payload",
+                         integral_version=True)
     reported_at = _time(doc["received_at"], "received_at")
     device_time = None if doc.get("time") is None else _time(doc["time"], "time")
     reason = doc["reason"]
