@@ -107,6 +107,21 @@ class Incident(Base):
     triage_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(_TS)
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    exercise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exercise.id", ondelete="SET NULL"), index=True)
+
+
+class Exercise(Base):
+    """A latihan (drill exercise): a named set of drill incidents of one regency."""
+
+    __tablename__ = "exercise"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kode_kab: Mapped[str] = mapped_column(String(8), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(_TS)
+    ended_at: Mapped[datetime | None] = mapped_column(_TS)
+    created_by: Mapped[str | None] = mapped_column(Text)
 
 
 class IncidentAgency(Base):
