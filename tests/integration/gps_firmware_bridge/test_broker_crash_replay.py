@@ -13,9 +13,6 @@ Figures are printed with ``-s`` and recorded in ``docs/broker.md``.
 
 from __future__ import annotations
 
-import re
-import shutil
-import signal
 import time
 from datetime import UTC, datetime
 
@@ -24,49 +21,11 @@ import pytest
 from gps_firmware_bridge.fix import Fix
 from gps_firmware_bridge.outbox import Outbox
 from gps_firmware_bridge.publisher import MqttConfig, Publisher
-from tests.fixtures.tracking import REPO, PrivateBroker
+from tests.fixtures.tracking import PrivateBroker, kill9
 from tests.integration.tracking.helpers import position_counts, wait_for
 
 TOTAL = 1200
 KILL_AT = 700
-_PERSISTENCE = re.compile(r"^(autosave_interval|autosave_on_changes)\s+(\S+)", re.M)
-
-
-def shipped_persistence_lines() -> list[str]:
-    """The autosave lines of the production broker configuration."""
-    found = _PERSISTENCE.findall((REPO / "deploy/mosquitto/mosquitto.conf").read_text())
-    assert {k for k, _ in found} == {"autosave_interval", "autosave_on_changes"}, found
-    return [f"{k} {v}" for k, v in found]
-
-
-@pytest.fixture
-def shipped_broker(tmp_path):
-    if shutil.which("mosquitto") is None:
-        from tests.conftest import service_missing
-
-        service_missing("mosquitto is not installed")
-    broker = PrivateBroker(tmp_path / "broker")
-    conf = broker.conf.read_text()
-    assert "autosave_interval 1\n" in conf
-    broker.conf.write_text(
-        conf.replace("autosave_interval 1\n", "\n".join(shipped_persistence_lines()) + "\n")
-    )
-    broker.start()
-    try:
-        yield broker
-    finally:
-        if broker.proc is not None and broker.proc.poll() is None:
-            broker.stop()
-
-
-def kill9_and_restart(broker: PrivateBroker) -> None:
-    assert broker.proc is not None
-    broker.proc.send_signal(signal.SIGKILL)
-    broker.proc.wait(timeout=10)
-    broker.proc = None
-    broker.start()  # same port, same persistence directory
-
-
 def stream(outbox: Outbox, publisher: Publisher, broker: PrivateBroker, device: str) -> int:
     """Store TOTAL single fixes one by one (each its own message); kill -9 the broker at KILL_AT.
 
@@ -88,7 +47,7 @@ def stream(outbox: Outbox, publisher: Publisher, broker: PrivateBroker, device: 
             while outbox.count() > 20 and time.monotonic() < deadline:
                 time.sleep(0.001)
             acked_before_kill = outbox.stats().published_total
-            kill9_and_restart(broker)
+            kill9(broker, restart=True)
     return acked_before_kill
 
 

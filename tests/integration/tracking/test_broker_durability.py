@@ -17,54 +17,20 @@ The figures (``acked``/``lost``) are printed with ``-s`` and recorded in ``docs/
 from __future__ import annotations
 
 import json
-import re
-import signal
 import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
-from tests.fixtures.tracking import REPO, PrivateBroker
+from tests.fixtures.tracking import kill9, shipped_persistence
 from tests.integration.tracking.helpers import Publisher, position_counts, wait_for
 
 TOTAL = 1200
 KILL_AT = 700
 
-_PERSISTENCE = re.compile(r"^(autosave_interval|autosave_on_changes)\s+(\S+)", re.M)
-
-
-def shipped_persistence() -> dict[str, str]:
-    """The autosave settings of deploy/mosquitto/mosquitto.conf (services.sh must agree)."""
-    deploy = dict(_PERSISTENCE.findall((REPO / "deploy/mosquitto/mosquitto.conf").read_text()))
-    private = dict(_PERSISTENCE.findall((REPO / "scripts/services.sh").read_text()))
-    assert deploy == private, (deploy, private)
-    return deploy
-
-
 def test_shipped_brokers_save_every_100_changes():
     assert shipped_persistence() == {"autosave_on_changes": "true", "autosave_interval": "100"}
-
-
-@pytest.fixture
-def shipped_broker(tmp_path):
-    broker = PrivateBroker(tmp_path / "broker")
-    lines = [f"{k} {v}" for k, v in shipped_persistence().items()]
-    conf = broker.conf.read_text().replace("autosave_interval 1\n", "\n".join(lines) + "\n")
-    broker.conf.write_text(conf)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        if broker.proc is not None and broker.proc.poll() is None:
-            broker.stop()
-
-
-def kill9(broker: PrivateBroker) -> None:
-    assert broker.proc is not None
-    broker.proc.send_signal(signal.SIGKILL)
-    broker.proc.wait(timeout=10)
-    broker.proc = None
 
 
 def single_fixes(prefix: str, device: str, t0: float):
