@@ -256,6 +256,41 @@ def _solve(
     return x, text, optimal, gap, float(info.objective_function_value), solve_s
 
 
+@dataclass(frozen=True)
+class _Reduced:
+    """A siting problem reduced to the demand rows still to cover and the useful candidates."""
+
+    reach: np.ndarray  # demand rows some candidate reaches
+    free: np.ndarray  # candidates that are not existing posts
+    sub: sparse.csc_matrix  # merged uncovered rows x undominated free candidates
+    weights: np.ndarray  # weight of each merged row
+    keep: np.ndarray  # indices into ``free`` of the undominated candidates
+
+
+def _reduce(m, w: np.ndarray, ex: np.ndarray, *, weighted_only: bool) -> _Reduced:
+    base = coverage(m, ex, w).covered
+    reach = np.asarray(m.sum(axis=1)).ravel() > 0
+    todo = reach & ~base
+    if weighted_only:
+        todo &= w > 0
+    rows = np.flatnonzero(todo)
+    free = np.setdiff1d(np.arange(m.shape[1]), ex)
+    sub, wr = _merge_rows(m[rows][:, free].tocsc(), w[rows])
+    return _Reduced(reach, free, sub, wr, _undominated(sub))
+
+
+def _result(problem: str, m, w: np.ndarray, ex: np.ndarray, new: np.ndarray,
+            reach: np.ndarray, solved: tuple[str, bool, float, float, float]) -> SitingResult:
+    posts = np.union1d(ex, new)
+    cov = coverage(m, posts, w)
+    return SitingResult(problem, posts, new, cov.covered_weight, cov.total_weight,
+                        np.flatnonzero(~reach), *solved)
+
+
+#: the solver figures of a problem with nothing left to decide
+_TRIVIAL = ("Optimal", True, 0.0, 0.0, 0.0)
+
+
 def lscp(
     cover,
     *,
@@ -266,17 +301,11 @@ def lscp(
     """Fewest new posts so that every reachable demand point is covered (LSCP)."""
     m = _as_csc(cover)
     w, ex = _check(m, weights, existing)
-    n_dem, n_cand = m.shape
-    base = coverage(m, ex, w).covered
-    reach = np.asarray(m.sum(axis=1)).ravel() > 0
-    rows = np.flatnonzero(reach & ~base)
-    free = np.setdiff1d(np.arange(n_cand), ex)
-    sub, _ = _merge_rows(m[rows][:, free].tocsc(), w[rows])
-    keep = _undominated(sub)
-    sub, cand = sub[:, keep].tocsc(), free[keep]
-    if len(rows):
+    red = _reduce(m, w, ex, weighted_only=False)
+    sub, cand = red.sub[:, red.keep].tocsc(), red.free[red.keep]
+    if sub.shape[0]:
         k, r = len(cand), sub.shape[0]
-        x, text, opt, gap, obj, secs = _solve(
+        x, *solved = _solve(
             k,
             np.ones(k),
             np.zeros(k),
@@ -290,22 +319,8 @@ def lscp(
         )
         new = cand[x > 0.5]
     else:
-        text, opt, gap, obj, secs, new = "Optimal", True, 0.0, 0.0, 0.0, free[:0]
-    posts = np.union1d(ex, new)
-    cov = coverage(m, posts, w)
-    return SitingResult(
-        "lscp",
-        posts,
-        new,
-        cov.covered_weight,
-        cov.total_weight,
-        np.flatnonzero(~reach),
-        text,
-        opt,
-        gap,
-        obj,
-        secs,
-    )
+        solved, new = _TRIVIAL, red.free[:0]
+    return _result("lscp", m, w, ex, new, red.reach, tuple(solved))
 
 
 def mclp(
@@ -319,18 +334,14 @@ def mclp(
     """``p`` new posts maximising the demand weight covered (MCLP), existing posts kept."""
     m = _as_csc(cover)
     w, ex = _check(m, weights, existing)
-    n_dem, n_cand = m.shape
-    free = np.setdiff1d(np.arange(n_cand), ex)
+    free = np.setdiff1d(np.arange(m.shape[1]), ex)
     if not 0 <= int(p) <= len(free):
         raise AnalyticsInputError(
             f"jumlah pos baru harus 0..{len(free)}, diberikan {p} / the number of new posts "
             f"must be 0..{len(free)}, got {p}"
         )
-    base = coverage(m, ex, w).covered
-    reach = np.asarray(m.sum(axis=1)).ravel() > 0
-    rows = np.flatnonzero(reach & ~base & (w > 0))
-    sub, wr = _merge_rows(m[rows][:, free].tocsc(), w[rows])
-    keep = _undominated(sub)
+    red = _reduce(m, w, ex, weighted_only=True)
+    sub, wr, keep = red.sub, red.weights, red.keep
     if len(keep) < p:  # fewer useful candidates than posts: the rest fill up the count
         keep = np.union1d(keep, np.setdiff1d(np.arange(len(free)), keep)[: p - len(keep)])
     sub, cand = sub[:, keep].tocsc(), free[keep]
@@ -348,7 +359,7 @@ def mclp(
         start = np.zeros(k + r)
         start[pick] = 1.0
         start[k:] = np.asarray(sub[:, pick].sum(axis=1)).ravel() > 0
-        x, text, opt, gap, obj, secs = _solve(
+        x, *solved = _solve(
             k + r,
             np.concatenate([np.zeros(k), wr]),
             np.zeros(k + r),
@@ -363,20 +374,6 @@ def mclp(
         )
         new = cand[x[:k] > 0.5]
     else:
-        text, opt, gap, obj, secs = "Optimal", True, 0.0, 0.0, 0.0
+        solved = _TRIVIAL
         new = free[: int(p)]  # nothing left to cover: any p candidates are optimal
-    posts = np.union1d(ex, new)
-    cov = coverage(m, posts, w)
-    return SitingResult(
-        "mclp",
-        posts,
-        new,
-        cov.covered_weight,
-        cov.total_weight,
-        np.flatnonzero(~reach),
-        text,
-        opt,
-        gap,
-        obj,
-        secs,
-    )
+    return _result("mclp", m, w, ex, new, red.reach, tuple(solved))
