@@ -5,16 +5,20 @@ Never touches the shared broker of scripts/services.sh.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import service_missing
 
@@ -91,3 +95,27 @@ def broker_factory(tmp_path) -> Iterator:
         b.stop()
         if b.as_root:
             shutil.rmtree(b.dir, ignore_errors=True)
+
+
+class PositionSubscriber:
+    """Subscribed to every position topic of a broker; ``received`` fills as the fixes arrive."""
+
+    def __init__(self, broker, client_id: str) -> None:  # noqa: ANN001
+        self.received: list[dict] = []
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                   protocol=mqtt.MQTTv5)
+        subscribed = threading.Event()
+        self._client.on_subscribe = lambda *a: subscribed.set()
+        self._client.on_message = self._on_message
+        self._client.connect("127.0.0.1", broker.port)
+        self._client.loop_start()
+        self._client.subscribe("siaga/v1/pos/#", qos=1)
+        assert subscribed.wait(5)
+
+    def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
+        payload = json.loads(message.payload)
+        self.received.extend(payload if isinstance(payload, list) else [payload])  # batch or one
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()

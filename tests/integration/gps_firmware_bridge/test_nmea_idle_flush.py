@@ -3,7 +3,6 @@ pause (idle flush), not only when the next epoch starts. Real TCP source, real M
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -13,8 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from tests.integration.gps_firmware_bridge.conftest import PositionSubscriber
 
 
 def _line(body: str) -> bytes:
@@ -32,20 +30,8 @@ def _epoch(t: datetime, i: int) -> bytes:
 def test_last_epoch_is_published_while_the_stream_pauses(broker_factory, tmp_path):
     broker = broker_factory()
     broker.start()
-    received: list[dict] = []
-    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="idle-sub", protocol=mqtt.MQTTv5)
-    subscribed = threading.Event()
-    sub.on_subscribe = lambda *a: subscribed.set()
-
-    def on_message(client, userdata, message) -> None:  # noqa: ANN001
-        payload = json.loads(message.payload)
-        received.extend(payload if isinstance(payload, list) else [payload])  # batch or one
-
-    sub.on_message = on_message
-    sub.connect("127.0.0.1", broker.port)
-    sub.loop_start()
-    sub.subscribe("siaga/v1/pos/#", qos=1)
-    assert subscribed.wait(5)
+    subscriber = PositionSubscriber(broker, "idle-sub")
+    received = subscriber.received
 
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=10)
     source = socket.create_server(("127.0.0.1", 0))
@@ -84,5 +70,4 @@ def test_last_epoch_is_published_while_the_stream_pauses(broker_factory, tmp_pat
         for conn in held:
             conn.close()
         source.close()
-        sub.disconnect()
-        sub.loop_stop()
+        subscriber.close()

@@ -4,38 +4,21 @@ with an invalid optional value reach the broker without that value."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
-from tests.integration.gps_firmware_bridge.conftest import free_port
+from tests.integration.gps_firmware_bridge.conftest import PositionSubscriber, free_port
 from tests.integration.gps_firmware_bridge.test_osmand_http_limits import exchange, get
 
 
 def test_osmand_mode_end_to_end(broker_factory, tmp_path):
     broker = broker_factory()
     broker.start()
-    received: list[dict] = []
-    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="osm-sub", protocol=mqtt.MQTTv5)
-    subscribed = threading.Event()
-    sub.on_subscribe = lambda *a: subscribed.set()
-
-    def on_message(client, userdata, message) -> None:  # noqa: ANN001
-        payload = json.loads(message.payload)
-        received.extend(payload if isinstance(payload, list) else [payload])  # batch or one
-
-    sub.on_message = on_message
-    sub.connect("127.0.0.1", broker.port)
-    sub.loop_start()
-    sub.subscribe("siaga/v1/pos/#", qos=1)
-    assert subscribed.wait(5)
+    subscriber = PositionSubscriber(broker, "osm-sub")
+    received = subscriber.received
 
     port = free_port()
     proc = subprocess.Popen(
@@ -77,6 +60,5 @@ def test_osmand_mode_end_to_end(broker_factory, tmp_path):
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
-        sub.disconnect()
-        sub.loop_stop()
+        subscriber.close()
     assert b"Traceback" not in err, err.decode()
