@@ -17,6 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException
 from starlette.requests import HTTPConnection
 
+from dispatch.scope import Scope
+
 #: Name of the session cookie set at login.
 SESSION_COOKIE = "siaga_session"
 #: Prefixes make leaked tokens recognisable by secret scanners.
@@ -51,6 +53,9 @@ class Principal:
         The agency (OPD) an ``agency`` user acts for, ``None`` for other roles.
     token_id
         The session or API token used (for logout and audit).
+    kode_kabs
+        The regencies the user acts for, ``None`` for every regency of the installation; read
+        from the user on every request, so tokens and sessions follow a change at once.
     """
 
     user_id: int
@@ -58,6 +63,14 @@ class Principal:
     role: Role
     agency_code: str | None = None
     token_id: int | None = None
+    kode_kabs: frozenset[str] | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """What this user may see and change: its regencies and, for an agency desk, its
+        agency (every service-layer read and write filters by it)."""
+        return Scope(self.kode_kabs,
+                     self.agency_code if self.role is Role.AGENCY else None)
 
     @property
     def reveal_caller(self) -> bool:

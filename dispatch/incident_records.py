@@ -20,6 +20,8 @@ from dispatch.events import DomainEvent
 from dispatch.exceptions import AgencyNotFound, IncidentNotFound
 from dispatch.lifecycle import incident_transition
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, agency_condition, incident_condition
 from geo.types import LonLat
 
 _M = TypeVar("_M")
@@ -62,26 +64,36 @@ def incident_event(i: Incident, action: str) -> DomainEvent:
     })
 
 
-def fetch_by_id(session: Session, model: type[_M], ident: int, *, lock: bool = False) -> _M | None:
-    """The row of ``model`` with primary key ``ident``; ``lock`` takes ``FOR UPDATE`` on it and
-    refreshes the loaded object (the row may have changed while waiting for the lock)."""
+def fetch_by_id(session: Session, model: type[_M], ident: int, *, lock: bool = False,
+                where: Any = None) -> _M | None:
+    """The row of ``model`` with primary key ``ident`` (and the condition ``where``, e.g. a
+    tenancy scope); ``lock`` takes ``FOR UPDATE`` on it and refreshes the loaded object (the
+    row may have changed while waiting for the lock)."""
     stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
+    if where is not None:
+        stmt = stmt.where(where)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).first()
 
 
-def get_incident(session: Session, incident_id: int, *, lock: bool = False) -> Incident:
-    incident = fetch_by_id(session, Incident, incident_id, lock=lock)
+def get_incident(session: Session, incident_id: int, *, lock: bool = False,
+                 scope: Scope = EVERYTHING) -> Incident:
+    """The incident if ``scope`` may see it, else :class:`IncidentNotFound` (no existence
+    leak across regencies or agencies)."""
+    incident = fetch_by_id(session, Incident, incident_id, lock=lock,
+                           where=incident_condition(scope))
     if incident is None:
         raise IncidentNotFound(f"Kejadian {incident_id} tidak ditemukan / incident "
                                f"{incident_id} not found.")
     return incident
 
 
-def agency_by_code(session: Session, kode_kab: str, code: str) -> Agency:
+def agency_by_code(session: Session, kode_kab: str, code: str, *,
+                   scope: Scope = EVERYTHING) -> Agency:
     agency = session.scalars(
-        select(Agency).where(Agency.kode_kab == kode_kab, Agency.code == code)).first()
+        select(Agency).where(Agency.kode_kab == kode_kab, Agency.code == code,
+                             agency_condition(scope))).first()
     if agency is None:
         raise AgencyNotFound(f"Instansi {code} tidak ada di wilayah {kode_kab} / agency {code} "
                              f"not found in region {kode_kab}.")

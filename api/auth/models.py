@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
@@ -14,6 +15,8 @@ class AppUser(Base):
     """A person or machine client allowed to use Siaga, with one role."""
 
     __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint("kode_kabs IS NULL OR cardinality(kode_kabs) > 0",
+                                      name="kode_kabs_not_empty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -22,6 +25,9 @@ class AppUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     #: Agency (OPD) code the user acts for; required for role ``agency``, else optional.
     agency_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: Regencies (kabupaten/kota codes) the user acts for; ``None``: every regency of the
+    #: installation (installation administrators; revision ``0007_tenancy``).
+    kode_kabs: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

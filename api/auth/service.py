@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -30,8 +32,14 @@ from api.security import (
     token_digest,
     verify_password,
 )
+from dispatch.scope import Scope
+from geo.models import Region
 
 MIN_PASSWORD_LENGTH = 6
+#: A Kemendagri kabupaten/kota code (``"51.06"``).
+KODE_KAB_PATTERN = re.compile(r"^\d{2}\.\d{2}$")
+#: The scope of the operator's own tools (CLI, tests): every user and token.
+EVERYTHING = Scope.everything()
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,57 @@ def _check_role(role: str, agency_code: str | None) -> Role:
     return parsed
 
 
+def _check_regencies(session: Session, kode_kabs: Iterable[str] | None,
+                     scope: Scope) -> list[str] | None:
+    """The sorted, known regency codes of a new user, inside the creator's ``scope``.
+
+    ``None`` (every regency) only from an installation-wide creator; a regency administrator's
+    users default to its own regencies."""
+    if kode_kabs is None:
+        return None if scope.kode_kabs is None else sorted(scope.kode_kabs)
+    codes = sorted({k.strip() for k in kode_kabs})
+    if not codes:
+        raise InvalidUserError("kode_kabs wajib berisi minimal satu wilayah / kode_kabs must name "
+                               "at least one regency (e.g. 51.06)")
+    bad = [k for k in codes if not KODE_KAB_PATTERN.match(k)]
+    if bad:
+        raise InvalidUserError(f"kode wilayah tidak sah {bad} / invalid regency code(s) {bad}; "
+                               "use the form 51.06")
+    outside = [k for k in codes if not scope.allows(k)]
+    known = set(session.scalars(select(Region.kode_kab).where(Region.kode_kab.in_(codes))))
+    unknown = [k for k in codes if k not in known]
+    if outside or unknown:
+        wrong = sorted(set(outside + unknown))
+        raise InvalidUserError(f"wilayah tidak dikenal {wrong} / unknown regency code(s) {wrong}")
+    return codes
+
+
+def _visible_users(scope: Scope):  # noqa: ANN202 - a SQL condition
+    """Users a caller of ``scope`` may see: all, or those whose regencies lie inside it."""
+    if scope.kode_kabs is None:
+        return AppUser.id.is_not(None)
+    return AppUser.kode_kabs.is_not(None) & AppUser.kode_kabs.contained_by(
+        sorted(scope.kode_kabs))
+
+
 def create_user(*, session: Session, username: str, password: str, role: str,
-                agency_code: str | None = None, display_name: str = "") -> AppUser:
-    """Add a user; raises :class:`UserExistsError` / :class:`InvalidUserError`."""
+                agency_code: str | None = None, display_name: str = "",
+                kode_kabs: Iterable[str] | None = None, scope: Scope = EVERYTHING) -> AppUser:
+    """Add a user acting for ``kode_kabs`` (``None``: every regency; only an installation-wide
+    ``scope`` may create such users); raises :class:`UserExistsError` /
+    :class:`InvalidUserError`."""
     username = username.strip()
     if not username or len(username) > 64:
         raise InvalidUserError("username must be 1-64 characters")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     parsed = _check_role(role, agency_code)
+    regencies = _check_regencies(session, kode_kabs, scope)
     if session.scalar(select(AppUser.id).where(AppUser.username == username)) is not None:
         raise UserExistsError(f"user {username!r} already exists")
     user = AppUser(username=username, password_hash=hash_password(password), role=parsed.value,
-                   agency_code=agency_code or None, display_name=display_name, active=True)
+                   agency_code=agency_code or None, display_name=display_name, active=True,
+                   kode_kabs=regencies)
     try:
         # A concurrent creation of the same name commits first: its unique index wins here.
         with session.begin_nested():
@@ -92,15 +138,19 @@ def create_user(*, session: Session, username: str, password: str, role: str,
     return user
 
 
-def get_user(*, session: Session, username: str) -> AppUser:
-    user = session.scalar(select(AppUser).where(AppUser.username == username))
+def get_user(*, session: Session, username: str, scope: Scope = EVERYTHING) -> AppUser:
+    """The user named ``username`` if ``scope`` may see it, else :class:`UserNotFoundError`."""
+    user = session.scalar(select(AppUser).where(AppUser.username == username,
+                                                _visible_users(scope)))
     if user is None:
         raise UserNotFoundError(f"no user {username!r}")
     return user
 
 
-def list_users(*, session: Session) -> list[AppUser]:
-    return list(session.scalars(select(AppUser).order_by(AppUser.username)))
+def list_users(*, session: Session, scope: Scope = EVERYTHING) -> list[AppUser]:
+    """Users ``scope`` may see (a regency administrator: those inside its regencies)."""
+    return list(session.scalars(select(AppUser).where(_visible_users(scope))
+                                .order_by(AppUser.username)))
 
 
 def set_password(*, session: Session, username: str, password: str) -> None:
@@ -149,9 +199,10 @@ def start_session(*, session: Session, user: AppUser, ttl_s: int) -> IssuedToken
 
 
 def issue_api_token(*, session: Session, username: str, name: str,
-                    ttl_s: int | None = None) -> IssuedToken:
-    """A revocable API token for a machine client (no expiry unless ``ttl_s``)."""
-    user = get_user(session=session, username=username)
+                    ttl_s: int | None = None, scope: Scope = EVERYTHING) -> IssuedToken:
+    """A revocable API token for a machine client (no expiry unless ``ttl_s``); the user must
+    be visible to ``scope``."""
+    user = get_user(session=session, username=username, scope=scope)
     return _issue(session, user, "api", API_TOKEN_PREFIX, name or "api", ttl_s)
 
 
@@ -172,21 +223,26 @@ def resolve_token(*, session: Session, token: str, now: datetime | None = None) 
     if not user.active:
         raise InvalidTokenError("pengguna nonaktif / user disabled")
     return Principal(user_id=user.id, username=user.username, role=Role(user.role),
-                     agency_code=user.agency_code, token_id=tok.id)
+                     agency_code=user.agency_code, token_id=tok.id,
+                     kode_kabs=None if user.kode_kabs is None else frozenset(user.kode_kabs))
 
 
-def revoke_token(*, session: Session, token_id: int) -> None:
-    tok = session.get(AuthToken, token_id)
+def revoke_token(*, session: Session, token_id: int, scope: Scope = EVERYTHING) -> None:
+    """Revoke a token of a user ``scope`` may see, else :class:`TokenNotFoundError`."""
+    tok = session.scalar(select(AuthToken).join(AppUser, AppUser.id == AuthToken.user_id)
+                         .where(AuthToken.id == token_id, _visible_users(scope)))
     if tok is None:
         raise TokenNotFoundError(f"no token with id {token_id}")
     if tok.revoked_at is None:
         tok.revoked_at = _now()
 
 
-def list_tokens(*, session: Session, username: str | None = None) -> list[tuple[AuthToken, str]]:
-    """Tokens (never their secrets) with the owner's username, newest first."""
+def list_tokens(*, session: Session, username: str | None = None,
+                scope: Scope = EVERYTHING) -> list[tuple[AuthToken, str]]:
+    """Tokens (never their secrets) of users ``scope`` may see, with the owner's username,
+    newest first."""
     stmt = (select(AuthToken, AppUser.username).join(AppUser, AppUser.id == AuthToken.user_id)
-            .order_by(AuthToken.id.desc()))
+            .where(_visible_users(scope)).order_by(AuthToken.id.desc()))
     if username:
         stmt = stmt.where(AppUser.username == username)
     return [(t, u) for t, u in session.execute(stmt).all()]

@@ -16,8 +16,11 @@ def add(
     agency: str = typer.Option(None, help="Agency (OPD) code; required for role agency."),
     password: str = typer.Option(None, help="Password (prompted when omitted)."),
     display_name: str = typer.Option("", help="Full name shown in the console."),
+    kab: list[str] = typer.Option(None, "--kab", help="Regency (kabupaten/kota) code the user "
+                                  "acts for, e.g. 51.06; repeat for several. Omitted: every "
+                                  "regency of the installation."),
 ) -> None:
-    """Create a user with a role."""
+    """Create a user with a role and the regencies it acts for."""
     from api.auth import service
     from api.auth.exceptions import AuthError
 
@@ -26,8 +29,10 @@ def add(
     try:
         with session_scope() as session:
             user = service.create_user(session=session, username=username, password=password,
-                                       role=role, agency_code=agency, display_name=display_name)
-            typer.echo(f"user {user.username} ({user.role}) created")
+                                       role=role, agency_code=agency, display_name=display_name,
+                                       kode_kabs=kab or None)
+            where = ", ".join(user.kode_kabs) if user.kode_kabs else "every regency"
+            typer.echo(f"user {user.username} ({user.role}) created for {where}")
     except AuthError as exc:
         fail(str(exc))
 
@@ -39,7 +44,8 @@ def list_users() -> None:
 
     with session_scope() as session:
         print_json([{"username": u.username, "role": u.role, "agency_code": u.agency_code,
-                     "active": u.active, "created_at": u.created_at}
+                     "kode_kabs": u.kode_kabs, "active": u.active,
+                     "created_at": u.created_at}
                     for u in service.list_users(session=session)])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,12 +41,17 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+KodeKab = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}$")]
+
+
 class UserOut(BaseModel):
     username: str
     role: Role
     agency_code: str | None = None
     display_name: str = ""
     active: bool = True
+    #: Regencies the user acts for; ``null``: every regency of the installation.
+    kode_kabs: list[str] | None = None
 
 
 class MeOut(BaseModel):
@@ -54,6 +59,7 @@ class MeOut(BaseModel):
     role: Role
     agency_code: str | None
     reveal_caller: bool
+    kode_kabs: list[str] | None = None
 
 
 class LoginOut(BaseModel):
@@ -70,6 +76,10 @@ class UserIn(BaseModel):
     role: Role
     agency_code: str | None = Field(default=None, max_length=32)
     display_name: str = Field(default="", max_length=200)
+    kode_kabs: list[KodeKab] | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="Regencies the user acts for (e.g. ['51.06']); omitted: the creating "
+                    "admin's regencies (every regency for an installation administrator).")
 
 
 class TokenIn(BaseModel):
@@ -107,7 +117,13 @@ class IssuedTokenOut(BaseModel):
 
 def _me(p: Principal) -> MeOut:
     return MeOut(username=p.username, role=p.role, agency_code=p.agency_code,
-                 reveal_caller=p.reveal_caller)
+                 reveal_caller=p.reveal_caller,
+                 kode_kabs=None if p.kode_kabs is None else sorted(p.kode_kabs))
+
+
+def _user_out(u: Any) -> UserOut:
+    return UserOut(username=u.username, role=Role(u.role), agency_code=u.agency_code,
+                   display_name=u.display_name, active=u.active, kode_kabs=u.kode_kabs)
 
 
 @router.post("/login", responses={429: {"model": ErrorResponse}})
@@ -151,7 +167,8 @@ def login(body: LoginIn, request: Request, response: Response,
                         secure=request.url.scheme == "https"
                         or request.headers.get("x-forwarded-proto") == "https")
     me = MeOut(username=user.username, role=Role(user.role), agency_code=user.agency_code,
-               reveal_caller=Role(user.role) in (Role.DISPATCHER, Role.ADMIN))
+               reveal_caller=Role(user.role) in (Role.DISPATCHER, Role.ADMIN),
+               kode_kabs=user.kode_kabs)
     return LoginOut(token=issued.token, expires_at=issued.expires_at, user=me)
 
 
@@ -172,43 +189,48 @@ def me(principal: Principal = Depends(current_principal)) -> MeOut:
 
 
 @router.get("/users")
-def list_users(session: Session = Depends(get_session)) -> list[UserOut]:
-    """All users (admin)."""
-    return [UserOut(username=u.username, role=Role(u.role), agency_code=u.agency_code,
-                    display_name=u.display_name, active=u.active)
-            for u in service.list_users(session=session)]
+def list_users(principal: Principal = Depends(current_principal),
+               session: Session = Depends(get_session)) -> list[UserOut]:
+    """Users inside the admin's regencies (every user for an installation administrator)."""
+    return [_user_out(u) for u in service.list_users(session=session, scope=principal.scope)]
 
 
 @router.post("/users", status_code=201)
-def add_user(body: UserIn, session: Session = Depends(get_session)) -> UserOut:
-    """Create a user (admin)."""
+def add_user(body: UserIn, principal: Principal = Depends(current_principal),
+             session: Session = Depends(get_session)) -> UserOut:
+    """Create a user acting for regencies inside the admin's own (admin)."""
     user = service.create_user(session=session, username=body.username, password=body.password,
                                role=body.role.value, agency_code=body.agency_code,
-                               display_name=body.display_name)
-    return UserOut(username=user.username, role=Role(user.role), agency_code=user.agency_code,
-                   display_name=user.display_name, active=user.active)
+                               display_name=body.display_name, kode_kabs=body.kode_kabs,
+                               scope=principal.scope)
+    return _user_out(user)
 
 
 @router.get("/tokens")
 def list_tokens(username: str | None = Query(None, min_length=1, max_length=64),
+                principal: Principal = Depends(current_principal),
                 session: Session = Depends(get_session)) -> list[TokenOut]:
-    """Sessions and API tokens, never their secrets (admin)."""
+    """Sessions and API tokens of users inside the admin's regencies, never their secrets."""
     return [TokenOut(id=t.id, username=u, kind=t.kind, name=t.name, created_at=t.created_at,
                      expires_at=t.expires_at, revoked_at=t.revoked_at)
-            for t, u in service.list_tokens(session=session, username=username)]
+            for t, u in service.list_tokens(session=session, username=username,
+                                            scope=principal.scope)]
 
 
 @router.post("/tokens", status_code=201)
-def issue_token(body: TokenIn, session: Session = Depends(get_session)) -> IssuedTokenOut:
+def issue_token(body: TokenIn, principal: Principal = Depends(current_principal),
+                session: Session = Depends(get_session)) -> IssuedTokenOut:
     """Issue an API token for a machine client; the secret is shown only once (admin)."""
     issued = service.issue_api_token(session=session, username=body.username, name=body.name,
-                                     ttl_s=body.ttl_days * 86400 if body.ttl_days else None)
+                                     ttl_s=body.ttl_days * 86400 if body.ttl_days else None,
+                                     scope=principal.scope)
     return IssuedTokenOut(id=issued.token_id, token=issued.token, expires_at=issued.expires_at)
 
 
 @router.delete("/tokens/{token_id}")
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                 principal: Principal = Depends(current_principal),
                  session: Session = Depends(get_session)) -> RevokedOut:
-    """Revoke a session or API token (admin)."""
-    service.revoke_token(session=session, token_id=token_id)
+    """Revoke a session or API token of a user inside the admin's regencies (admin)."""
+    service.revoke_token(session=session, token_id=token_id, scope=principal.scope)
     return RevokedOut(status="revoked", id=token_id)

@@ -34,7 +34,7 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine):
         assert ok.status_code == 200, ok.text
         body = ok.json()
         assert body["user"] == {"username": username, "role": "dispatcher", "agency_code": None,
-                                "reveal_caller": True}
+                                "reveal_caller": True, "kode_kabs": None}
         cookie = ok.headers["set-cookie"]
         assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
         assert client.get("/api/v1/auth/me").json()["username"] == username  # via the cookie
