@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,6 +66,21 @@ class Station(Base):
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Post(Base):
+    """A post or base of a regency (pos pemadam, markas BPBD, puskesmas, PSC 119 base...)."""
+
+    __tablename__ = "post"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kode_kab: Mapped[str] = mapped_column(String(8), index=True)
+    agency_code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    address: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(_TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(_TS, server_default=func.now())
+
+
 class Unit(Base):
     __tablename__ = "unit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +91,9 @@ class Unit(Base):
     profile: Mapped[str] = mapped_column(String(48))
     capabilities: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    #: home post (revision ``0008_registry``): where the unit is expected without a fresh fix
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    crew_size: Mapped[int | None] = mapped_column(Integer)
     device_id: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(24), default="available")
     status_changed_at: Mapped[datetime | None] = mapped_column(_TS)

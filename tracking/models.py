@@ -34,6 +34,11 @@ class Device(Base):
     last_status_reason: Mapped[str | None] = mapped_column(Text)
     last_cells: Mapped[list | None] = mapped_column(JSONB)
     last_wifi_count: Mapped[int | None] = mapped_column(Integer)
+    #: registry (revision ``0008_registry``): the tracker's protocol (gt06, teltonika, osmand,
+    #: nmea, owntracks, native), when its MQTT login was provisioned, when it was revoked
+    protocol: Mapped[str | None] = mapped_column(Text)
+    mqtt_provisioned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=text("now()"))
 
