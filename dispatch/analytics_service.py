@@ -4,8 +4,8 @@ cores of :mod:`dispatch.analytics` (Gi*, emerging hot spots, siting demand).
 Every query is scoped to one region (``kode_kab``, the tenant) and aggregates in PostGIS
 (``GROUP BY``): no incident list is loaded into memory and nothing is silently capped.
 By default cancelled incidents (``status = 'cancelled'``) and duplicates (``duplicate_of IS NOT
-NULL``) are excluded. ``include_drills`` is reserved: the schema has no drill flag yet, so no
-incident is a drill today; when the flag arrives, drills are excluded unless it is set.
+NULL``) are excluded, and so are drill incidents (``incident.drill``, latihan) unless
+``include_drills`` is set.
 
 Functions take ``*, session`` and never commit (they only read).
 """
@@ -112,7 +112,8 @@ def _where(kode_kab: str, flt: IncidentFilter) -> list:
         cond.append(Incident.status != "cancelled")
     if not flt.include_duplicates:
         cond.append(Incident.duplicate_of.is_(None))
-    # include_drills: no drill flag in the schema yet (see the module docstring)
+    if not flt.include_drills:
+        cond.append(Incident.drill.is_(False))
     return cond
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import audit
 from dispatch.config import DispatchConfig
+from dispatch.drill import open_exercise
 from dispatch.duplicates import (
     DEFAULT_RADIUS_M,
     DEFAULT_WINDOW_S,
@@ -85,10 +86,13 @@ def create_incident(
     now: datetime | None = None,
     duplicate_radius_m: float = DEFAULT_RADIUS_M,
     duplicate_window_s: float = DEFAULT_WINDOW_S,
+    drill: bool = False,
+    exercise_id: int | None = None,
 ) -> Outcome[Incident]:
     """Record a call: locate it (point → desa by reverse geocoding, or place name → point by
     forward search), flag a probable duplicate, audit. ``kode_kab`` is required when the
-    location cannot tell the region."""
+    location cannot tell the region. ``drill`` marks a latihan; an incident of exercise
+    ``exercise_id`` (open, same region) is always a drill."""
     now = now or utcnow()
     config.category(category)  # raises for an unknown category
     if channel not in CHANNELS:
@@ -107,6 +111,9 @@ def create_incident(
         raise DispatchValidationError(
             f"Titik berada di wilayah {area.kode_kab}, bukan {region} / the point lies in region "
             f"{area.kode_kab}, not {region}.")
+    if exercise_id is not None:
+        open_exercise(session, exercise_id, kode_kab=region, now=now)
+        drill = True
     incident = Incident(
         kode_kab=region, received_at=received_at or now, channel=channel,
         caller_phone=caller_phone, caller_name=caller_name,
@@ -116,14 +123,18 @@ def create_incident(
         kode_desa=area.kode_desa if area else None, nama_desa=area.nama_desa if area else None,
         kode_kec=(area.kode_kec if area else (hit.kode_kec if hit else None)),
         nama_kec=(area.nama_kec if area else (hit.nama_kec if hit else None)),
+        drill=drill, exercise_id=exercise_id,
     )
     session.add(incident)
     session.flush()
     dups = _probable_duplicates(session, incident, duplicate_radius_m, duplicate_window_s)
     if dups:
         incident.probable_duplicate_of = dups[0].incident_id
+    after = incident_state(incident)
+    if drill:  # an auditor tells drill entries apart by this mark (kept after a purge)
+        after |= {"drill": True, "exercise_id": exercise_id}
     audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
-                 action="create", before=None, after=incident_state(incident), kode_kab=region)
+                 action="create", before=None, after=after, kode_kab=region)
     return Outcome(incident, [incident_event(incident, "created")])
 
 

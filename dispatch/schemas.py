@@ -72,6 +72,9 @@ class IncidentCreate(_Body):
     caller_name: str | None = Field(None, max_length=200)
     received_at: Timestamp | None = None
     actor: str = Field("dispatcher", min_length=1, max_length=120)
+    drill: bool = Field(False, description="Latihan / a drill, not a real emergency")
+    exercise_id: int | None = Field(None, ge=1, le=2**31 - 1,
+                                    description="Exercise (latihan) it belongs to; implies drill")
 
     @model_validator(mode="after")
     def _where(self) -> IncidentCreate:
@@ -149,6 +152,7 @@ def incident_out(i: Incident, *, reveal_caller: bool = False) -> dict[str, Any]:
         "priority": i.priority, "status": i.status, "duplicate_of": i.duplicate_of,
         "probable_duplicate_of": i.probable_duplicate_of,
         "triage_overridden": i.triage_overridden, "updated_at": _iso(i.updated_at),
+        "drill": bool(i.drill), "exercise_id": i.exercise_id,
     }
 
 
@@ -232,6 +236,8 @@ class IncidentOut(BaseModel):
     probable_duplicate_of: int | None
     triage_overridden: bool
     updated_at: TimestampOut | None
+    drill: bool = Field(description="Latihan / drill record (shown with a banner)")
+    exercise_id: int | None
 
 
 class IncidentListOut(BaseModel):

@@ -154,9 +154,13 @@ def list_incidents(
     limit: int = 100,
     offset: int = 0,
     agency_code: str | None = None,
+    drill: bool | None = None,
 ) -> list[Incident]:
-    """Incidents newest first; ``agency_code`` keeps only those that agency takes part in."""
+    """Incidents newest first; ``agency_code`` keeps only those that agency takes part in;
+    ``drill`` True/False keeps only drill (latihan) or only real incidents (None: both)."""
     stmt = select(Incident)
+    if drill is not None:
+        stmt = stmt.where(Incident.drill.is_(drill))
     if agency_code:
         stmt = stmt.where(Incident.id.in_(_incident_ids_of_agency(agency_code)))
     if kode_kab:

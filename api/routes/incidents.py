@@ -164,7 +164,7 @@ def create_incident(body: schemas.IncidentCreate, request: Request,
         category=body.category, actor=actor_of(request, body.actor), kode_kab=body.kode_kab,
         location=location, place=body.place, description=body.description,
         channel=body.channel, caller_phone=body.caller_phone, caller_name=body.caller_name,
-        received_at=body.received_at)
+        received_at=body.received_at, drill=body.drill, exercise_id=body.exercise_id)
     session.commit()  # committed before the events and the response
     publish(state, result.events)
     return schemas.incident_out(result.value, reveal_caller=reveal_caller(request))
@@ -182,6 +182,7 @@ def list_incidents(
     date_to: schemas.Timestamp | None = Query(None, alias="to"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    drill: bool | None = Query(None, description="true: only drills (latihan); false: no drills"),
     session: Session = Depends(get_session),
 ) -> dict:
     """List incidents, newest first, with filters (caller numbers masked by role)."""
@@ -193,7 +194,7 @@ def list_incidents(
     rows = incidents.list_incidents(session, kode_kab=kode_kab, status=status, kind=kind,
                                     category=category, kode_kec=kecamatan, start=date_from,
                                     end=date_to, limit=limit, offset=offset,
-                                    agency_code=agency_scope(request))
+                                    agency_code=agency_scope(request), drill=drill)
     reveal = reveal_caller(request)
     return {"incidents": [schemas.incident_out(i, reveal_caller=reveal) for i in rows]}
 

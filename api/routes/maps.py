@@ -183,7 +183,7 @@ def hotspot(kode_kab: str = KODE_KAB, days: int = Query(90, ge=1, le=3660),
 
     since = datetime.now(UTC) - timedelta(days=days)
     incidents = list_incidents(session, kode_kab=kode_kab, category=category, start=since,
-                               limit=20000)
+                               limit=20000, drill=False)  # drills (latihan) are not demand
     points = [p for p in (point_of(i.geom) for i in incidents) if p is not None]
     if not points:
         raise MapInputError(f"no located incident in {kode_kab} over the last {days} days")

@@ -1,0 +1,120 @@
+"""Drills (latihan) against real PostGIS: exercises, drill incidents, exclusion from the planner
+statistics by default, list filters, and the purge (records deleted, units released, audit kept
+and marked, other regencies untouched)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from dispatch import analytics_service as analytics
+from dispatch import assignment_service as asg
+from dispatch import drill
+from dispatch import service as svc
+from dispatch.exceptions import DispatchNotFound, DispatchValidationError
+from dispatch.models import Assignment, AuditLog, Exercise, Incident, Unit
+from dispatch.scope import Scope
+
+KAB = "51.06"
+T0 = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
+#: Inside Kabupaten Bangli, near the illustrative Damkar post in Kawan.
+SCENE = (115.3590, -8.4560)
+BANGLI = Scope.of([KAB])
+YOGYA = Scope.of(["34.71"])
+
+
+@pytest.fixture
+def db(seeded, pilot_regions):
+    """Seeded session; incidents other tests committed for Bangli moved out for exact counts."""
+    seeded.execute(text("UPDATE incident SET kode_kab = '00.00' WHERE kode_kab = :k"), {"k": KAB})
+    return seeded
+
+
+def _call(db, config, geocoder, *, drill_flag=False, exercise_id=None, at=T0):
+    from geo.types import LonLat
+
+    return svc.create_incident(
+        db, config=config, geocoder=geocoder, category="fire", kode_kab=KAB,
+        location=LonLat(*SCENE), actor="op112", received_at=at, now=at, drill=drill_flag,
+        exercise_id=exercise_id).value
+
+
+def test_exercise_incidents_are_drills_and_audited_as_such(db, dispatch_config, geocoder):
+    ex = drill.create_exercise(db, scope=BANGLI, kode_kab=KAB, name="Latihan Gabungan",
+                               actor="admin", now=T0)
+    inc = _call(db, dispatch_config, geocoder, exercise_id=ex.id)
+    assert (inc.drill, inc.exercise_id) == (True, ex.id)
+    create = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
+                                               AuditLog.entity_id == inc.id)).one()
+    assert create.after["drill"] is True and create.after["exercise_id"] == ex.id
+    real = _call(db, dispatch_config, geocoder)
+    assert real.drill is False and real.exercise_id is None
+    # another regency's scope does not see the exercise; an ended exercise takes no more calls
+    with pytest.raises(DispatchNotFound):
+        drill.get_exercise(db, ex.id, scope=YOGYA)
+    with pytest.raises(DispatchNotFound):
+        drill.create_exercise(db, scope=YOGYA, kode_kab=KAB, name="x", actor="admin")
+    drill.end_exercise(db, ex.id, scope=BANGLI, actor="admin", now=T0 + timedelta(hours=1))
+    with pytest.raises(DispatchValidationError):
+        _call(db, dispatch_config, geocoder, exercise_id=ex.id, at=T0 + timedelta(hours=2))
+    assert [e.id for e in drill.list_exercises(db, scope=BANGLI)] == [ex.id]
+    assert drill.list_exercises(db, scope=YOGYA) == []
+
+
+def test_drills_listed_on_request_and_left_out_of_statistics(db, dispatch_config, geocoder):
+    real = _call(db, dispatch_config, geocoder)
+    fake = _call(db, dispatch_config, geocoder, drill_flag=True, at=T0 + timedelta(minutes=5))
+    listed = {i.id for i in svc.list_incidents(db, kode_kab=KAB)}
+    assert {real.id, fake.id} <= listed
+    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=True)] == [fake.id]
+    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=False)] == [real.id]
+
+    def total(flt):
+        return int(analytics.desa_counts(session=db, kode_kab=KAB, flt=flt).count.sum())
+
+    assert total(analytics.IncidentFilter()) == 1
+    assert total(analytics.IncidentFilter(include_drills=True)) == 2
+    # siting demand (coverage planning) counts the real call only
+    _xy, weight = analytics.incident_demand(session=db, kode_kab=KAB,
+                                            flt=analytics.IncidentFilter())
+    assert weight.sum() == 1
+
+
+def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_config, geocoder):
+    ex = drill.create_exercise(db, scope=BANGLI, kode_kab=KAB, name="Latihan", actor="admin",
+                               now=T0)
+    fake = _call(db, dispatch_config, geocoder, exercise_id=ex.id)
+    real = _call(db, dispatch_config, geocoder, at=T0 + timedelta(minutes=1))
+    svc.triage_incident(db, fake.id, config=dispatch_config, actor="op112", now=T0)
+    unit = db.scalars(select(Unit).where(Unit.call_sign == "BLI-DAMKAR-01")).one()
+    a = asg.assign_unit(db, fake.id, unit.id, config=dispatch_config, actor="op112",
+                        now=T0 + timedelta(minutes=1)).value
+    assert unit.status == "dispatched"
+    ids = (fake.id, real.id, a.id, ex.id, unit.id)
+    audit_before = db.scalar(select(text("count(*)")).select_from(AuditLog))
+    # another regency's scope may not purge Bangli's drills
+    with pytest.raises(DispatchNotFound):
+        drill.purge_drills(db, scope=YOGYA, kode_kab=KAB, actor="admin")
+    report = drill.purge_drills(db, scope=BANGLI, kode_kab=KAB, actor="admin",
+                                now=T0 + timedelta(hours=1))
+    assert (report.incidents, report.assignments, report.units_released,
+            report.exercises) == (1, 1, 1, 1)
+    assert report.incident_ids == (fake.id,)
+    db.expunge_all()
+    fake_id, real_id, a_id, ex_id, unit_id = ids
+    assert db.get(Incident, fake_id) is None and db.get(Assignment, a_id) is None
+    assert db.get(Exercise, ex_id) is None
+    assert db.get(Incident, real_id) is not None  # the real call stays
+    assert db.get(Unit, unit_id).status == "available"
+    # the audit log is kept: every earlier entry plus the release and the purge entry
+    audit_after = db.scalar(select(text("count(*)")).select_from(AuditLog))
+    assert audit_after == audit_before + 2
+    purge = db.scalars(select(AuditLog).where(AuditLog.action == "purge_drills")).one()
+    assert purge.after["incident_ids"] == [fake_id] and purge.after["drill"] is True
+    kept = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
+                                             AuditLog.entity_id == fake_id)).all()
+    assert kept and kept[0].after["drill"] is True
+    # nothing left to purge
+    assert drill.purge_drills(db, scope=BANGLI, kode_kab=KAB, actor="admin").incidents == 0
