@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-__all__ = ["EARTH_RADIUS_M", "M_PER_DEG", "distance_m", "haversine_m"]
+import numpy as np
+
+__all__ = ["EARTH_RADIUS_M", "M_PER_DEG", "distance_m", "haversine_m", "haversine_matrix_m"]
 
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
@@ -43,3 +45,17 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def distance_m(a: _Position, b: _Position) -> float:
     """:func:`haversine_m` between two positions with ``lon``/``lat`` attributes (``LonLat``)."""
     return haversine_m(a.lon, a.lat, b.lon, b.lat)
+
+
+def haversine_matrix_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle metres from every ``(lon, lat)`` row of ``a`` to every row of ``b``.
+
+    Returns an ``(len(a), len(b))`` float64 array; the same formula as :func:`haversine_m`.
+    """
+    p = np.radians(np.asarray(a, dtype=np.float64).reshape(-1, 2))
+    q = np.radians(np.asarray(b, dtype=np.float64).reshape(-1, 2))
+    dphi = q[None, :, 1] - p[:, None, 1]
+    dlmb = q[None, :, 0] - p[:, None, 0]
+    h = (np.sin(dphi / 2.0) ** 2
+         + np.cos(p[:, None, 1]) * np.cos(q[None, :, 1]) * np.sin(dlmb / 2.0) ** 2)
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))

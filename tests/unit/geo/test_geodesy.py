@@ -18,7 +18,7 @@ import dispatch.geodesy
 import geo.geodesy
 import maps.hotspot
 import tracking.geodesy
-from geo.geodesy import EARTH_RADIUS_M, M_PER_DEG, distance_m, haversine_m
+from geo.geodesy import EARTH_RADIUS_M, M_PER_DEG, distance_m, haversine_m, haversine_matrix_m
 from geo.types import LonLat
 from gps_firmware_bridge import roads as bridge
 
@@ -77,3 +77,13 @@ def test_bridge_and_platform_agree_anywhere(lon1: float, lat1: float, lon2: floa
     assert copy == pytest.approx(platform, rel=1e-12, abs=1e-9)
     assert 0.0 <= platform <= math.pi * EARTH_RADIUS_M + 1e-6
     assert haversine_m(lon2, lat2, lon1, lat1) == pytest.approx(platform, rel=1e-12, abs=1e-9)
+
+
+def test_distance_matrix_matches_the_shared_vectors() -> None:
+    a = [v["a"] for v in VECTORS["vectors"]]
+    b = [v["b"] for v in VECTORS["vectors"]]
+    m = haversine_matrix_m(a, b)
+    assert m.shape == (len(a), len(b))
+    for i, vector in enumerate(VECTORS["vectors"]):
+        assert m[i, i] == pytest.approx(vector["distance_m"], abs=TOL_M)
+    assert m[0, 1] == pytest.approx(haversine_m(*a[0], *b[1]), abs=TOL_M)
