@@ -59,8 +59,14 @@ class AgencySpec:
 
 @dataclass(frozen=True)
 class SlaMinutes:
+    """``start``: the event that starts the on-scene clock (``received`` = the report,
+    ``notified`` = the agency notified); ``judge``: ``each`` incident, the ``mean`` or the
+    ``p90`` (see :mod:`dispatch.perbup`)."""
+
     ack_min: float
     on_scene_min: float
+    start: str = "notified"
+    judge: str = "each"
 
 
 @dataclass(frozen=True)
@@ -132,9 +138,13 @@ def _req(d: Mapping[str, Any], where: str) -> AgencyRequirement:
 
 def _sla(d: Mapping[str, Any], where: str) -> SlaMinutes:
     try:
-        sla = SlaMinutes(float(d["ack_min"]), float(d["on_scene_min"]))
+        sla = SlaMinutes(float(d["ack_min"]), float(d["on_scene_min"]),
+                         str(d.get("start", "notified")), str(d.get("judge", "each")))
     except (KeyError, TypeError, ValueError) as exc:
         raise DispatchConfigError(f"{where}: SLA needs numeric ack_min and on_scene_min.") from exc
+    if sla.start not in ("received", "notified") or sla.judge not in ("each", "mean", "p90"):
+        raise DispatchConfigError(f"{where}: SLA start must be received|notified and judge "
+                                  f"each|mean|p90.")
     if sla.ack_min <= 0 or sla.on_scene_min <= 0:
         raise DispatchConfigError(f"{where}: SLA minutes must be positive.")
     return sla

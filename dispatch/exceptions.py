@@ -4,6 +4,7 @@ Hierarchy::
 
     DispatchError
     ├── DispatchConfigError      the agencies/SLA/triage file is invalid (nothing was loaded)
+    │   └── SlaRuleError         a Perbup SLA rule set is invalid (every problem listed)
     ├── IllegalTransition        a unit or incident status change the lifecycle forbids
     ├── UnitUnavailable          the unit is not in a status that can take this assignment
     ├── DispatchValidationError  input that is well-formed but makes no sense (unknown category...)
@@ -12,7 +13,8 @@ Hierarchy::
         ├── IncidentNotFound
         ├── UnitNotFound
         ├── AssignmentNotFound
-        └── AgencyNotFound
+        ├── AgencyNotFound
+        └── RegionNotFound       a regency outside the caller's (tenancy scope)
 
 Messages are complete sentences (Bahasa Indonesia first, English after " / ") a person can act on;
 ``api/errors.py`` maps each class to an HTTP status (404, 409, 422).
@@ -27,6 +29,16 @@ class DispatchError(Exception):
 
 class DispatchConfigError(DispatchError, ValueError):
     """The dispatch configuration file is invalid."""
+
+
+class SlaRuleError(DispatchConfigError):
+    """A Perbup SLA rule set is invalid; ``problems`` lists every problem found (nothing stored)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        listed = "; ".join(self.problems)
+        super().__init__(f"Aturan SLA tidak valid, tidak ada yang disimpan / invalid SLA rules, "
+                         f"nothing was stored: {listed}")
 
 
 class IllegalTransition(DispatchError):
@@ -70,3 +82,11 @@ class AssignmentNotFound(DispatchNotFound):
 
 class AgencyNotFound(DispatchNotFound):
     """No agency with that code in the region."""
+
+
+class RegionNotFound(DispatchNotFound):
+    """A regency (kabupaten/kota) the caller does not work for, answered as unknown."""
+
+    def __init__(self, kode_kab: str) -> None:
+        self.kode_kab = kode_kab
+        super().__init__(f"Wilayah {kode_kab} tidak ditemukan / region {kode_kab} not found.")
