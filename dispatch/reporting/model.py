@@ -1,0 +1,287 @@
+"""The data of one monthly report, and what the renderers share: labels (Bahasa Indonesia first,
+English), the month arithmetic, number formats and the generic reading of SLA segments.
+
+Pure: no I/O. Times are aware datetimes; the report shows them in the region's local zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from shapely.geometry.base import BaseGeometry
+
+from dispatch.exceptions import DispatchError
+
+Lang = Literal["id", "en"]
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+             "September", "Oktober", "November", "Desember")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+#: Display names of the SLA segments the report service may return (others show their key).
+SEGMENTS: dict[str, tuple[str, str]] = {
+    "call_processing": ("Pemrosesan panggilan", "Call processing"),
+    "acknowledgement": ("Penerimaan instansi", "Agency acknowledgement"),
+    "turnout": ("Waktu persiapan", "Turnout"),
+    "travel": ("Waktu perjalanan", "Travel"),
+    "on_scene": ("Tiba di lokasi", "On scene"),
+    "total_response": ("Respons total", "Total response"),
+}
+
+#: Column keys of a segment summary in display order, with their labels (id, en).
+SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
+    "count": ("Jumlah", "Count"),
+    "met": ("Tepat waktu", "Met"),
+    "breached": ("Terlambat", "Breached"),
+    "pending": ("Tertunda", "Pending"),
+    "mean_response_s": ("Rata-rata (menit)", "Mean (min)"),
+    "p90_response_s": ("P90 (menit)", "P90 (min)"),
+    "compliance_pct": ("Kepatuhan (%)", "Compliance (%)"),
+}
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Laporan Bulanan SLA/SPM Layanan Darurat 112",
+              "Monthly SLA/SPM Report of the 112 Emergency Service"),
+    "register": ("Register Kejadian", "Incident Register"),
+    "summary": ("Ringkasan", "Summary"),
+    "breakdown": ("Rincian", "Breakdown"),
+    "region": ("Wilayah", "Region"),
+    "period": ("Periode", "Period"),
+    "generated": ("Dibuat", "Generated"),
+    "timezone": ("Zona waktu", "Time zone"),
+    "chain_head": ("Digest kepala rantai audit", "Audit chain head digest"),
+    "chain_missing": ("— (rantai audit belum tersedia)", "— (audit chain not available)"),
+    "incidents": ("Jumlah kejadian", "Incidents"),
+    "agency": ("Instansi", "Agency"),
+    "segment": ("Segmen", "Segment"),
+    "distribution": ("Sebaran waktu tiba di lokasi", "On-scene response time distribution"),
+    "minutes": ("Menit", "Minutes"),
+    "responses": ("Jumlah respons", "Responses"),
+    "map": ("Kejadian per kecamatan", "Incidents by kecamatan"),
+    "no_data": ("Tidak ada data pada periode ini", "No data in this period"),
+    "percentile": ("Metode persentil: peringkat terdekat", "Percentile method: nearest rank"),
+    "drills": ("Latihan tidak dihitung", "Drills are excluded"),
+    # register columns
+    "incident_id": ("No. kejadian", "Incident no."),
+    "received_at": ("Diterima", "Received"),
+    "category": ("Kategori", "Category"),
+    "kind": ("Jenis", "Kind"),
+    "priority": ("Prioritas", "Priority"),
+    "status": ("Status", "Status"),
+    "kecamatan": ("Kecamatan", "Kecamatan"),
+    "desa": ("Desa/Kelurahan", "Village"),
+    "agencies": ("Instansi", "Agencies"),
+    "role": ("Peran", "Role"),
+    "notified_at": ("Diberitahu", "Notified"),
+    "acknowledged_at": ("Diterima instansi", "Acknowledged"),
+    "arrived_at": ("Tiba pertama", "First arrival"),
+    "response_min": ("Waktu respons (menit)", "Response time (min)"),
+    "on_scene_min": ("Batas SLA (menit)", "SLA limit (min)"),
+    "sla_status": ("Status SLA", "SLA status"),
+}
+
+SLA_STATUS = {"met": ("tepat waktu", "met"), "breached": ("terlambat", "breached"),
+              "pending": ("tertunda", "pending")}
+
+
+class ReportInputError(DispatchError):
+    """A report request that cannot be served (bad month, unknown format)."""
+
+
+def label(key: str, lang: Lang = "id") -> str:
+    """The text of ``key`` in ``lang`` (Bahasa Indonesia by default)."""
+    pair = _LABELS.get(key) or SEGMENTS.get(key) or SUMMARY_COLUMNS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "id" else pair[1]
+
+
+def parse_month(month: str, tz: str) -> tuple[datetime, datetime]:
+    """``"2026-11"`` → the month's ``[start, end)`` as aware datetimes in zone ``tz``."""
+    m = _MONTH_RE.match(month or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise ReportInputError(
+            f"bulan harus berbentuk YYYY-MM / month must look like YYYY-MM, got {month!r}")
+    year, mon = int(m.group(1)), int(m.group(2))
+    zone = ZoneInfo(tz)
+    start = datetime(year, mon, 1, tzinfo=zone)
+    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def month_name(month: str, lang: Lang = "id") -> str:
+    """``"2026-11"`` → ``"November 2026"``."""
+    year, mon = month.split("-")
+    names = MONTHS_ID if lang == "id" else MONTHS_EN
+    return f"{names[int(mon) - 1]} {year}"
+
+
+def minutes(seconds: float | None) -> float | None:
+    """Seconds → minutes rounded to 2 decimals (the value written to XLSX and CSV)."""
+    return None if seconds is None else round(seconds / 60.0, 2)
+
+
+def fmt_number(value: float | int | None, decimals: int = 1, lang: Lang = "id") -> str:
+    """A number as people of ``lang`` write it: ``1.234,5`` in Indonesian, ``1,234.5`` in
+    English; ``"—"`` for no value."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}" if isinstance(value, float) else f"{value:,d}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_time(value: datetime | None, tz: str) -> str:
+    """Local ``YYYY-MM-DD HH:MM``, empty for no value."""
+    return "" if value is None else value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    """One agency's part in one incident: clocks and the on-scene SLA outcome."""
+
+    incident_id: int
+    agency: str
+    role: str
+    received_at: datetime
+    category: str
+    nama_kec: str
+    nama_desa: str
+    notified_at: datetime | None
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    on_scene_min: float
+    sla_status: str
+
+    @property
+    def response_s(self) -> float | None:
+        if self.notified_at is None or self.arrived_at is None:
+            return None
+        return (self.arrived_at - self.notified_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One incident of the register."""
+
+    incident_id: int
+    received_at: datetime
+    category: str
+    kind: str
+    priority: int | None
+    status: str
+    kode_kec: str
+    nama_kec: str
+    nama_desa: str
+    agencies: tuple[str, ...]
+    arrived_at: datetime | None
+
+    @property
+    def response_s(self) -> float | None:
+        if self.arrived_at is None:
+            return None
+        return (self.arrived_at - self.received_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class KecamatanArea:
+    """A kecamatan polygon (EPSG:4326) and its incident count of the month."""
+
+    kode_kec: str
+    nama_kec: str
+    geom: BaseGeometry
+    count: int
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    """Everything one monthly report shows, for one regency."""
+
+    kode_kab: str
+    region_name: str
+    month: str
+    tz: str
+    tz_label: str
+    generated_at: datetime
+    sla: Mapping[str, Any]
+    incidents: Sequence[IncidentRow] = ()
+    agency_rows: Sequence[AgencyRow] = ()
+    kecamatan: Sequence[KecamatanArea] = ()
+    chain_head: str | None = None
+    agency_names: Mapping[str, str] = field(default_factory=dict)
+
+    def agency_codes(self) -> list[str]:
+        """Agencies of the SLA summary and the register, sorted."""
+        codes = {a["agency"] for a in self.sla.get("agencies", [])}
+        codes |= {r.agency for r in self.agency_rows}
+        return sorted(codes)
+
+    def response_times_s(self) -> list[float]:
+        """On-scene response times (notification → first arrival) of the month, seconds."""
+        return [s for r in self.agency_rows if (s := r.response_s) is not None]
+
+
+def segments(agency: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The segment summaries of one agency entry of the SLA report, known segments first.
+
+    A segment is any value that is a mapping with a ``count``; new segments the report service
+    adds show up without a change here.
+    """
+    found = {k: v for k, v in agency.items() if isinstance(v, Mapping) and "count" in v}
+    order = [k for k in SEGMENTS if k in found] + sorted(k for k in found if k not in SEGMENTS)
+    for key in order:
+        yield key, found[key]
+
+
+def summary_value(summary: Mapping[str, Any], column: str) -> float | int | None:
+    """A summary cell as written to tables: seconds become minutes, percentages 1 decimal."""
+    value = summary.get(column)
+    if value is None:
+        return None
+    if column.endswith("_s"):
+        return minutes(float(value))
+    if column.endswith("_pct"):
+        return round(float(value), 1)
+    return value
+
+
+def summary_columns(report: MonthlyReport) -> list[str]:
+    """Summary columns present in the report (the known ones in order, then any new ones)."""
+    present: set[str] = set()
+    for agency in report.sla.get("agencies", []):
+        for _, s in segments(agency):
+            present |= {k for k, v in s.items() if isinstance(v, int | float) or v is None}
+    return [c for c in SUMMARY_COLUMNS if c in present] + sorted(present - set(SUMMARY_COLUMNS))
+
+
+def breakdown_tables(sla: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Other tables of the SLA report (lists of flat records beside ``agencies``), flattened:
+    nested mappings become ``outer.inner`` columns."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for key, value in sla.items():
+        if key == "agencies" or not isinstance(value, list) or not value:
+            continue
+        if all(isinstance(v, Mapping) for v in value):
+            tables[key] = [_flatten(v) for v in value]
+    return tables
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, name + "."))
+        elif isinstance(v, list | tuple):
+            out[name] = ", ".join(str(x) for x in v)
+        else:
+            out[name] = v
+    return out
