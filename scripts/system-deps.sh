@@ -4,6 +4,7 @@
 #   scripts/system-deps.sh services   the above + PostgreSQL 15 + PostGIS 3 (+ pgRouting for
 #                                     benchmarks), Mosquitto
 #   scripts/system-deps.sh test       the above + docker-compose (config validation) + Chromium (browser tests)
+#                                     + poppler-utils (report PDF tests)
 # Runs apt-get only when something is missing; as non-root it prints the command to run instead.
 set -euo pipefail
 want=${1:-services}
@@ -22,6 +23,8 @@ fi
 if [ "$want" = test ]; then
   command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+  # pdftotext, pdfimages, pdftoppm: the report tests read the PDFs back
+  command -v pdftotext >/dev/null 2>&1 || pkgs+=(poppler-utils)
 fi
 
 [ ${#pkgs[@]} -eq 0 ] && exit 0
