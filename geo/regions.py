@@ -91,19 +91,29 @@ def _fail(path: Path, problem: str, index: int | None = None, code: str | None =
     raise RegionImportError(f"{where}: {problem}")
 
 
-def _read(path: Path, level: str) -> tuple[Any, str | None]:
-    """Read a file into a GeoDataFrame in EPSG:4326; returns (frame, source CRS if reprojected)."""
+def _read(path: Path, level: str, only_kab: str | None = None) -> tuple[Any, str | None]:
+    """Read a file into a GeoDataFrame in EPSG:4326; returns (frame, source CRS if reprojected).
+
+    ``only_kab`` keeps the features of that kabupaten/kota (a national file): filtered by the
+    driver (OGR SQL on ``kode_kab`` / ``kode_kec``), so the other regencies are never loaded."""
     import pyogrio
 
     if not path.exists():
         _fail(path, f"{level} file not found ({path})")
+    where = None
+    if only_kab is not None:
+        if not _KODE["kode_kab"].match(only_kab):
+            _fail(path, f"kode_kab {only_kab!r} is not a Kemendagri code like 34.71")
+        where = (f"kode_kec LIKE '{only_kab}.%'" if level == "kecamatan"
+                 else f"kode_kab = '{only_kab}'")
     try:
-        frame = pyogrio.read_dataframe(path)
+        frame = pyogrio.read_dataframe(path, where=where)
     except Exception as exc:  # noqa: BLE001 - any driver error is a bad file
         _fail(path, f"cannot be read as a {level} boundary file: {exc}")
     frame.columns = [str(c).lower() if c != frame.geometry.name else c for c in frame.columns]
     if len(frame) == 0:
-        _fail(path, f"contains no {level} features")
+        _fail(path, f"contains no {level} features"
+              + (f" of kabupaten/kota {only_kab}" if only_kab else ""))
     geoms = frame.geometry.values
     missing = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
     if missing:
@@ -199,6 +209,7 @@ def read_region(
     *,
     kecamatan_path: str | Path | None = None,
     kabupaten_path: str | Path | None = None,
+    only_kab: str | None = None,
 ) -> RegionData:
     """Read and validate one kabupaten/kota.
 
@@ -210,6 +221,9 @@ def read_region(
     kecamatan_path, kabupaten_path : path, optional
         Polygons of the kecamatan (column ``kode_kec``) / the kabupaten (``kode_kab``);
         dissolved from the desa when omitted.
+    only_kab : str, optional
+        Read only this kabupaten/kota code from files that hold many (a national or provincial
+        file); see :mod:`geo.national`.
 
     Raises
     ------
@@ -217,7 +231,7 @@ def read_region(
         Any problem, with the file, feature and problem named.
     """
     desa_path = Path(desa_path)
-    frame, reproj = _read(desa_path, "desa")
+    frame, reproj = _read(desa_path, "desa", only_kab)
     _require_columns(desa_path, frame, DESA_REQUIRED)
     codes = _codes(desa_path, frame, "kode_desa")
     geoms = _polygons(desa_path, frame, "kode_desa")
@@ -262,11 +276,11 @@ def read_region(
 
     sources = {"desa": desa_path.name}
     reprojected = {"desa": reproj} if reproj else {}
-    kecamatan = _kecamatan(kecamatan_path, kec_rows, geoms, sources, reprojected)
+    kecamatan = _kecamatan(kecamatan_path, kec_rows, geoms, sources, reprojected, only_kab)
     first = 0
     nama_kab = next((n for n in col["nama_kab"] if n), None) or kode_kab
     kab_geom, kab_dissolved, kab_extra = _kabupaten(
-        kabupaten_path, kode_kab, [k.geom for k in kecamatan], sources, reprojected
+        kabupaten_path, kode_kab, [k.geom for k in kecamatan], sources, reprojected, only_kab
     )
     kode_prov = col["kode_prov"][first] or kab_extra.get("kode_prov") or kode_kab[:2]
     nama_prov = col["nama_prov"][first] or kab_extra.get("nama_prov")
@@ -283,10 +297,10 @@ def read_region(
 
 
 def _read_level(path: Path, level: str, required, code_col: str, sources: dict,
-                reprojected: dict):
+                reprojected: dict, only_kab: str | None = None):
     """Read a kecamatan/kabupaten file: checked columns, codes and polygons; records its name
     (and source CRS, when reprojected) under ``level``."""
-    frame, reproj = _read(path, level)
+    frame, reproj = _read(path, level, only_kab)
     _require_columns(path, frame, required)
     codes = _codes(path, frame, code_col)
     polys = _polygons(path, frame, code_col)
@@ -296,7 +310,8 @@ def _read_level(path: Path, level: str, required, code_col: str, sources: dict,
     return frame, codes, polys
 
 
-def _kecamatan(path, kec_rows, geoms, sources, reprojected) -> list[KecamatanRecord]:
+def _kecamatan(path, kec_rows, geoms, sources, reprojected, only_kab=None
+               ) -> list[KecamatanRecord]:
     if path is None:
         return [
             KecamatanRecord(k, r["nama"] or k, r["kode_bps"], r["nama_bps"],
@@ -305,7 +320,7 @@ def _kecamatan(path, kec_rows, geoms, sources, reprojected) -> list[KecamatanRec
         ]
     path = Path(path)
     frame, codes, polys = _read_level(path, "kecamatan", KEC_REQUIRED, "kode_kec", sources,
-                                      reprojected)
+                                      reprojected, only_kab)
     unknown = [c for c in codes if c not in kec_rows]
     if unknown:
         _fail(path, f"kecamatan {', '.join(unknown)} have no desa in the desa file",
@@ -324,12 +339,12 @@ def _kecamatan(path, kec_rows, geoms, sources, reprojected) -> list[KecamatanRec
     return sorted(out, key=lambda k: k.kode_kec)
 
 
-def _kabupaten(path, kode_kab, kec_geoms, sources, reprojected):
+def _kabupaten(path, kode_kab, kec_geoms, sources, reprojected, only_kab=None):
     if path is None:
         return _as_multi(shapely.union_all(kec_geoms)), True, {}
     path = Path(path)
     frame, codes, polys = _read_level(path, "kabupaten", KAB_REQUIRED, "kode_kab", sources,
-                                      reprojected)
+                                      reprojected, only_kab)
     if codes != [kode_kab]:
         _fail(path, f"must hold exactly the kabupaten/kota {kode_kab} of the desa file, "
               f"found {', '.join(codes)}")

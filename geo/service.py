@@ -113,9 +113,14 @@ def import_region(
         codes, several regions in one file, inconsistent codes.
     """
     data = read_region(desa_path, kecamatan_path=kecamatan_path, kabupaten_path=kabupaten_path)
-    now = now or datetime.now(UTC)
     with session.begin_nested():
-        replaced = _write(session, data, now)
+        return write_region(session, data, now=now)
+
+
+def write_region(session: Session, data: RegionData, *, now: datetime | None = None
+                 ) -> ImportReport:
+    """Write (or replace) one region already read and validated (:func:`read_region`)."""
+    replaced = _write(session, data, now or datetime.now(UTC))
     return ImportReport(
         kode_kab=data.kode_kab, nama_kab=data.nama_kab, desa_count=len(data.desa),
         kecamatan_count=len(data.kecamatan), kabupaten_count=1, replaced=replaced,

@@ -29,18 +29,26 @@ def _resolve(path: Path, kecamatan: Path | None, kabupaten: Path | None
     return path, kecamatan, kabupaten
 
 
-def _import(paths: list[tuple[Path, Path | None, Path | None]]) -> None:
+def _import(paths: list[tuple[Path, Path | None, Path | None]], *, province: str | None = None,
+            kabupaten: list[str] | None = None) -> None:
+    """Read and validate every file (and chosen regency) first, then write all in one
+    transaction: an error anywhere leaves the database as it was."""
     from geo.exceptions import RegionImportError
-    from geo.service import import_region
+    from geo.national import read_chosen
+    from geo.service import write_region
 
     try:
-        with session_scope() as session:
-            reports = [
-                import_region(session, desa, kecamatan_path=kec, kabupaten_path=kab)
-                for desa, kec, kab in paths
-            ]
+        datas = [
+            data
+            for desa, kec, kab in paths
+            for data in read_chosen(desa, kecamatan_path=kec, kabupaten_path=kab,
+                                    province=province, kabupaten=kabupaten or ())
+        ]
     except RegionImportError as exc:
         fail(f"impor gagal, tidak ada yang ditulis / import failed, nothing written: {exc}")
+    try:
+        with session_scope() as session:
+            reports = [write_region(session, data) for data in datas]
     except Exception as exc:  # noqa: BLE001 - database unreachable etc.
         fail(f"impor gagal / import failed: {type(exc).__name__}: {exc}")
     print_json([r.to_dict() for r in reports])
@@ -48,12 +56,22 @@ def _import(paths: list[tuple[Path, Path | None, Path | None]]) -> None:
 
 @app.command("import")
 def import_cmd(
-    path: Path = typer.Argument(..., help="desa file (GeoJSON/GeoPackage/Shapefile) or folder"),
-    kecamatan: Path | None = typer.Option(None, "--kecamatan", help="kecamatan polygons"),
-    kabupaten: Path | None = typer.Option(None, "--kabupaten", help="kabupaten/kota polygon"),
+    path: Path = typer.Argument(
+        ..., help="desa file (GeoJSON/GeoPackage/Shapefile) or folder; may hold many regencies"),
+    province: str | None = typer.Option(
+        None, "--province", "--provinsi",
+        help="Import every kabupaten/kota of this province code (e.g. 51) from a national file."),
+    kabupaten: list[str] = typer.Option(  # noqa: B006 - typer needs a list default
+        [], "--kabupaten", "--kab",
+        help="Import this kabupaten/kota code (e.g. 51.06; repeatable) from a national file."),
+    kecamatan_file: Path | None = typer.Option(None, "--kecamatan-file",
+                                               help="kecamatan polygons"),
+    kabupaten_file: Path | None = typer.Option(None, "--kabupaten-file",
+                                               help="kabupaten/kota polygons"),
 ) -> None:
-    """Import (or replace) one kabupaten/kota; one transaction."""
-    _import([_resolve(path, kecamatan, kabupaten)])
+    """Import (or replace) kabupaten/kota boundaries; one transaction, nothing half-imported."""
+    _import([_resolve(path, kecamatan_file, kabupaten_file)], province=province,
+            kabupaten=kabupaten)
 
 
 @app.command("import-pilot")
