@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
 from api.routes.incidents import dispatch_config, publish, road_networks
+from api.schemas_dispatch import EscalationsOut, SlaReportOut
 from api.state import AppState
 from dispatch import exceptions as dx
 from dispatch import schemas
@@ -26,7 +27,7 @@ def agencies(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                          for a in list_agencies(session, kode_kab=kode_kab)]}
 
 
-@router.get("/reports/sla")
+@router.get("/reports/sla", response_model=SlaReportOut)
 def report_sla(kode_kab: Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")],
                date_from: Annotated[schemas.Timestamp, Query(alias="from")],
                date_to: Annotated[schemas.Timestamp, Query(alias="to")],
@@ -40,7 +41,7 @@ def report_sla(kode_kab: Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")],
     return sla_report(session, kode_kab=kode_kab, start=date_from, end=date_to)
 
 
-@router.post("/escalations/check")
+@router.post("/escalations/check", response_model=EscalationsOut)
 def escalations(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                 state: AppState = Depends(get_state),
                 session: Session = Depends(get_session)) -> dict:

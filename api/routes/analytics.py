@@ -14,6 +14,13 @@ from sqlalchemy.orm import Session
 from api.deps import get_session, get_state
 from api.errors import register_error
 from api.routes.incidents import road_networks
+from api.schemas_analytics import (
+    DesaHotspotsOut,
+    EmergingOut,
+    GridHotspotsOut,
+    SitingOut,
+    TimePatternsOut,
+)
 from api.state import AppState
 from dispatch import analytics_service as svc
 from dispatch.analytics import siting
@@ -54,7 +61,7 @@ def _gi(gi: Any, i: int) -> dict[str, Any]:
     return {"z": round(float(gi.z[i]), 4), "p": float(gi.p_sim[i]), "gi_bin": int(gi.gi_bin[i])}
 
 
-@router.get("/hotspots/desa")
+@router.get("/hotspots/desa", response_model=DesaHotspotsOut)
 def hotspots_desa(
     kode_kab: KODE, flt: Filter, permutations: Permutations = 999, seed: int = 112,
     session: Session = Depends(get_session),
@@ -75,7 +82,7 @@ def hotspots_desa(
     }
 
 
-@router.get("/hotspots/grid")
+@router.get("/hotspots/grid", response_model=GridHotspotsOut)
 def hotspots_grid(
     kode_kab: KODE, flt: Filter, cell_m: Annotated[float, Query(ge=25, le=10000)] = 250.0,
     permutations: Permutations = 999, seed: int = 112, session: Session = Depends(get_session),
@@ -95,7 +102,7 @@ def hotspots_grid(
     }
 
 
-@router.get("/time")
+@router.get("/time", response_model=TimePatternsOut)
 def time_patterns(
     kode_kab: KODE, flt: Filter, tz: str = "Asia/Jakarta",
     session: Session = Depends(get_session),
@@ -107,7 +114,7 @@ def time_patterns(
             "months": months, "monthly_by_category": series}
 
 
-@router.get("/emerging")
+@router.get("/emerging", response_model=EmergingOut)
 def emerging(
     kode_kab: KODE, flt: Filter, step: Literal["week", "month", "quarter"] = "month",
     tz: str = "Asia/Jakarta", permutations: Permutations = 999, seed: int = 112,
@@ -155,7 +162,7 @@ class SitingRequest(BaseModel):
     time_limit_s: float = Field(30.0, gt=0, le=120)
 
 
-@router.post("/siting")
+@router.post("/siting", response_model=SitingOut)
 def siting_run(
     body: SitingRequest, state: AppState = Depends(get_state),
     session: Session = Depends(get_session),

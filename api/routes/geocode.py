@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from api.deps import get_state
+from api.schemas_geo import ReverseOut, SearchOut
 from api.state import AppState
 from geo.geocode import Geocoder
 from geo.service import load_geocoder, regions_version
@@ -79,7 +80,7 @@ def current_geocoder(state: Annotated[AppState, Depends(get_state)]) -> Any:
     return holder_of(state).get()
 
 
-@router.get("/reverse")
+@router.get("/reverse", response_model=ReverseOut)
 def reverse(
     geocoder: Annotated[Any, Depends(current_geocoder)],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude, degrees WGS 84")],
@@ -92,7 +93,7 @@ def reverse(
     return result
 
 
-@router.get("/search")
+@router.get("/search", response_model=SearchOut)
 def search(
     geocoder: Annotated[Any, Depends(current_geocoder)],
     q: Annotated[str, Query(min_length=1, max_length=200,

@@ -20,6 +20,7 @@ from api.deps import get_session, get_state
 from api.errors import register_error
 from api.routes.geocode import holder_of
 from api.routes.routing import road_networks_of
+from api.schemas_dispatch import IncidentDetailOut, RecommendationsOut
 from api.state import AppState
 from dispatch import exceptions as dx
 from dispatch import recommend_service, schemas
@@ -199,7 +200,7 @@ def list_incidents(
     return {"incidents": [schemas.incident_out(i, reveal_caller=reveal) for i in rows]}
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
 def get_incident(incident_id: ID, request: Request,
                  session: Session = Depends(get_session)) -> dict:
     """One incident with its agencies, assignments (with SLA) and audit timeline."""
@@ -210,7 +211,7 @@ def get_incident(incident_id: ID, request: Request,
     return _incident_detail(session, incident_id, reveal_caller(request))
 
 
-@router.post("/incidents/{incident_id}/triage")
+@router.post("/incidents/{incident_id}/triage", response_model=IncidentDetailOut)
 def triage_incident(incident_id: ID, body: schemas.TriageRequest, request: Request,
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
@@ -229,7 +230,7 @@ def triage_incident(incident_id: ID, body: schemas.TriageRequest, request: Reque
     return _incident_detail(session, incident_id, reveal_caller(request))
 
 
-@router.get("/incidents/{incident_id}/recommendations")
+@router.get("/incidents/{incident_id}/recommendations", response_model=RecommendationsOut)
 def recommendations(incident_id: ID, limit: int = Query(10, ge=1, le=100),
                     state: AppState = Depends(get_state),
                     session: Session = Depends(get_session)) -> dict:
@@ -254,7 +255,8 @@ def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request:
     return schemas.incident_out(result.value, reveal_caller=reveal_caller(request))
 
 
-@router.post("/incidents/{incident_id}/agencies/{agency_code}/acknowledge")
+@router.post("/incidents/{incident_id}/agencies/{agency_code}/acknowledge",
+             response_model=IncidentDetailOut)
 def acknowledge_agency(incident_id: ID, agency_code: AgencyCode, body: schemas.AgencyActionRequest,
                        request: Request, state: AppState = Depends(get_state),
                        session: Session = Depends(get_session)) -> dict:
@@ -266,7 +268,8 @@ def acknowledge_agency(incident_id: ID, agency_code: AgencyCode, body: schemas.A
     return _incident_detail(session, incident_id, reveal_caller(request))
 
 
-@router.post("/incidents/{incident_id}/agencies/{agency_code}/handoff")
+@router.post("/incidents/{incident_id}/agencies/{agency_code}/handoff",
+             response_model=IncidentDetailOut)
 def handoff(incident_id: ID, agency_code: AgencyCode, body: schemas.AgencyActionRequest,
             request: Request, state: AppState = Depends(get_state),
             session: Session = Depends(get_session)) -> dict:

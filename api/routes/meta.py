@@ -17,6 +17,7 @@ import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.schemas_analytics import AttributionOut, HealthOut
 from api.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
@@ -74,7 +75,7 @@ async def shutdown(state: AppState) -> None:
         await probe.close()
 
 
-@router.get("/health")
+@router.get("/health", response_model=HealthOut)
 async def health(request: Request) -> Any:
     """Liveness and database connectivity (answers within a second, 503 if the database is not)."""
     probe: DatabaseProbe = request.app.state.siaga.resources["health_probe"]
@@ -95,7 +96,7 @@ async def health(request: Request) -> Any:
     return {"status": "ok", "database": "ok", "database_ms": db_ms}
 
 
-@router.get("/attribution")
+@router.get("/attribution", response_model=AttributionOut)
 def attribution() -> dict:
     """Data sources and licences that must be shown with the data."""
     return {"attribution": ATTRIBUTION}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_state
 from api.errors import register_error
+from api.schemas_geo import NetworkListOut, ProfileListOut, RouteOut, TableOut
 from api.state import AppState
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
 from geo.types import LonLat
@@ -68,7 +69,7 @@ class TableRequest(BaseModel):
     horizon_s: float | None = Field(default=None, gt=0, le=86400)
 
 
-@router.post("/table")
+@router.post("/table", response_model=TableOut)
 def table(body: TableRequest, state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Road ETA from every origin to the destination (one search); unreachable ones say why."""
     index = road_networks_of(state).get(body.region, body.profile)
@@ -84,7 +85,7 @@ def table(body: TableRequest, state: AppState = Depends(get_state)) -> dict[str,
     }
 
 
-@router.get("/route")
+@router.get("/route", response_model=RouteOut)
 def route(
     region: Annotated[str, Query(pattern=KODE_KAB_PATTERN)],
     profile: Annotated[str, Query(min_length=1, max_length=64)],
@@ -101,14 +102,14 @@ def route(
     return feature
 
 
-@router.get("/profiles")
+@router.get("/profiles", response_model=ProfileListOut)
 def profiles(state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Vehicle profiles (speeds per road class, forbidden classes, labels id/en)."""
     nets = road_networks_of(state)
     return {"profiles": [p.to_dict() for p in nets.profiles.values()]}
 
 
-@router.get("/networks")
+@router.get("/networks", response_model=NetworkListOut)
 def networks(state: AppState = Depends(get_state)) -> dict[str, Any]:
     """Compiled road networks available (region, profile, size, source hash)."""
     return {"networks": road_networks_of(state).listing()}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.errors import register_error
+from api.schemas_tracking import DeviceListOut, LatestOut, RejectsOut, TrackOut
 from dispatch.schemas import Timestamp
 from tracking import service
 from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
@@ -49,7 +50,7 @@ def _point(fix: Fix) -> dict:
             "properties": _fix_properties(fix)}
 
 
-@router.get("/latest")
+@router.get("/latest", response_model=LatestOut)
 def latest(device_id: list[DeviceId] | None = Query(None, max_length=500,
                                                    description="Filter by device id."),
            session: Session = Depends(get_session)) -> dict:
@@ -59,7 +60,7 @@ def latest(device_id: list[DeviceId] | None = Query(None, max_length=500,
             "features": [_point(f) for _, f in sorted(fixes.items())]}
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=DeviceListOut)
 def devices(registered: bool | None = None,
             kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
             session: Session = Depends(get_session)) -> dict:
@@ -80,7 +81,7 @@ def _alive_without_fix(d: DeviceInfo) -> bool:
     return d.last_fix_at is None or d.last_status_at > d.last_fix_at
 
 
-@router.get("/devices/{device_id}/track")
+@router.get("/devices/{device_id}/track", response_model=TrackOut)
 def track(device_id: Annotated[DeviceId, Path()], start: Timestamp | None = None,
           end: Timestamp | None = None,
           session: Session = Depends(get_session)) -> dict:
@@ -106,7 +107,7 @@ def track(device_id: Annotated[DeviceId, Path()], start: Timestamp | None = None
                            "end": _iso(end_utc), "fixes": len(fixes)}}
 
 
-@router.get("/rejects")
+@router.get("/rejects", response_model=RejectsOut)
 def rejects(reason: str | None = Query(None, max_length=64),
             device_id: DeviceId | None = None, since: Timestamp | None = None,
             limit: int = Query(100, ge=1, le=1000),

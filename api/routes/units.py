@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
 from api.routes.incidents import actor_of, dispatch_config, principal, publish, road_networks
+from api.schemas_dispatch import AssignmentOut, EvidenceOut
 from api.state import AppState
 from dispatch import assignment_service as assignments
 from dispatch import schemas
@@ -70,7 +71,7 @@ def _assignment_body(session: Session, a) -> dict:
     return schemas.assignment_out(a, sla=assignment_sla(a, ia, now) if ia else None)
 
 
-@router.post("/assignments", status_code=201)
+@router.post("/assignments", status_code=201, response_model=AssignmentOut)
 def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depends(get_state),
            session: Session = Depends(get_session)) -> dict:
     """Assign a unit to an incident (409 if the unit was taken meanwhile)."""
@@ -109,10 +110,10 @@ def _step(name: str):
 
 for _name in ("acknowledge", "depart", "arrive", "clear"):
     router.add_api_route(f"/assignments/{{assignment_id}}/{_name}", _step(_name),
-                         methods=["POST"])
+                         methods=["POST"], response_model=AssignmentOut)
 
 
-@router.get("/assignments/{assignment_id}/evidence")
+@router.get("/assignments/{assignment_id}/evidence", response_model=EvidenceOut)
 def evidence(assignment_id: ID, request: Request, state: AppState = Depends(get_state),
              session: Session = Depends(get_session)) -> dict:
     """GPS arrival evidence (GeoJSON track + rule) and its digest, re-checked."""

@@ -1,0 +1,184 @@
+"""Response models of the incident, assignment, recommendation and report routes.
+
+They type the JSON the dispatch serializers (``dispatch.schemas``, ``dispatch.report_service``,
+``dispatch.recommend_service``, ``dispatch.verification``) already write; timestamps those
+serializers render as text stay ``IsoTime`` strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas_geo import FeatureCollection, IsoTime
+from dispatch.schemas import IncidentOut, LonLatOut
+
+#: A quantity that may be written as an integer (from configuration) or a float.
+Number = int | float
+
+
+class IncidentAgencyOut(BaseModel):
+    """One agency's part in an incident, with its SLA clocks and hand-off."""
+
+    agency: str
+    name: str
+    kind: str
+    role: str
+    required: bool
+    capabilities: list[str]
+    units_required: int
+    ack_min: Number
+    on_scene_min: Number
+    notified_at: IsoTime | None
+    acknowledged_at: IsoTime | None
+    acknowledged_by: str | None
+    escalated_at: IsoTime | None
+    escalation_count: int
+    handoff_number: str | None
+    handoff_ref: str | None
+    handoff_at: IsoTime | None
+
+
+class AssignmentSlaOut(BaseModel):
+    """The on-scene SLA of one assignment (``met``, ``breached`` or ``pending``)."""
+
+    status: str
+    deadline: IsoTime
+    response_s: Number | None
+    on_scene_min: Number
+    clock_started_at: IsoTime
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    incident_id: int
+    unit_id: int
+    agency_id: int
+    kode_kab: str
+    status: str
+    dispatched_at: IsoTime | None
+    dispatched_by: str | None
+    acknowledged_at: IsoTime | None
+    departed_at: IsoTime | None
+    arrived_at: IsoTime | None
+    cleared_at: IsoTime | None
+    eta_s: Number | None
+    distance_m: Number | None
+    estimated: bool | None
+    position_source: str | None
+    arrival_source: str | None
+    arrived_by: str | None
+    evidence_digest: str | None
+    sla: AssignmentSlaOut | None
+
+
+class IncidentAssignmentOut(AssignmentOut):
+    call_sign: str
+
+
+class AuditOut(BaseModel):
+    at: IsoTime
+    actor: str
+    entity: str
+    entity_id: int | None
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class IncidentDetailOut(IncidentOut):
+    """An incident with its agencies, assignments (with SLA) and audit timeline."""
+
+    agencies: list[IncidentAgencyOut]
+    assignments: list[IncidentAssignmentOut]
+    timeline: list[AuditOut]
+
+
+class RecommendedUnitOut(BaseModel):
+    """One ranked unit: road ETA, or a straight-line estimate when ``estimated``."""
+
+    unit_id: int
+    call_sign: str
+    agency_code: str
+    status: str
+    profile: str
+    reachable: bool
+    eta_s: Number | None
+    distance_m: Number | None
+    straight_line_m: Number | None
+    estimated: bool
+    position_source: str
+    position: LonLatOut | None
+    sla_can_be_met: bool | None
+    reason: str | None
+    rank: int
+
+
+class AgencyRecommendationOut(BaseModel):
+    agency: str
+    agency_name: str
+    role: str
+    capabilities: list[str]
+    on_scene_min: Number
+    units: list[RecommendedUnitOut]
+
+
+class RecommendationsOut(BaseModel):
+    incident_id: int
+    agencies: list[AgencyRecommendationOut]
+
+
+class EvidenceOut(BaseModel):
+    """GPS arrival evidence (GeoJSON track, target, geofences, rule) and its digest."""
+
+    assignment_id: int
+    arrival_source: str | None
+    arrived_at: IsoTime | None
+    digest: str | None
+    digest_valid: bool | None = Field(description="null when nothing is stored yet")
+    evidence: FeatureCollection | None
+
+
+class SlaSummaryOut(BaseModel):
+    count: int
+    met: int
+    breached: int
+    pending: int
+    mean_response_s: Number | None
+    p90_response_s: Number | None
+    compliance_pct: Number | None
+
+
+class SlaAgencyOut(BaseModel):
+    agency: str
+    name: str
+    on_scene: SlaSummaryOut
+    acknowledgement: SlaSummaryOut
+
+
+class SlaReportOut(BaseModel):
+    """Per agency: on-scene response and acknowledgement over ``[from, to)``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kode_kab: str
+    date_from: IsoTime = Field(alias="from")
+    date_to: IsoTime = Field(alias="to")
+    evaluated_at: IsoTime
+    percentile_method: str
+    agencies: list[SlaAgencyOut]
+
+
+class EscalationOut(BaseModel):
+    action: str
+    incident_id: int
+    agency: str
+    role: str
+    ack_deadline: IsoTime
+    overdue_s: Number
+    next_unit: RecommendedUnitOut | None
+
+
+class EscalationsOut(BaseModel):
+    escalated: list[EscalationOut]
