@@ -31,6 +31,7 @@ ROUTE_MODULES: list[str] = [
     "regions",
     "routing",
     "incidents",
+    "drills",
     "units",
     "agencies",
     "tracking",

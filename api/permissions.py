@@ -72,6 +72,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/incidents/{incident_id}/status"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/acknowledge"): FIELD,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/handoff"): FIELD,
+    # drills (latihan): exercises by dispatchers, the purge by admins only
+    ("POST", "/api/v1/exercises"): OPS,
+    ("GET", "/api/v1/exercises"): READ_OPS,
+    ("POST", "/api/v1/exercises/{exercise_id}/end"): OPS,
+    ("POST", "/api/v1/drills/purge"): ADMIN_ONLY,
     # units and assignments
     ("GET", "/api/v1/units"): ANY,
     ("PATCH", "/api/v1/units/{unit_id}"): OPS,
