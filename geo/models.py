@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import SRID, Base
@@ -83,3 +83,21 @@ class Desa(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_desa_geom", "geom", postgresql_using="gist"),)
+
+
+class Population(Base):
+    """A population figure of one kabupaten, kecamatan or desa for one year (``population.csv``)."""
+
+    __tablename__ = "population"
+
+    kode: Mapped[str] = mapped_column(String(13), primary_key=True)
+    tahun: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: "kabupaten", "kecamatan" or "desa"
+    level: Mapped[str] = mapped_column(String(9))
+    kode_kab: Mapped[str] = mapped_column(String(5), index=True)
+    nama: Mapped[str] = mapped_column(Text, default="")
+    penduduk: Mapped[int] = mapped_column(BigInteger)
+    laki_laki: Mapped[int | None] = mapped_column(BigInteger)
+    perempuan: Mapped[int | None] = mapped_column(BigInteger)
+    sumber: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
