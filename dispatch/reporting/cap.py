@@ -33,6 +33,8 @@ CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 _ID_RE = re.compile(r"^[^\s,<&]+$")
 _LANG_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+#: Characters XML 1.0 cannot carry (controls other than tab, newline, carriage return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 MAX_BYTES = 2_000_000
 
 
@@ -108,7 +110,8 @@ def cap_time(value: datetime) -> str:
 
 def problems(alert: Alert) -> list[str]:
     """Every way ``alert`` breaks CAP 1.2's required elements and value lists (empty if none)."""
-    out: list[str] = []
+    out: list[str] = [f"{name}: karakter kontrol tidak boleh / control characters are not "
+                      "allowed" for name, text in _texts(alert) if _NOT_XML.search(text)]
 
     def one_of(name: str, value: str, allowed: Sequence[str]) -> None:
         if value not in allowed:
@@ -145,6 +148,19 @@ def problems(alert: Alert) -> list[str]:
         for j, area in enumerate(info.areas, 1):
             out += _area_problems(f"{where}.area[{j}]", area)
     return out
+
+
+def _texts(alert: Alert) -> list[tuple[str, str]]:
+    """Every text of the alert with its element name."""
+    found = [(k, v) for k, v in vars(alert).items() if isinstance(v, str)]
+    found += [("code", c) for c in alert.codes]
+    for info in alert.infos:
+        found += [(k, v) for k, v in vars(info).items() if isinstance(v, str)]
+        found += [("category", c) for c in info.categories + info.response_types]
+        for area in info.areas:
+            found.append(("areaDesc", area.area_desc))
+            found += [("geocode", f"{n}{v}") for n, v in area.geocodes]
+    return found
 
 
 def _area_problems(where: str, area: Area) -> list[str]:
