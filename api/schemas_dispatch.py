@@ -7,7 +7,7 @@ serializers render as text stay ``IsoTime`` strings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,6 +113,9 @@ class RecommendedUnitOut(BaseModel):
     sla_can_be_met: bool | None
     reason: str | None
     rank: int
+    eta_kind: Literal["road", "estimate"] | None = Field(
+        None, description="road: road-network ETA; estimate: straight line x the profile's "
+        "detour factor (no road network for the region/profile); null: no ETA (unreachable)")
 
 
 class AgencyRecommendationOut(BaseModel):

@@ -2,7 +2,8 @@
 
 Road ETAs are computed by the caller (``geo.routing``) and passed in per unit id. A unit whose
 region/profile has no road network gets an *estimated* ETA: straight-line distance × the
-profile's detour factor at the profile's typical speed (marked ``estimated``). A unit with no GPS
+profile's detour factor at the profile's typical speed (marked ``estimated``, ``eta_kind``
+"estimate"; a road ETA is ``eta_kind`` "road"). A unit with no GPS
 fix starts from its home station (``position_source="station"``). Units that cannot be reached
 (no position at all, or no road path) are listed last with a reason.
 """
@@ -16,6 +17,10 @@ from datetime import datetime
 from dispatch.geodesy import haversine_m
 from dispatch.lifecycle import ASSIGNABLE_UNIT_STATUSES
 from geo.types import LonLat
+
+#: ``Recommendation.eta_kind`` values.
+ETA_ROAD = "road"
+ETA_ESTIMATE = "estimate"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Recommendation:
     sla_can_be_met: bool | None
     reason: str | None = None
     rank: int = 0
+    #: "road" (road network ETA), "estimate" (straight line × detour factor), None (no ETA).
+    eta_kind: str | None = None
 
 
 def straight_line_estimate(
@@ -143,7 +150,8 @@ def _rec(c: Candidate, straight_m: float | None, eta_s: float | None,
         unit_id=c.unit_id, call_sign=c.call_sign, agency_code=c.agency_code, status=c.status,
         profile=c.profile, reachable=reason is None, eta_s=eta_s, distance_m=distance_m,
         straight_line_m=straight_m, estimated=estimated, position_source=c.position_source,
-        position=c.position, sla_can_be_met=sla_can_be_met, reason=reason)
+        position=c.position, sla_can_be_met=sla_can_be_met, reason=reason,
+        eta_kind=None if eta_s is None else (ETA_ESTIMATE if estimated else ETA_ROAD))
 
 
 def _with_rank(r: Recommendation, rank: int) -> Recommendation:

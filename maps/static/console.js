@@ -366,12 +366,13 @@
     (inc.assignments || []).forEach(function (a) { if (!a.cleared_at) assigned[a.unit_id] = true; });
     var html = recGroups(state.recs).map(function (g) {
       return '<div class="rec-agency">' + esc(g.agency) + " " + esc(g.name) + "</div>" + g.units.map(function (u) {
-        var tags = (u.estimated ? '<span class="tag">' + esc(S("estimated")) + "</span>" : "") +
+        var estimate = u.eta_kind === "estimate" || (u.eta_kind === undefined && u.estimated);
+        var tags = (estimate ? '<span class="tag estimate">' + esc(S("estimated")) + "</span>" : "") +
           (u.position_source === "station" || u.from_station ? '<span class="tag">' + esc(S("no_fix")) + "</span>" : "") +
           (u.reachable === false ? '<span class="tag">' + esc(S("unreachable")) + "</span>" : "");
         var pos = lonlat(u); if (pos) L.circleMarker([pos.lat, pos.lon], { radius: 10, color: "#ff00aa", weight: 2, fill: false }).addTo(layers.recs);
         return '<div class="rec" data-unit="' + esc(u.unit_id) + '"><div><b>' + esc(u.call_sign) + "</b>" + tags +
-          '<div class="meta">' + esc(S("eta")) + " " + fmtDur(u.eta_s) + " · " + esc(S("distance")) + " " + fmtDist(u.distance_m) +
+          '<div class="meta">' + esc(S("eta")) + (estimate ? " ≈ " : " ") + fmtDur(u.eta_s) + " · " + esc(S("distance")) + " " + fmtDist(u.distance_m) +
           (u.sla_can_be_met === false ? " · " + esc(S("sla_breached")) : "") + "</div></div>" +
           '<button type="button" class="assign" data-unit="' + esc(u.unit_id) + '" data-agency="' + esc(g.agency) + '"' +
           (assigned[u.unit_id] ? " disabled>" + esc(S("assigned")) : ">" + esc(S("assign"))) + "</button></div>";
