@@ -33,6 +33,7 @@ SEGMENTS: dict[str, tuple[str, str]] = {
     "travel": ("Waktu perjalanan", "Travel"),
     "on_scene": ("Tiba di lokasi", "On scene"),
     "total_response": ("Respons total", "Total response"),
+    "perbup": ("Aturan SLA Perbup", "Perbup SLA rule"),
 }
 
 #: Column keys of a segment summary in display order, with their labels (id, en).
@@ -44,6 +45,17 @@ SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
     "mean_response_s": ("Rata-rata (menit)", "Mean (min)"),
     "p90_response_s": ("P90 (menit)", "P90 (min)"),
     "compliance_pct": ("Kepatuhan (%)", "Compliance (%)"),
+    "unfinished": ("Belum selesai", "Unfinished"),
+    "judged_value_s": ("Nilai dinilai (menit)", "Judged value (min)"),
+    "limit_min": ("Batas (menit)", "Limit (min)"),
+    "compliant": ("Patuh", "Compliant"),
+}
+
+#: Extra tables of the SLA report (lists of records), by key.
+TABLES: dict[str, tuple[str, str]] = {
+    "breakdown": ("Rincian kecamatan", "Breakdown by kecamatan"),
+    "breakdown_desa": ("Rincian desa", "Breakdown by village"),
+    "perbup_rules": ("Aturan Perbup", "Perbup rules"),
 }
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -51,7 +63,6 @@ _LABELS: dict[str, tuple[str, str]] = {
               "Monthly SLA/SPM Report of the 112 Emergency Service"),
     "register": ("Register Kejadian", "Incident Register"),
     "summary": ("Ringkasan", "Summary"),
-    "breakdown": ("Rincian", "Breakdown"),
     "region": ("Wilayah", "Region"),
     "period": ("Periode", "Period"),
     "generated": ("Dibuat", "Generated"),
@@ -97,7 +108,8 @@ class ReportInputError(DispatchError):
 
 def label(key: str, lang: Lang = "id") -> str:
     """The text of ``key`` in ``lang`` (Bahasa Indonesia by default)."""
-    pair = _LABELS.get(key) or SEGMENTS.get(key) or SUMMARY_COLUMNS.get(key)
+    pair = (_LABELS.get(key) or SEGMENTS.get(key) or SUMMARY_COLUMNS.get(key)
+            or TABLES.get(key))
     if pair is None:
         return key
     return pair[0] if lang == "id" else pair[1]
@@ -263,15 +275,38 @@ def summary_columns(report: MonthlyReport) -> list[str]:
 
 
 def breakdown_tables(sla: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Other tables of the SLA report (lists of flat records beside ``agencies``), flattened:
-    nested mappings become ``outer.inner`` columns."""
+    """Other tables of the SLA report, flattened (nested mappings become ``outer.inner``
+    columns): lists of records beside ``agencies``, and lists of records inside the agency
+    entries (gathered into one table per key, each row led by its agency)."""
     tables: dict[str, list[dict[str, Any]]] = {}
+    for agency in sla.get("agencies", []):
+        for key, value in agency.items():
+            if _records(value):
+                tables.setdefault(key, []).extend(
+                    {"agency": agency.get("agency")} | _flatten(v) for v in value)
     for key, value in sla.items():
-        if key == "agencies" or not isinstance(value, list) or not value:
-            continue
-        if all(isinstance(v, Mapping) for v in value):
+        if key != "agencies" and _records(value):
             tables[key] = [_flatten(v) for v in value]
     return tables
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping)
+                                                           for v in value)
+
+
+def column_label(column: str, lang: Lang = "id") -> str:
+    """Header of a flattened column: ``total_response.p90_response_s`` → ``Respons total P90
+    (menit)``."""
+    return " ".join(label(part, lang) for part in column.split("."))
+
+
+def table_value(column: str, value: Any) -> Any:
+    """A cell of an extra table: seconds as minutes, lists joined, other values as they are."""
+    if value is not None and column.endswith("_s") and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return minutes(float(value))
+    return value
 
 
 def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -20,6 +20,7 @@ from dispatch.reporting.model import (
     Lang,
     MonthlyReport,
     breakdown_tables,
+    column_label,
     fmt_time,
     label,
     minutes,
@@ -27,6 +28,7 @@ from dispatch.reporting.model import (
     segments,
     summary_columns,
     summary_value,
+    table_value,
 )
 
 _BOLD = Font(bold=True)
@@ -61,10 +63,11 @@ def render_xlsx(report: MonthlyReport, lang: Lang = "id") -> bytes:
                  SLA_STATUS.get(r.sla_status, (r.sla_status,) * 2)[0 if lang == "id" else 1]]
                 for r in rows])
     for name, records in breakdown_tables(report.sla).items():
-        ws = wb.create_sheet(_sheet_title(f"{label('breakdown', lang)} {name}", used))
+        ws = wb.create_sheet(_sheet_title(label(name, lang), used))
         used.add(ws.title)
         cols = list(dict.fromkeys(k for rec in records for k in rec))
-        _table(ws, cols, [[rec.get(c) for c in cols] for rec in records])
+        _table(ws, [column_label(c, lang) for c in cols],
+               [[table_value(c, rec.get(c)) for c in cols] for rec in records])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -99,9 +99,9 @@ def test_xlsx_in_english_and_new_segments_and_breakdown_tables():
     assert "p90_s" in header
     travel = next(r for r in rows if r[1] == "Travel")
     assert travel[header.index("Mean (min)")] == 5.0 and travel[header.index("p90_s")] == 6.0
-    extra = list(wb["Breakdown breakdown"].iter_rows(values_only=True))
-    assert extra[0] == ("agency", "category", "kecamatan", "on_scene.count", "on_scene.mean_s")
-    assert extra[1] == ("DAMKAR", "fire", "Bangli", 1, 480.0)
+    extra = list(wb["Breakdown by kecamatan"].iter_rows(values_only=True))
+    assert extra[0] == ("Agency", "Category", "Kecamatan", "On scene Count", "On scene mean_s")
+    assert extra[1] == ("DAMKAR", "fire", "Bangli", 1, 8.0)  # seconds shown as minutes
 
 
 def test_csv_rows_per_agency_involvement_and_formula_guard():
