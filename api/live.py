@@ -17,6 +17,9 @@ Each connection only receives what its principal may see (:class:`LiveView`, :fu
 * agency desks: only events involving their agency (the event's ``agency``, or the agencies of
   its incident, unit or device, looked up by an :class:`AgencyScope`), callers masked; an event
   whose agencies cannot be told is not sent to agency desks (fail closed).
+
+Tenancy: a user bound to some regencies (``LiveView.kode_kabs``) gets only their events (the
+event's ``kode_kab`` or its references' regencies, ``regencies`` of the scope); fail closed.
 """
 
 from __future__ import annotations
@@ -52,10 +55,16 @@ class LiveView:
 
     role: str
     agency_code: str | None = None
+    #: Regencies the user works for; ``None``: every regency of the installation.
+    kode_kabs: frozenset[str] | None = None
 
     @property
     def full(self) -> bool:
-        return self.role in FULL_VIEW_ROLES
+        return self.role in FULL_VIEW_ROLES and self.kode_kabs is None
+
+    @property
+    def regency_bound(self) -> bool:
+        return self.kode_kabs is not None
 
     @property
     def agency_bound(self) -> bool:
@@ -91,6 +100,17 @@ def event_agencies(data: dict[str, Any],
     return frozenset(codes)
 
 
+def event_regencies(data: dict[str, Any],
+                    regencies: dict[tuple[str, Any], frozenset[str]]) -> frozenset[str]:
+    """Regency codes an event concerns: its own ``kode_kab`` plus those of its references."""
+    codes: set[str] = set()
+    if isinstance(data.get("kode_kab"), str):
+        codes.add(data["kode_kab"])
+    for ref in event_refs(data):
+        codes |= regencies.get(ref, frozenset())
+    return frozenset(codes)
+
+
 def _without_callers(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in CALLER_KEYS + CALLER_PERSONAL_KEYS}
 
@@ -101,12 +121,13 @@ def _masked(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def visible(events: list[dict[str, Any]], view: LiveView,
-            resolved: dict[tuple[str, Any], frozenset[str]] | None = None
+            resolved: dict[tuple[str, Any], frozenset[str]] | None = None,
+            regencies: dict[tuple[str, Any], frozenset[str]] | None = None,
             ) -> list[dict[str, Any]]:
     """The events ``view`` may see, caller data masked or removed as its role requires.
 
-    ``resolved`` maps event references to agency codes (needed for agency desks; without it
-    they see nothing but events that name their agency themselves).
+    ``resolved`` / ``regencies`` map event references to agency / regency codes (without them,
+    agency desks and regency-bound views see only events naming their agency / ``kode_kab``).
     """
     if view.full:
         return events
@@ -114,6 +135,13 @@ def visible(events: list[dict[str, Any]], view: LiveView,
     for event in events:
         data = event["data"]
         if not isinstance(data, dict):
+            continue
+        if view.kode_kabs is not None:
+            kabs = event_regencies(data, regencies or {})
+            if not kabs or not kabs <= view.kode_kabs:
+                continue
+        if view.role in FULL_VIEW_ROLES:
+            out.append(event)
             continue
         if view.agency_bound and view.agency_code not in event_agencies(data, resolved or {}):
             continue
@@ -254,18 +282,26 @@ class LiveHub:
         """One serialized message per distinct view (``None``: nothing for that view).
         Runs the agency lookups, so the flusher calls it in a worker thread."""
         resolved: dict[tuple[str, Any], frozenset[str]] = {}
-        if self.scope is not None and any(v.agency_bound for v in views):
+        regencies: dict[tuple[str, Any], frozenset[str]] = {}
+        if self._needs_lookup(views):
             refs = [r for e in events if isinstance(e["data"], dict)
                     for r in event_refs(e["data"])]
-            if refs:
+            if refs and any(v.agency_bound for v in views):
                 resolved = self.scope.agencies(refs)
+            lookup = getattr(self.scope, "regencies", None)
+            if refs and lookup is not None and any(v.regency_bound for v in views):
+                regencies = lookup(refs)
         sent_at = time.time()
         texts: dict[LiveView, str | None] = {}
         for view in views:
-            shown = visible(events, view, resolved)
+            shown = visible(events, view, resolved, regencies)
             texts[view] = json.dumps({"type": "events", "sent_at": sent_at, "events": shown},
                                      separators=(",", ":"), default=str) if shown else None
         return texts
+
+    def _needs_lookup(self, views: set[LiveView]) -> bool:
+        """Whether some view needs the agencies or regencies of the events' references."""
+        return self.scope is not None and any(v.agency_bound or v.regency_bound for v in views)
 
     def _deliver(self, texts: dict[LiveView, str | None]) -> None:
         for sub in list(self._subscribers):
@@ -292,7 +328,7 @@ class LiveHub:
                 if not events or not self._subscribers:
                     continue
                 views = {s.view for s in self._subscribers}
-                if self.scope is not None and any(v.agency_bound for v in views):
+                if self._needs_lookup(views):
                     texts = await asyncio.to_thread(self._render, events, views)
                 else:
                     texts = self._render(events, views)

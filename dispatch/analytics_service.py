@@ -34,6 +34,8 @@ from dispatch.analytics.hotspot import (
     measure_values,
 )
 from dispatch.models import Agency, Incident, IncidentAgency, Station
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, check_region, incident_condition
 from geo.models import Desa, Region
 
 __all__ = [
@@ -69,6 +71,8 @@ class IncidentFilter:
     include_cancelled: bool = False
     include_duplicates: bool = False
     include_drills: bool = False
+    #: The caller's tenancy scope: a region outside it is not found, a desk sees its agency's.
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -91,7 +95,8 @@ class IncidentFilter:
 
 
 def _where(kode_kab: str, flt: IncidentFilter) -> list:
-    cond = [Incident.kode_kab == kode_kab]
+    check_region(kode_kab, flt.scope)
+    cond = [Incident.kode_kab == kode_kab, incident_condition(flt.scope)]
     if flt.start is not None:
         cond.append(Incident.received_at >= flt.start)
     if flt.end is not None:
@@ -404,9 +409,10 @@ def incident_demand(
 
 
 def posts(
-    *, session: Session, kode_kab: str, agency: str | None = None
+    *, session: Session, kode_kab: str, agency: str | None = None, scope: Scope = EVERYTHING
 ) -> list[tuple[str, float, float]]:
     """Existing posts (stations) of the region as ``(code, lon, lat)``, optionally one agency's."""
+    check_region(kode_kab, scope)
     q = (
         select(Station.code, func.ST_X(Station.geom), func.ST_Y(Station.geom))
         .join(Agency, Agency.id == Station.agency_id)

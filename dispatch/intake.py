@@ -37,6 +37,8 @@ from dispatch.incident_records import (
 )
 from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, incident_transition
 from dispatch.models import Assignment, Incident, IncidentAgency
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from dispatch.triage import TriageOverride, TriageResult, triage
 from geo.types import LonLat
 
@@ -88,6 +90,7 @@ def create_incident(
     duplicate_window_s: float = DEFAULT_WINDOW_S,
     drill: bool = False,
     exercise_id: int | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Outcome[Incident]:
     """Record a call: locate it (point → desa by reverse geocoding, or place name → point by
     forward search), flag a probable duplicate, audit. ``kode_kab`` is required when the
@@ -99,6 +102,8 @@ def create_incident(
         raise DispatchValidationError(f"channel must be one of {CHANNELS}.")
     if location is not None:
         location = LonLat.checked(location.lon, location.lat)
+    if kode_kab is None and scope.kode_kabs is not None and len(scope.kode_kabs) == 1:
+        [kode_kab] = scope.kode_kabs  # a place name is searched in the caller's one regency
     found = _locate(geocoder, location, place, kode_kab)
     area, hit = found["area"], found.get("search_hit")
     region = kode_kab or (area.kode_kab if area else None) or (hit.kode_kab if hit else None)
@@ -106,6 +111,10 @@ def create_incident(
         raise LocationUnresolved(
             "Lokasi atau wilayah (kode_kab) wajib diisi / give a location inside a loaded region "
             "or the region code (kode_kab).")
+    if not scope.allows(region):
+        raise DispatchValidationError(
+            f"Lokasi berada di wilayah {region}, di luar wilayah kerja Anda / the location lies "
+            f"in region {region}, outside the regions you work for.")
     config.region(region)  # raises if the region has no dispatch configuration
     if area is not None and area.kode_kab != region:
         raise DispatchValidationError(
@@ -161,11 +170,12 @@ def triage_incident(
     actor: str,
     override: TriageOverride | None = None,
     now: datetime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Outcome[TriageResult]:
     """Apply the triage rules (or the dispatcher's audited override) and open one SLA clock per
     required agency. A triaged incident may be re-triaged (override) until units are sent."""
     now = now or utcnow()
-    incident = get_incident(session, incident_id, lock=True)
+    incident = get_incident(session, incident_id, lock=True, scope=scope)
     before = incident_state(incident)
     if incident.status == "triaged":
         if override is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, true
 
+from dispatch.exceptions import RegionNotFound
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Station, Unit
 from dispatch.scope import Scope
 
@@ -71,3 +72,10 @@ def agency_condition(scope: Scope) -> ColumnElement[bool]:
 def station_condition(scope: Scope) -> ColumnElement[bool]:
     """Stations (posts) of the scope's regencies."""
     return kab_condition(Station.kode_kab, scope)
+
+
+def check_region(kode_kab: str, scope: Scope) -> str:
+    """``kode_kab`` if ``scope`` works for it, else :class:`RegionNotFound` (HTTP 404)."""
+    if not scope.allows(kode_kab):
+        raise RegionNotFound(kode_kab)
+    return kode_kab

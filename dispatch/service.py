@@ -34,7 +34,9 @@ from dispatch.incident_records import (
 )
 from dispatch.intake import CHANNELS, CLOCK_AT_TRIAGE, create_incident, triage_incident
 from dispatch.lifecycle import incident_transition
-from dispatch.models import Agency, Assignment, Incident, IncidentAgency
+from dispatch.models import Assignment, Incident, IncidentAgency
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, incident_condition, incident_ids_of_agency
 from dispatch.timestamp import iso_utc
 
 __all__ = [
@@ -64,10 +66,11 @@ def _ia_state(ia: IncidentAgency) -> dict[str, Any]:
 
 
 def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, actor: str,
-                       now: datetime | None = None) -> Outcome[IncidentAgency]:
+                       now: datetime | None = None,
+                       scope: Scope = EVERYTHING) -> Outcome[IncidentAgency]:
     """The agency's standby line confirmed it has taken the incident (stops its ack clock)."""
     now = now or utcnow()
-    incident = get_incident(session, incident_id)
+    incident = get_incident(session, incident_id, scope=scope)
     ia = _incident_agency(session, incident, agency_code)
     if ia.acknowledged_at is not None:
         raise IllegalTransition("incident_agency", "acknowledged", "acknowledged")
@@ -83,10 +86,11 @@ def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, 
 
 
 def record_handoff(session: Session, incident_id: int, agency_code: str, *, reference: str,
-                   actor: str, now: datetime | None = None) -> Outcome[IncidentAgency]:
+                   actor: str, now: datetime | None = None,
+                   scope: Scope = EVERYTHING) -> Outcome[IncidentAgency]:
     """Record the hand-off to an external line (110, 117, 119) with its reference number."""
     now = now or utcnow()
-    incident = get_incident(session, incident_id)
+    incident = get_incident(session, incident_id, scope=scope)
     agency = agency_by_code(session, incident.kode_kab, agency_code)
     if agency.kind != "external":
         raise DispatchValidationError(
@@ -107,21 +111,22 @@ def record_handoff(session: Session, incident_id: int, agency_code: str, *, refe
 
 
 def change_incident_status(session: Session, incident_id: int, target: str, *, actor: str,
-                           duplicate_of: int | None = None,
-                           now: datetime | None = None) -> Outcome[Incident]:
+                           duplicate_of: int | None = None, now: datetime | None = None,
+                           scope: Scope = EVERYTHING) -> Outcome[Incident]:
     """Resolve, close, cancel or mark as duplicate (of ``duplicate_of``), per the lifecycle.
 
     Cancelling ends the incident's active assignments (status ``cancelled``, with the reason)
     and releases their units (dispatched → available, en route → returning), all audited, in
     the same transaction."""
     now = now or utcnow()
+    get_incident(session, incident_id, scope=scope)  # outside the scope: not found, no locks
     if target == "cancelled":
         lock_active_assignments(session, incident_id)  # lock order: assignment, unit, incident
-    incident = get_incident(session, incident_id, lock=True)
+    incident = get_incident(session, incident_id, lock=True, scope=scope)
     if target == "duplicate":
         if duplicate_of is None or duplicate_of == incident.id:
             raise DispatchValidationError("duplicate_of must name another incident.")
-        get_incident(session, duplicate_of)
+        get_incident(session, duplicate_of, scope=scope)
         incident_transition(incident.status, target)
         incident.duplicate_of = duplicate_of
     if target == "resolved":
@@ -155,14 +160,15 @@ def list_incidents(
     offset: int = 0,
     agency_code: str | None = None,
     drill: bool | None = None,
+    scope: Scope = EVERYTHING,
 ) -> list[Incident]:
     """Incidents newest first; ``agency_code`` keeps only those that agency takes part in;
     ``drill`` True/False keeps only drill (latihan) or only real incidents (None: both)."""
-    stmt = select(Incident)
+    stmt = select(Incident).where(incident_condition(scope))  # the caller's regencies/agency
     if drill is not None:
         stmt = stmt.where(Incident.drill.is_(drill))
     if agency_code:
-        stmt = stmt.where(Incident.id.in_(_incident_ids_of_agency(agency_code)))
+        stmt = stmt.where(Incident.id.in_(incident_ids_of_agency(agency_code)))
     if kode_kab:
         stmt = stmt.where(Incident.kode_kab == kode_kab)
     if status:
@@ -181,20 +187,16 @@ def list_incidents(
     return list(session.scalars(stmt.limit(limit).offset(offset)))
 
 
-def _incident_ids_of_agency(agency_code: str) -> Any:
-    return (select(IncidentAgency.incident_id)
-            .join(Agency, Agency.id == IncidentAgency.agency_id)
-            .where(Agency.code == agency_code))
-
-
 def incident_involves_agency(session: Session, incident_id: int, agency_code: str) -> bool:
     """Whether ``agency_code`` is one of the incident's agencies (after triage)."""
-    stmt = _incident_ids_of_agency(agency_code).where(IncidentAgency.incident_id == incident_id)
+    stmt = incident_ids_of_agency(agency_code).where(IncidentAgency.incident_id == incident_id)
     return session.scalar(stmt.limit(1)) is not None
 
 
-def timeline(session: Session, incident_id: int) -> list[Any]:
-    """Audit entries of the incident, its agencies and its assignments, oldest first."""
+def timeline(session: Session, incident_id: int, *, scope: Scope = EVERYTHING) -> list[Any]:
+    """Audit entries of the incident, its agencies and its assignments, oldest first (the
+    incident must be visible to ``scope``)."""
+    get_incident(session, incident_id, scope=scope)
     ia_ids = session.scalars(select(IncidentAgency.id).where(
         IncidentAgency.incident_id == incident_id)).all()
     as_ids = session.scalars(select(Assignment.id).where(

@@ -7,10 +7,11 @@ work. Geometries are EPSG:4326 points; times are aware UTC.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -236,8 +237,19 @@ def _fix_select(model):
                   *(getattr(model, c) for c in _FIX_COLUMNS))
 
 
-def fixes_between(session: Session, device_id: str, start: datetime, end: datetime) -> list[Fix]:
-    """Stored fixes of one device with ``start <= fix_time <= end``, in time order.
+def _in_regencies(device_column: Any, kode_kabs: Collection[str] | None) -> Any:
+    """Condition: the device of ``device_column`` belongs to one of ``kode_kabs`` (its
+    ``device.kode_kab``); ``None`` means every regency (unregistered devices included)."""
+    if kode_kabs is None:
+        return true()
+    return device_column.in_(select(Device.device_id).where(Device.kode_kab.in_(
+        sorted(kode_kabs))))
+
+
+def fixes_between(session: Session, device_id: str, start: datetime, end: datetime, *,
+                  kode_kabs: Collection[str] | None = None) -> list[Fix]:
+    """Stored fixes of one device with ``start <= fix_time <= end``, in time order; with
+    ``kode_kabs`` (the caller's regencies) only if the device belongs to one of them.
 
     Flagged fixes (implausible jumps kept for inspection) are excluded.
     """
@@ -247,14 +259,17 @@ def fixes_between(session: Session, device_id: str, start: datetime, end: dateti
             f"the end of the range is before its start.")
     stmt = (_fix_select(Position)
             .where(Position.device_id == device_id, Position.fix_time >= start,
-                   Position.fix_time <= end, Position.flag.is_(None))
+                   Position.fix_time <= end, Position.flag.is_(None),
+                   _in_regencies(Position.device_id, kode_kabs))
             .order_by(Position.fix_time, Position.seq))
     return [_fix_from_row(row) for row in session.execute(stmt)]
 
 
-def latest_positions(session: Session, device_ids: Iterable[str] | None = None) -> dict[str, Fix]:
-    """The newest fix of each device (all devices, or only ``device_ids``)."""
-    stmt = _fix_select(LatestPosition)
+def latest_positions(session: Session, device_ids: Iterable[str] | None = None, *,
+                     kode_kabs: Collection[str] | None = None) -> dict[str, Fix]:
+    """The newest fix of each device (all devices, or only ``device_ids``), only of devices of
+    ``kode_kabs`` when given (the caller's regencies)."""
+    stmt = _fix_select(LatestPosition).where(_in_regencies(LatestPosition.device_id, kode_kabs))
     if device_ids is not None:
         stmt = stmt.where(LatestPosition.device_id.in_(list(device_ids)))
     return {row.device_id: _fix_from_row(row) for row in session.execute(stmt)}
@@ -281,20 +296,25 @@ def register_device(session: Session, device_id: str, *, kode_kab: str | None = 
     return _device_info(device)
 
 
-def get_device(session: Session, device_id: str) -> DeviceInfo:
-    """One device; raises :class:`DeviceNotFoundError` if it was never registered nor seen."""
+def get_device(session: Session, device_id: str, *,
+               kode_kabs: Collection[str] | None = None) -> DeviceInfo:
+    """One device; raises :class:`DeviceNotFoundError` if it was never registered nor seen, or
+    (with ``kode_kabs``, the caller's regencies) belongs to none of them."""
     device = session.get(Device, device_id)
-    if device is None:
+    if device is None or (kode_kabs is not None and device.kode_kab not in kode_kabs):
         raise DeviceNotFoundError(
             f"Perangkat {device_id!r} tidak dikenal / unknown device {device_id!r}.")
     return _device_info(device)
 
 
 def list_devices(session: Session, *, registered: bool | None = None,
-                 kode_kab: str | None = None) -> list[DeviceInfo]:
-    """Known devices, registered or auto-recorded, by id, with their newest fix time."""
+                 kode_kab: str | None = None,
+                 kode_kabs: Collection[str] | None = None) -> list[DeviceInfo]:
+    """Known devices, registered or auto-recorded, by id, with their newest fix time; with
+    ``kode_kabs`` (the caller's regencies) only the devices of those regencies."""
     stmt = (select(Device, LatestPosition.fix_time)
             .outerjoin(LatestPosition, LatestPosition.device_id == Device.device_id)
+            .where(_in_regencies(Device.device_id, kode_kabs))
             .order_by(Device.device_id))
     if registered is not None:
         stmt = stmt.where(Device.registered.is_(registered))
@@ -308,9 +328,11 @@ def registered_device_ids(session: Session) -> set[str]:
 
 
 def rejects(session: Session, *, since: datetime | None = None, reason: str | None = None,
-            device_id: str | None = None, limit: int = 100) -> list[RejectRecord]:
-    """Rejected inputs, newest first."""
-    stmt = select(PositionReject).order_by(PositionReject.id.desc()).limit(limit)
+            device_id: str | None = None, limit: int = 100,
+            kode_kabs: Collection[str] | None = None) -> list[RejectRecord]:
+    """Rejected inputs, newest first (with ``kode_kabs``: of those regencies' devices only)."""
+    stmt = (select(PositionReject).where(_in_regencies(PositionReject.device_id, kode_kabs))
+            .order_by(PositionReject.id.desc()).limit(limit))
     if since is not None:
         stmt = stmt.where(PositionReject.received_at >= since)
     if reason is not None:
@@ -322,9 +344,12 @@ def rejects(session: Session, *, since: datetime | None = None, reason: str | No
             for r in session.execute(stmt).scalars()]
 
 
-def reject_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
-    """Number of rejects per reason code."""
-    stmt = select(PositionReject.reason, func.count()).group_by(PositionReject.reason)
+def reject_counts(session: Session, *, since: datetime | None = None,
+                  kode_kabs: Collection[str] | None = None) -> dict[str, int]:
+    """Number of rejects per reason code (with ``kode_kabs``: of those regencies' devices)."""
+    stmt = (select(PositionReject.reason, func.count())
+            .where(_in_regencies(PositionReject.device_id, kode_kabs))
+            .group_by(PositionReject.reason))
     if since is not None:
         stmt = stmt.where(PositionReject.received_at >= since)
     return {reason: count for reason, count in session.execute(stmt)}

@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
-from api.errors import register_error
-from api.routes.incidents import road_networks
+from api.routes.incidents import road_networks, scope_of
 from api.schemas_analytics import (
     DesaHotspotsOut,
     EmergingOut,
@@ -28,7 +27,6 @@ from dispatch.analytics.exceptions import AnalyticsInputError
 from geo.routing.matrix import eta_matrix
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
-register_error(AnalyticsInputError, 422, "invalid_analysis_input")
 
 KODE = Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")]
 # esda compiles its Gi* permutation kernels (numba, not cached on disk) on the first request of a
@@ -37,6 +35,7 @@ KODE = Annotated[str, Query(pattern=r"^\d{2}\.\d{2}$")]
 
 
 def _filter(
+    request: Request,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,
     date_to: Annotated[datetime | None, Query(alias="to")] = None,
     kind: Annotated[str | None, Query(max_length=16)] = None,
@@ -49,7 +48,7 @@ def _filter(
     return svc.IncidentFilter(
         start=date_from, end=date_to, kind=kind, category=category, agency=agency,
         include_cancelled=include_cancelled, include_duplicates=include_duplicates,
-        include_drills=include_drills,
+        include_drills=include_drills, scope=scope_of(request),
     )
 
 
@@ -164,11 +163,12 @@ class SitingRequest(BaseModel):
 
 @router.post("/siting", response_model=SitingOut)
 def siting_run(
-    body: SitingRequest, state: AppState = Depends(get_state),
+    body: SitingRequest, request: Request, state: AppState = Depends(get_state),
     session: Session = Depends(get_session),
 ) -> dict:
     """LSCP or MCLP over the road ETA matrix, demand from incident history, posts fixed."""
-    flt = svc.IncidentFilter(start=body.date_from, end=body.date_to, category=body.category)
+    flt = svc.IncidentFilter(start=body.date_from, end=body.date_to, category=body.category,
+                             scope=scope_of(request))
     demand, weights = svc.incident_demand(
         session=session, kode_kab=body.kode_kab, flt=flt, cell_m=body.demand_cell_m
     )
@@ -177,7 +177,8 @@ def siting_run(
             "tidak ada kejadian untuk dijadikan permintaan / no incidents to use as demand"
         )
     index = road_networks(state).get(body.kode_kab, body.profile)
-    existing = svc.posts(session=session, kode_kab=body.kode_kab, agency=body.existing_agency)
+    existing = svc.posts(session=session, kode_kab=body.kode_kab, agency=body.existing_agency,
+                         scope=flt.scope)
     # Everything needed is read: give the connection back before the (long) solve.
     session.close()
     if body.candidates is not None:

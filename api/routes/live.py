@@ -9,59 +9,38 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from api.auth.exceptions import InvalidTokenError
 from api.auth.service import resolve_token
-from api.live import EVENTS_TOPIC, LiveHub, LiveView, MqttEventSource
-from api.live_scope import DbAgencyScope
+from api.live import LiveHub, LiveView
 from api.security import Principal, current_principal, token_from_connection
 from api.state import AppState
 
 router = APIRouter(tags=["live"])
 
 
-async def startup(state: AppState) -> None:
-    """Start the hub and the MQTT subscriber (topic overridable via ``resources['live_topic']``).
-
-    Also provides ``resources['publish_events']`` (unless set already): the sink the dispatch
-    routes hand their domain events to, published on ``siaga/v1/events/{kind}``.
-    """
-    hub = LiveHub(window_s=float(state.resources.get("live_window_s", 0.1)),
-                  scope=DbAgencyScope(state.sessionmaker))
-    hub.start()
-    source = MqttEventSource(state.settings.mqtt_url, hub,
-                             topic=state.resources.get("live_topic", EVENTS_TOPIC))
-    source.start()
-    state.resources["live_hub"] = hub
-    state.resources["live_source"] = source
-    # Domain events of the dispatch routes go to the broker (and so to every API instance).
-    state.resources.setdefault("publish_events", source.publish)
-
-
-async def shutdown(state: AppState) -> None:
-    source = state.resources.pop("live_source", None)
-    if source is not None:
-        await asyncio.to_thread(source.stop)
-    hub = state.resources.pop("live_hub", None)
-    if hub is not None:
-        await hub.stop()
-
-
-def _still_valid(state: AppState, token: str) -> bool:
+def _still_valid(state: AppState, token: str, principal: Principal) -> bool:
+    """The token still works and its user's role, agency and regencies are unchanged (a
+    changed scope ends the stream; the console reconnects with the new one)."""
     with state.sessionmaker() as session:
         try:
-            resolve_token(session=session, token=token)
-            return True
+            now = resolve_token(session=session, token=token)
         except InvalidTokenError:
             return False
+    return (now.role, now.agency_code, now.kode_kabs) == (
+        principal.role, principal.agency_code, principal.kode_kabs)
 
 
 @router.websocket("/api/v1/live")
 async def live(ws: WebSocket, principal: Principal = Depends(current_principal)) -> None:
-    """Stream live events (batched every ~100 ms) to a logged-in console, filtered by role
-    and agency (``api.live.visible``)."""
-    hub: LiveHub = ws.app.state.siaga.resources["live_hub"]
+    """Stream live events (batched every ~100 ms) to a logged-in console, filtered by role,
+    agency and the user's regencies (``api.live.visible``)."""
+    hub: LiveHub | None = ws.app.state.siaga.running.live_hub
+    if hub is None:  # the app is not serving (its lifespan has not started)
+        await ws.close(code=1013, reason="not ready")
+        return
     await ws.accept()
     await ws.send_json({"type": "hello", "username": principal.username,
                         "role": principal.role.value, "window_s": hub.window_s})
-    sub = hub.subscribe(LiveView(role=principal.role.value, agency_code=principal.agency_code))
+    sub = hub.subscribe(LiveView(role=principal.role.value, agency_code=principal.agency_code,
+                                 kode_kabs=principal.kode_kabs))
 
     async def pump() -> None:
         while True:
@@ -75,11 +54,11 @@ async def live(ws: WebSocket, principal: Principal = Depends(current_principal))
     async def watch_session() -> None:
         """Close the stream once the session expires or is revoked (checked periodically)."""
         state = ws.app.state.siaga
-        every_s = float(state.resources.get("live_recheck_s", 30.0))
+        every_s = state.live.recheck_s
         token = token_from_connection(ws) or ""
         while True:
             await asyncio.sleep(every_s)
-            if not await asyncio.to_thread(_still_valid, state, token):
+            if not await asyncio.to_thread(_still_valid, state, token, principal):
                 await ws.close(code=1008, reason="session ended")
                 return
 

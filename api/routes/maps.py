@@ -8,15 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
 from api.errors import register_error
+from api.routes.incidents import scope_of
 from api.routes.meta import ATTRIBUTION
 from api.routes.routing import road_networks_of
 from api.state import AppState
+from dispatch.scoping import check_region
 from geo.types import LonLat
 from maps.assets import resolve_static
 from maps.console import ConsoleConfig, render_console
@@ -93,10 +95,11 @@ def static(path: str) -> FileResponse:
 @router.get("/maps/roads/{kode_kab}.geojson", response_class=Response, responses={
     200: {"description": "GeoJSON FeatureCollection of road lines",
           "content": {"application/geo+json": {"schema": {"type": "object"}}}}})
-def roads(kode_kab: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
+def roads(request: Request, kode_kab: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
           state: AppState = Depends(get_state)) -> Response:
     """The region's road network as lines (the base layer when no tile server is configured)."""
-    cache = state.resources.setdefault("roads_geojson", {})
+    check_region(kode_kab, scope_of(request))  # another regency's map: not found
+    cache = state.running.roads_geojson
     if kode_kab not in cache:
         nets = _road_networks(state)
         profile = next((p for p in _ROAD_PROFILES if nets.has(kode_kab, p)), None)
@@ -143,7 +146,8 @@ def _boundaries(session: Session, kode_kab: str) -> dict[str, Any] | None:
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
-def coverage(kode_kab: str = KODE_KAB, agency: str = Query("DAMKAR", max_length=32),
+def coverage(request: Request, kode_kab: str = KODE_KAB,
+             agency: str = Query("DAMKAR", max_length=32),
              profile: str = Query("fire_truck", max_length=48),
              minutes: str = Query("5,10,15", max_length=40),
              lang: Annotated[str, Query(pattern="^(id|en)$")] = "id",
@@ -153,8 +157,10 @@ def coverage(kode_kab: str = KODE_KAB, agency: str = Query("DAMKAR", max_length=
     from dispatch.assignment_service import list_units
     from dispatch.recommend_service import unit_positions
 
+    scope = scope_of(request)
+    check_region(kode_kab, scope)  # another regency's map: not found
     bands_min = _minutes(minutes)
-    units = [u for u, _a in list_units(session, kode_kab=kode_kab, agency=agency)]
+    units = [u for u, _a in list_units(session, kode_kab=kode_kab, agency=agency, scope=scope)]
     positions = unit_positions(session, units)
     stations = [Station(u.call_sign, positions[u.id][0]) for u in units
                 if positions.get(u.id, (None,))[0] is not None]
@@ -172,7 +178,8 @@ def coverage(kode_kab: str = KODE_KAB, agency: str = Query("DAMKAR", max_length=
 
 
 @router.get("/maps/hotspot", response_class=HTMLResponse)
-def hotspot(kode_kab: str = KODE_KAB, days: int = Query(90, ge=1, le=3660),
+def hotspot(request: Request, kode_kab: str = KODE_KAB,
+            days: int = Query(90, ge=1, le=3660),
             category: str | None = Query(None, max_length=48),
             cell_m: float = Query(250.0, gt=20, le=5000),
             lang: Annotated[str, Query(pattern="^(id|en)$")] = "id",
@@ -181,9 +188,12 @@ def hotspot(kode_kab: str = KODE_KAB, days: int = Query(90, ge=1, le=3660),
     """Incident hotspots (heat layer and densest grid cells) over the last ``days``."""
     from dispatch.service import list_incidents, point_of
 
+    scope = scope_of(request)
+    check_region(kode_kab, scope)  # another regency's map: not found
     since = datetime.now(UTC) - timedelta(days=days)
     incidents = list_incidents(session, kode_kab=kode_kab, category=category, start=since,
-                               limit=20000, drill=False)  # drills (latihan) are not demand
+                               limit=20000, drill=False,  # drills (latihan) are not demand
+                               scope=scope)
     points = [p for p in (point_of(i.geom) for i in incidents) if p is not None]
     if not points:
         raise MapInputError(f"no located incident in {kode_kab} over the last {days} days")

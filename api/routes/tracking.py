@@ -6,23 +6,22 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
-from api.errors import register_error
+from api.routes.incidents import scope_of
 from api.schemas_tracking import DeviceListOut, LatestOut, RejectsOut, TrackOut
+from dispatch.assignment_service import list_units
 from dispatch.schemas import Timestamp
+from dispatch.scope import Scope
 from tracking import service
-from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
+from tracking.exceptions import InvalidTimeRangeError
 from tracking.fix import Fix
 from tracking.records import DeviceInfo
 
 router = APIRouter(prefix="/api/v1/tracking", tags=["tracking"])
-
-register_error(DeviceNotFoundError, 404, "device_not_found")
-register_error(InvalidTimeRangeError, 422, "invalid_time_range")
 
 MAX_TRACK_WINDOW = timedelta(days=7)
 #: A tracker id as the MQTT contract allows it (1-128 characters, no wildcards or controls).
@@ -50,28 +49,51 @@ def _point(fix: Fix) -> dict:
             "properties": _fix_properties(fix)}
 
 
+def _desk_devices(session: Session, scope: Scope) -> set[str] | None:
+    """The trackers an agency desk may see (its agency's units'); ``None`` for other roles,
+    who see every device of their regencies."""
+    if scope.agency_code is None:
+        return None
+    return {u.device_id for u, _ in list_units(session, scope=scope) if u.device_id}
+
+
+def _kabs(scope: Scope) -> frozenset[str] | None:
+    return scope.kode_kabs
+
+
 @router.get("/latest", response_model=LatestOut)
-def latest(device_id: list[DeviceId] | None = Query(None, max_length=500,
+def latest(request: Request,
+           device_id: list[DeviceId] | None = Query(None, max_length=500,
                                                    description="Filter by device id."),
            session: Session = Depends(get_session)) -> dict:
-    """Latest position of each device as a GeoJSON FeatureCollection (EPSG:4326)."""
-    fixes = service.latest_positions(session, device_id)
+    """Latest position of each device of the caller's regencies as a GeoJSON
+    FeatureCollection (EPSG:4326)."""
+    scope = scope_of(request)
+    ids = _desk_devices(session, scope)
+    if device_id is not None:
+        ids = set(device_id) if ids is None else ids & set(device_id)
+    fixes = service.latest_positions(session, ids, kode_kabs=_kabs(scope))
     return {"type": "FeatureCollection",
             "features": [_point(f) for _, f in sorted(fixes.items())]}
 
 
 @router.get("/devices", response_model=DeviceListOut)
-def devices(registered: bool | None = None,
+def devices(request: Request, registered: bool | None = None,
             kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
             session: Session = Depends(get_session)) -> dict:
-    """Known trackers with last fix and last seen (a tracker alive without a GPS fix)."""
+    """Known trackers of the caller's regencies with last fix and last seen (a tracker alive
+    without a GPS fix)."""
+    scope = scope_of(request)
+    desk = _desk_devices(session, scope)
     return {"devices": [{**asdict(d), "first_seen_at": _iso(d.first_seen_at),
                          "last_seen_at": _iso(d.last_seen_at),
                          "last_fix_at": _iso(d.last_fix_at),
                          "last_status_at": _iso(d.last_status_at),
                          "alive_without_fix": _alive_without_fix(d)}
                         for d in service.list_devices(session, registered=registered,
-                                                      kode_kab=kode_kab)]}
+                                                      kode_kab=kode_kab,
+                                                      kode_kabs=_kabs(scope))
+                        if desk is None or d.device_id in desk]}
 
 
 def _alive_without_fix(d: DeviceInfo) -> bool:
@@ -82,17 +104,23 @@ def _alive_without_fix(d: DeviceInfo) -> bool:
 
 
 @router.get("/devices/{device_id}/track", response_model=TrackOut)
-def track(device_id: Annotated[DeviceId, Path()], start: Timestamp | None = None,
+def track(request: Request, device_id: Annotated[DeviceId, Path()],
+          start: Timestamp | None = None,
           end: Timestamp | None = None,
           session: Session = Depends(get_session)) -> dict:
     """A device's fixes between start and end (default: the last 24 h) as GeoJSON."""
-    service.get_device(session, device_id)
+    scope = scope_of(request)
+    desk = _desk_devices(session, scope)
+    if desk is not None and device_id not in desk:  # another agency's: unknown, as elsewhere
+        raise DeviceNotFoundError(
+            f"Perangkat {device_id!r} tidak dikenal / unknown device {device_id!r}.")
+    service.get_device(session, device_id, kode_kabs=_kabs(scope))
     end_utc = _utc(end) if end else datetime.now(UTC)
     start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
     if end_utc - start_utc > MAX_TRACK_WINDOW:
         raise InvalidTimeRangeError(
             "Rentang waktu maksimal 7 hari / the time range may be at most 7 days.")
-    fixes = service.fixes_between(session, device_id, start_utc, end_utc)
+    fixes = service.fixes_between(session, device_id, start_utc, end_utc, kode_kabs=_kabs(scope))
     features = []
     if len(fixes) >= 2:
         features.append({"type": "Feature",
@@ -108,13 +136,14 @@ def track(device_id: Annotated[DeviceId, Path()], start: Timestamp | None = None
 
 
 @router.get("/rejects", response_model=RejectsOut)
-def rejects(reason: str | None = Query(None, max_length=64),
+def rejects(request: Request, reason: str | None = Query(None, max_length=64),
             device_id: DeviceId | None = None, since: Timestamp | None = None,
             limit: int = Query(100, ge=1, le=1000),
             session: Session = Depends(get_session)) -> dict:
     """Rejected MQTT inputs with their reason, newest first, and counts per reason."""
     since_utc = _utc(since) if since else None
+    kabs = _kabs(scope_of(request))
     records = service.rejects(session, since=since_utc, reason=reason, device_id=device_id,
-                              limit=limit)
-    return {"counts": service.reject_counts(session, since=since_utc),
+                              limit=limit, kode_kabs=kabs)
+    return {"counts": service.reject_counts(session, since=since_utc, kode_kabs=kabs),
             "rejects": [{**asdict(r), "received_at": _iso(r.received_at)} for r in records]}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
-from api.routes.incidents import actor_of, dispatch_config, principal, publish, road_networks
+from api.routes.incidents import actor_of, dispatch_config, publish, road_networks, scope_of
 from api.schemas_dispatch import AssignmentOut, EvidenceOut
 from api.state import AppState
 from dispatch import assignment_service as assignments
@@ -23,14 +23,15 @@ router = APIRouter(prefix="/api/v1", tags=["units"])
 
 
 @router.get("/units", response_model=schemas.UnitListOut)
-def list_units(kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
+def list_units(request: Request, kode_kab: str | None = Query(None, pattern=r"^\d{2}\.\d{2}$"),
                agency: str | None = Query(None, max_length=32),
                status: str | None = Query(None, max_length=24),
                session: Session = Depends(get_session)) -> dict:
     """Units with their status and last known position (GPS fix, else home station)."""
     from dispatch.recommend_service import unit_positions
 
-    rows = assignments.list_units(session, kode_kab=kode_kab, agency=agency, status=status)
+    rows = assignments.list_units(session, kode_kab=kode_kab, agency=agency, status=status,
+                                  scope=scope_of(request))
     positions = unit_positions(session, [u for u, _ in rows])
     out = []
     for unit, ag in rows:
@@ -47,22 +48,12 @@ def patch_unit(unit_id: ID, body: schemas.UnitStatusPatch, request: Request,
                session: Session = Depends(get_session)) -> dict:
     """Change a unit's status outside an assignment (e.g. out of service)."""
     result = assignments.set_unit_status(session, unit_id, body.status,
-                                         actor=actor_of(request, body.actor), reason=body.reason)
+                                         actor=actor_of(request, body.actor), reason=body.reason,
+                                         scope=scope_of(request))
     session.commit()  # committed before the events and the response
     publish(state, result.events)
     unit = result.value
     return schemas.unit_out(unit, session.get(Agency, unit.agency_id))
-
-
-def _own_assignment(request: Request, session: Session, assignment_id: int) -> None:
-    """An agency desk may act only on its own agency's assignments."""
-    p = principal(request)
-    if p is None or p.agency_code is None or str(p.role) != "agency":
-        return
-    a = assignments.get_assignment(session, assignment_id)
-    agency = session.get(Agency, a.agency_id)
-    if agency is None or agency.code != p.agency_code:
-        raise HTTPException(403, "Penugasan milik instansi lain / assignment of another agency")
 
 
 def _assignment_body(session: Session, a) -> dict:
@@ -79,7 +70,8 @@ def assign(body: schemas.AssignRequest, request: Request, state: AppState = Depe
     result = assignments.assign_unit(session, body.incident_id, body.unit_id,
                                      config=dispatch_config(state),
                                      actor=actor_of(request, body.actor),
-                                     road_networks=nets, profiles=nets.profiles)
+                                     road_networks=nets, profiles=nets.profiles,
+                                     scope=scope_of(request))
     session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _assignment_body(session, result.value)
@@ -91,11 +83,12 @@ def _step(name: str):
     def handler(assignment_id: ID, body: schemas.ArriveRequest, request: Request,
                 state: AppState = Depends(get_state),
                 session: Session = Depends(get_session)) -> dict:
-        _own_assignment(request, session, assignment_id)
         kwargs = {"at": body.at} if name == "arrive" else {}
         if name != "arrive" and body.at is not None:
             raise HTTPException(422, "'at' applies to arrive only")
-        result = fn(session, assignment_id, actor=actor_of(request, body.actor), **kwargs)
+        # Another regency's assignment, or another agency's for a desk: not found.
+        result = fn(session, assignment_id, actor=actor_of(request, body.actor),
+                    scope=scope_of(request), **kwargs)
         session.commit()  # committed before the events and the response
         publish(state, result.events)
         return _assignment_body(session, result.value)
@@ -117,5 +110,5 @@ for _name in ("acknowledge", "depart", "arrive", "clear"):
 def evidence(assignment_id: ID, request: Request, state: AppState = Depends(get_state),
              session: Session = Depends(get_session)) -> dict:
     """GPS arrival evidence (GeoJSON track + rule) and its digest, re-checked."""
-    _own_assignment(request, session, assignment_id)
+    assignments.get_assignment(session, assignment_id, scope=scope_of(request))  # else 404
     return assignment_evidence(session, assignment_id, config=dispatch_config(state))
