@@ -1,8 +1,9 @@
 """Recommendations: for each agency an incident needs, its units ranked by road ETA.
 
-Positions: the unit's latest GPS fix (``tracking.service.latest_positions``), else its home
-station. Road ETAs come from ``geo.routing`` (one 1×N table per vehicle profile); a region or
-profile without a road network falls back to straight-line estimates (``estimated``).
+Positions: the unit's latest GPS fix (``tracking.service.latest_positions``) if recent, else its
+home post (``post``), else an older fix, else its seeded home station. Road ETAs come from
+``geo.routing`` (one 1×N table per vehicle profile); a region or profile without a road network
+falls back to straight-line estimates (``estimated``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -26,7 +27,7 @@ from dispatch.incident_records import (
     point_of,
     sla_minutes,
 )
-from dispatch.models import Agency, Station, Unit
+from dispatch.models import Agency, Post, Station, Unit
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
 from dispatch.triage import triage
 from geo.exceptions import GeoError
@@ -34,6 +35,8 @@ from geo.routing.profiles import load_profiles
 from geo.types import LonLat
 from tracking.service import latest_positions
 
+#: A fix at most this old (s) places a unit; an older one gives way to the unit's home post.
+FRESH_FIX_S = 600.0
 #: Straight-line estimates use the profile's speed on this road class (km/h).
 ESTIMATE_ROAD_CLASS = "secondary"
 
@@ -67,19 +70,32 @@ def profile_speeds(profiles: Mapping[str, Any]) -> dict[str, ProfileSpeed]:
     return out
 
 
-def unit_positions(session: Session, units: Sequence[Unit]) -> dict[int, tuple[LonLat | None, str,
-                                                                                datetime | None]]:
-    """unit id → (position, "gps" | "station" | "none", fix time)."""
+def unit_positions(session: Session, units: Sequence[Unit], *, now: datetime | None = None,
+                   fresh_fix_s: float = FRESH_FIX_S
+                   ) -> dict[int, tuple[LonLat | None, str, datetime | None]]:
+    """unit id → (position, "gps" | "post" | "station" | "none", fix time).
+
+    A fix at most ``fresh_fix_s`` old (at ``now``) places the unit; without one, a unit with a
+    home post is expected there (units return to their post after an assignment is cleared);
+    otherwise its older fix, else its seeded home station.
+    """
+    now = now or datetime.now(UTC)
     devices = [u.device_id for u in units if u.device_id]
     latest = latest_positions(session, devices) if devices else {}
     station_ids = {u.station_id for u in units if u.station_id}
     stations = {s.id: point_of(s.geom) for s in session.scalars(
         select(Station).where(Station.id.in_(station_ids)))} if station_ids else {}
+    post_ids = {u.post_id for u in units if u.post_id}
+    posts = {p.id: point_of(p.geom) for p in session.scalars(
+        select(Post).where(Post.id.in_(post_ids)))} if post_ids else {}
     out: dict[int, tuple[LonLat | None, str, datetime | None]] = {}
     for u in units:
         fix = latest.get(u.device_id) if u.device_id else None
-        if fix is not None:
+        fresh = fix is not None and (now - fix.fix_time).total_seconds() <= fresh_fix_s
+        if fix is not None and (fresh or u.post_id not in posts):
             out[u.id] = (LonLat(fix.lon, fix.lat), "gps", fix.fix_time)
+        elif u.post_id in posts:
+            out[u.id] = (posts[u.post_id], "post", None)
         elif u.station_id in stations:
             out[u.id] = (stations[u.station_id], "station", None)
         else:

@@ -29,7 +29,7 @@ HEADER = ("kode_kab,call_sign,agency,vehicle_type,profile,capabilities,home_post
 def test_hand_made_bangli_files_parse():
     units = parse_units((FIXTURES / "bangli_fleet.csv").read_bytes(), "csv")
     posts = parse_posts((FIXTURES / "bangli_posts.geojson").read_bytes(), "geojson")
-    assert [u.call_sign for u in units] == ["UJI-DAMKAR-KTM-1", "UJI-DAMKAR-KTM-2",
+    assert [u.call_sign for u in units] == ["UJI-DAMKAR-KTM-1", "UJI-DAMKAR-BGL-2",
                                             "UJI-PSC-BGL-1"]
     first = units[0]
     assert first.row == 2 and first.capabilities == ("pumper", "rescue")
@@ -38,7 +38,7 @@ def test_hand_made_bangli_files_parse():
     assert units[1].device_id is None and units[1].protocol is None
     assert [(p.name, p.kind, p.lon, p.lat) for p in posts] == [
         ("Pos Damkar Kintamani Uji", "fire_station", 115.3531, -8.2905),
-        ("Pos PSC 119 Bangli Kota Uji", "psc119_base", 115.355, -8.456)]
+        ("Pos Terpadu Bangli Kota Uji", "psc119_base", 115.355, -8.456)]
 
 
 def test_a_bad_row_refuses_the_file_with_its_line_number_and_reason():
