@@ -34,6 +34,13 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+psycopg://siaga@127.0.0.1:55432/siaga"
     mqtt_url: str = "mqtt://127.0.0.1:11883"
+    #: Tracker logins (registry): the broker's password and ACL files; after a change the broker
+    #: is reloaded by SIGHUP to the pid in ``mqtt_pid_file`` or by ``mqtt_reload_command``
+    #: (e.g. ``docker compose kill -s HUP mqtt``). Unset: trackers are registered without logins.
+    mqtt_passwd_file: Path | None = None
+    mqtt_acl_file: Path | None = None
+    mqtt_pid_file: Path | None = None
+    mqtt_reload_command: str | None = None
     state_dir: Path = _state_dir()
     data_dir: Path = REPO_ROOT / "data"
     #: Where compiled routing indexes are cached (one file per region and profile).
