@@ -1,8 +1,9 @@
-"""The composition root of the HTTP service: ``create_app(settings)``.
+"""The HTTP service: ``create_app(settings)``.
 
-Nothing is built at import time. Each router module in ``api/routes/`` exposes ``router`` and may
-expose ``startup(app_state)`` / ``shutdown(app_state)`` hooks that build what it needs (the
-geocoder, the routing indexes, the MQTT fan-out) from the shared :class:`AppState`.
+Nothing is built at import time. The shared services come from the composition root,
+:func:`api.services.build_services` (the CLI uses it too); the lifespan starts and stops what
+serving needs (:func:`api.services.start` / :func:`api.services.stop`). Route modules only
+declare routes: no startup hooks, no registrations.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from api import services as composition
 from api.admission import AdmissionGate
-from api.db import api_thread_count, make_api_engine, make_sessionmaker
+from api.db import api_thread_count
 from api.errors import install_error_handlers
 from api.middleware import install_hardening
 from api.permissions import enforce
+from api.services import Services, build_services
 from api.settings import Settings, load_settings
-from api.state import AppState
 
 #: Router modules under ``api.routes``, in the order they appear in the OpenAPI document.
 ROUTE_MODULES: list[str] = [
@@ -39,6 +41,9 @@ ROUTE_MODULES: list[str] = [
     "live",
     "maps",
     "analytics",
+    "reports",
+    "cap",
+    "coverage",
 ]
 
 
@@ -46,18 +51,19 @@ ROUTE_MODULES: list[str] = [
 SWITCH_INTERVAL_S = 0.002
 
 
-def _modules() -> list[Any]:
-    return [importlib.import_module(f"api.routes.{name}") for name in ROUTE_MODULES]
+def _routers() -> list[APIRouter]:
+    return [importlib.import_module(f"api.routes.{name}").router for name in ROUTE_MODULES]
 
 
-def create_app(settings: Settings | None = None, **state_overrides: Any) -> FastAPI:
-    """Build the FastAPI application. ``state_overrides`` set :class:`AppState` fields (tests)."""
+def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """Build the FastAPI application. ``overrides`` replace :class:`api.services.Services`
+    fields (tests: ``engine``, ``dispatch_config``, ``publish_events``, ``live`` ...)."""
     settings = settings or load_settings()
-    modules = _modules()
+    routers = _routers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state: AppState = app.state.siaga
+        state: Services = app.state.siaga
         # Sync handlers and dependencies share these worker threads; the requests served at
         # once (AdmissionGate) and the engine's pool are sized against them (api/db.py).
         anyio.to_thread.current_default_thread_limiter().total_tokens = api_thread_count(
@@ -65,21 +71,11 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         # Threads running Python hand the interpreter lock over every 2 ms instead of 5, so
         # the event loop (health checks, new connections) is not starved by busy handlers.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
-        for module in modules:
-            hook = getattr(module, "startup", None)
-            if hook is not None:
-                result = hook(state)
-                if hasattr(result, "__await__"):
-                    await result
+        await composition.start(state)
         try:
             yield
         finally:
-            for module in reversed(modules):
-                hook = getattr(module, "shutdown", None)
-                if hook is not None:
-                    result = hook(state)
-                    if hasattr(result, "__await__"):
-                        await result
+            await composition.stop(state)
             state.engine.dispose()
 
     app = FastAPI(
@@ -94,21 +90,10 @@ def create_app(settings: Settings | None = None, **state_overrides: Any) -> Fast
         # Every route and WebSocket is checked against api.permissions.RULES.
         dependencies=[Depends(enforce)],
     )
-    engine = state_overrides.pop("engine", None) or make_api_engine(
-        settings.database_url, concurrency=settings.api_concurrency,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow, pool_timeout_s=settings.db_pool_timeout_s)
-    app.state.siaga = AppState(
-        settings=settings,
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        **state_overrides,
-    )
+    app.state.siaga = build_services(settings, **overrides)
     install_error_handlers(app)
-    for module in modules:
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router)
+    for router in routers:
+        app.include_router(router)
     # At most api_concurrency requests past this point at once (health and WebSockets exempt).
     app.add_middleware(AdmissionGate, limit=settings.api_concurrency,  # type: ignore[arg-type]
                        queue_timeout_s=settings.api_queue_timeout_s)

@@ -1,8 +1,8 @@
 """The one place where domain errors become HTTP responses (JSON a person can act on).
 
 Body: ``{"error": {"code": "...", "message": "...", "message_en": "...", "detail": ...}}``.
-Register a domain exception class with :func:`register_error` from the module that owns the
-routes; unregistered exceptions become a 500 with a generic message (and are logged).
+Every domain exception class the API answers is listed in :data:`_REGISTRY` here (status and
+error code); unlisted exceptions become a 500 with a generic message (and are logged).
 """
 
 from __future__ import annotations
@@ -17,7 +17,20 @@ from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidUserError,
+    TokenNotFoundError,
+    UserExistsError,
+    UserNotFoundError,
+)
+from dispatch import exceptions as dx
+from dispatch.analytics.exceptions import AnalyticsInputError
 from geo import exceptions as geo_exc
+from geo.population import PopulationFileError
+from geo.routing.exceptions import NoRouteError, OutsideNetworkError
+from maps.exceptions import MapInputError
+from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 
 log = logging.getLogger("siaga.api")
 
@@ -32,6 +45,24 @@ _REGISTRY: dict[type[Exception], tuple[int, str]] = {
     geo_exc.NoRoadNetworkError: (404, "no_road_network"),
     geo_exc.RegionImportError: (422, "region_import_failed"),
     geo_exc.RoadNetworkError: (422, "road_network_error"),
+    PopulationFileError: (422, "invalid_population_file"),
+    OutsideNetworkError: (422, "outside_road_network"),
+    NoRouteError: (404, "no_route"),
+    dx.IllegalTransition: (409, "illegal_transition"),
+    dx.UnitUnavailable: (409, "unit_unavailable"),
+    dx.DispatchNotFound: (404, "not_found"),
+    dx.LocationUnresolved: (422, "location_unresolved"),
+    dx.DispatchValidationError: (422, "invalid_dispatch_input"),
+    dx.DispatchConfigError: (422, "dispatch_config"),
+    AnalyticsInputError: (422, "invalid_analysis_input"),
+    DeviceNotFoundError: (404, "device_not_found"),
+    InvalidTimeRangeError: (422, "invalid_time_range"),
+    InvalidCredentialsError: (401, "invalid_credentials"),
+    InvalidUserError: (422, "invalid_user"),
+    UserExistsError: (409, "user_exists"),
+    UserNotFoundError: (404, "user_not_found"),
+    TokenNotFoundError: (404, "token_not_found"),
+    MapInputError: (422, "map_input_invalid"),
 }
 
 

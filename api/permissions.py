@@ -94,6 +94,12 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     # agencies and reports
     ("GET", "/api/v1/agencies"): ANY,
     ("GET", "/api/v1/reports/sla"): ANY,
+    # monthly report files (the Bupati's office included)
+    ("GET", "/api/v1/reports/monthly"): REPORTS,
+    # CAP 1.2: public warnings (operations), imported alerts as planner notices
+    ("POST", "/api/v1/cap/warnings"): OPS,
+    ("POST", "/api/v1/cap/notices"): frozenset({P, ADM}),
+    ("GET", "/api/v1/cap/notices"): REPORTS,
     ("POST", "/api/v1/escalations/check"): OPS,
     # planner analytics
     ("GET", "/api/v1/analytics/hotspots/desa"): REPORTS,
@@ -101,6 +107,13 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/analytics/time"): REPORTS,
     ("GET", "/api/v1/analytics/emerging"): REPORTS,
     ("POST", "/api/v1/analytics/siting"): frozenset({P, ADM}),
+    # coverage from the posts (the Bupati's office) and the population it weighs desa with
+    ("GET", "/api/v1/analytics/coverage"): REPORTS,
+    ("GET", "/api/v1/analytics/coverage.csv"): REPORTS,
+    ("GET", "/api/v1/analytics/coverage.geojson"): REPORTS,
+    ("POST", "/api/v1/analytics/coverage/what-if"): frozenset({P, ADM}),
+    ("POST", "/api/v1/regions/{kode_kab}/population"): ADMIN_ONLY,
+    ("GET", "/maps/dashboard"): REPORTS,
     # console and maps
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,
@@ -109,6 +122,18 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/maps/coverage"): REPORTS,
     ("GET", "/maps/hotspot"): REPORTS,
     ("WS", "/api/v1/live"): ANY,
+    # registry: posts, units and trackers (imports and logins: admin)
+    ("GET", "/api/v1/registry/posts"): READ_OPS,
+    ("GET", "/api/v1/registry/posts/export"): READ_OPS,
+    ("GET", "/api/v1/registry/posts/{post_id}"): READ_OPS,
+    ("POST", "/api/v1/registry/posts/import"): ADMIN_ONLY,
+    ("GET", "/api/v1/registry/units"): READ_OPS,
+    ("GET", "/api/v1/registry/units/export"): READ_OPS,
+    ("POST", "/api/v1/registry/units/import"): ADMIN_ONLY,
+    ("GET", "/api/v1/registry/trackers"): READ_OPS,
+    ("POST", "/api/v1/registry/trackers"): ADMIN_ONLY,
+    ("POST", "/api/v1/registry/trackers/{device_id}/credentials"): ADMIN_ONLY,
+    ("DELETE", "/api/v1/registry/trackers/{device_id}"): ADMIN_ONLY,
 }
 
 

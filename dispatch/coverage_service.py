@@ -159,8 +159,14 @@ def post_coverage(
     agency: str | None = None,
     spacing_m: float = DEFAULT_SPACING_M,
     max_gaps: int = 50,
+    add: Sequence[CoveragePost] = (),
+    remove: Sequence[str] = (),
 ) -> CoverageReport:
-    """The coverage table of every desa of ``kode_kab`` from its posts, and the gap list."""
+    """The coverage table of every desa of ``kode_kab`` from its posts, and the gap list.
+
+    ``add`` and ``remove`` (post names) change the posts for a what-if: a moved post is one
+    removed and one added. Unknown names in ``remove`` are an input error.
+    """
     started = time.perf_counter()
     check_region(kode_kab, scope)
     if profile not in speeds:
@@ -186,6 +192,12 @@ def post_coverage(
     kecs = [r.kode_kec for r in desa]
     pop, estimated, rule, sources = _population(session, kode_kab, codes, kecs, areas)
     posts = posts_of(session, kode_kab, agency)
+    unknown = sorted(set(remove) - {p.name for p in posts})
+    if unknown:
+        raise AnalyticsInputError(
+            f"pos tidak dikenal: {', '.join(unknown)[:200]} / unknown posts: "
+            f"{', '.join(unknown)[:200]}")
+    posts = [p for p in posts if p.name not in set(remove)] + list(add)
     post_xy = np.array([[p.lon, p.lat] for p in posts], dtype=np.float64).reshape(-1, 2)
     # road searches stop here: the nearest post of a desa farther than this is not named
     horizon_s = 2.0 * max(float(sla_minutes), float(max(BANDS_MIN))) * 60.0
