@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas_geo import FeatureCollection, IsoTime
 from dispatch.schemas import IncidentOut, LonLatOut
+from dispatch.sla_breakdown import BreakdownRow, PerbupSummary, RuleJudgement, SegmentSummary
 
 #: A quantity that may be written as an integer (from configuration) or a float.
 Number = int | float
@@ -154,10 +155,27 @@ class SlaSummaryOut(BaseModel):
 
 
 class SlaAgencyOut(BaseModel):
+    """One agency: the older ``on_scene``/``acknowledgement`` sections (clock from the
+    notification, minutes copied at triage), then the Perbup judgement and the standard
+    segments (``dispatch.sla_breakdown``; absent for an agency with only hand-offs)."""
+
     agency: str
     name: str
     on_scene: SlaSummaryOut
     acknowledgement: SlaSummaryOut
+    perbup: PerbupSummary | None = None
+    call_processing: SegmentSummary | None = None
+    turnout: SegmentSummary | None = None
+    travel: SegmentSummary | None = None
+    total_response: SegmentSummary | None = None
+    gps_verified_arrivals: int | None = None
+    perbup_rules: list[RuleJudgement] = []
+
+
+class RuleVersionOut(BaseModel):
+    version: int | None
+    effective_from: IsoTime | None
+    reference: str
 
 
 class SlaReportOut(BaseModel):
@@ -171,6 +189,15 @@ class SlaReportOut(BaseModel):
     evaluated_at: IsoTime
     percentile_method: str
     agencies: list[SlaAgencyOut]
+    breakdown: list[BreakdownRow] = Field(
+        default=[], description="agency × category × kecamatan × month")
+    breakdown_desa: list[BreakdownRow] = Field(
+        default=[], description="agency × category × kecamatan × desa × month")
+    drills_excluded: int = 0
+    include_drills: bool = False
+    timezone: str = "UTC"
+    rule_versions: list[RuleVersionOut] = Field(
+        default=[], description="the Perbup rule-set versions that judged this period")
 
 
 class EscalationOut(BaseModel):

@@ -19,6 +19,7 @@ from dispatch.config import DispatchConfig
 from dispatch.exceptions import DispatchConfigError
 from dispatch.incident_records import to_geom
 from dispatch.models import Agency, SlaRule, Station, Unit
+from dispatch.sla_rules_service import seed_default_rule_set
 from geo.types import LonLat
 from tracking.service import register_device
 
@@ -52,7 +53,8 @@ def _upsert(session: Session, model: Any, keys: dict[str, Any], values: dict[str
 
 def seed_region(session: Session, config: DispatchConfig, kode_kab: str, *,
                 fleet: Path | dict | None = None) -> SeedReport:
-    """Agencies, one SLA row per agency × category, and (if given) the fleet of one region."""
+    """Agencies, one SLA row per agency × category, the default Perbup rule set (when the region
+    has none yet) and (if given) the fleet of one region."""
     region = config.region(kode_kab)
     report = SeedReport(kode_kab)
     agencies: dict[str, Agency] = {}
@@ -76,6 +78,8 @@ def seed_region(session: Session, config: DispatchConfig, kode_kab: str, *,
             report.sla_rules += 1
     if fleet is not None:
         _seed_fleet(session, kode_kab, agencies, fleet, report)
+    if seed_default_rule_set(session, config, kode_kab) is not None:
+        report.notes.append("Aturan SLA bawaan dimuat / default SLA rule set stored")
     session.flush()
     return report
 
