@@ -32,6 +32,8 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("users", "users"),
     ("demo", "demo"),
     ("analytics", "analytics"),
+    ("drill", "drill"),
+    ("worker", "worker"),
 ]
 
 

@@ -1,0 +1,99 @@
+"""``siaga worker``: the scheduler process (escalation and standby check), one leader at a time.
+
+Run as many as you like (``docker-compose.yml`` runs one, ``siaga demo`` one): a PostgreSQL
+advisory lock lets exactly one of them run each pass (``api/worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+import typer
+
+from api.commands._common import fail, settings
+
+
+class EventPublisher:
+    """Publishes committed domain events ``[(topic, payload)]`` on the broker (QoS 1)."""
+
+    def __init__(self, mqtt_url: str) -> None:
+        import paho.mqtt.client as mqtt
+
+        u = urlparse(mqtt_url)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=f"siaga-worker-{uuid.uuid4().hex[:8]}")
+        if u.username:
+            self.client.username_pw_set(u.username, u.password)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.connect_async(u.hostname or "127.0.0.1", u.port or 1883)
+        self.client.loop_start()
+
+    def __call__(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        for topic, payload in messages:
+            self.client.publish(topic, json.dumps(payload, default=str), qos=1)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def escalation_job(cfg: Any, sessions: Any) -> Any:
+    """One escalation/standby pass in its own transaction; returns the messages to publish."""
+    from api.db import unit_of_work
+    from dispatch.assignment_service import check_escalations
+    from dispatch.config import load_config
+    from geo.routing.profiles import load_profiles
+    from geo.routing.store import RoadNetworks
+
+    config = load_config(cfg.agencies_path)
+    profiles = load_profiles(cfg.profiles_path)
+    networks = RoadNetworks(cfg.roads_dir, profiles)
+
+    def run() -> list[tuple[str, dict[str, Any]]]:
+        with unit_of_work(sessions) as session:
+            result = check_escalations(session, config=config, road_networks=networks,
+                                       profiles=profiles)
+        return [e.as_message() for e in result.events]  # committed above
+
+    return run
+
+
+def register(root: typer.Typer) -> None:
+    @root.command("worker")
+    def worker(
+        escalation_interval: float = typer.Option(
+            30.0, min=1.0, help="Seconds between escalation/standby passes."),
+        name: str = typer.Option("", help="Name of this worker in the logs."),
+    ) -> None:
+        """Run the scheduler (escalations); only the leader of all workers runs each pass."""
+        import logging
+
+        from api.db import make_engine, make_sessionmaker
+        from api.worker import LeaderLock, Worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        cfg = settings()
+        engine = make_engine(cfg.database_url, pool_size=2, max_overflow=1)
+        try:
+            job = escalation_job(cfg, make_sessionmaker(engine))
+        except Exception as exc:  # noqa: BLE001 - configuration problems in one line
+            fail(f"worker setup failed: {exc}")
+        publisher = EventPublisher(cfg.mqtt_url)
+        stop = threading.Event()
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, lambda *_: stop.set())
+        label = name or f"worker-{uuid.uuid4().hex[:6]}"
+        typer.echo(f"[worker] {label}: escalation every {escalation_interval:g} s "
+                   "(leader by advisory lock)")
+        try:
+            Worker(LeaderLock(engine), {"escalation": (escalation_interval, job)},
+                   publish=publisher, name=label).run(stop)
+        finally:
+            publisher.close()
+            engine.dispose()
+        typer.echo(f"[worker] {label} stopped")

@@ -1,0 +1,129 @@
+"""The scheduler's leadership on the real database: of two workers ticking at the same moments,
+exactly one runs the job each tick; when the leader dies (its backend is terminated, as when its
+process is killed) the other takes over at its next tick; a real ``siaga worker`` pair elects one
+leader and the survivor leads after the leader is killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from api.db import make_engine
+from api.worker import LeaderLock, Worker
+
+#: A key of its own, so a worker of another test run never interferes.
+KEY = 0x5349414741_7E57
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _workers(database_url, clock, runs):
+    engines = [make_engine(database_url, pool_size=1) for _ in range(2)]
+
+    def job(name):
+        return lambda: runs.append(name) or []
+
+    workers = [Worker(LeaderLock(e, KEY), {"escalation": (1.0, job(f"w{i}"))}, clock=clock,
+                      name=f"w{i}") for i, e in enumerate(engines)]
+    return workers, engines
+
+
+def test_exactly_one_worker_runs_each_tick_and_the_other_takes_over(database_url, engine):
+    clock, runs = FakeClock(), []
+    workers, engines = _workers(database_url, clock, runs)
+    try:
+        for tick in range(8):
+            barrier = threading.Barrier(2)
+            before = len(runs)
+
+            def go(w, barrier=barrier):
+                barrier.wait()
+                w.tick()
+
+            threads = [threading.Thread(target=go, args=(w,)) for w in workers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+            assert len(runs) - before == 1, f"tick {tick}: {runs[before:]}"
+            clock.now += 1.0
+        leader = runs[0]
+        assert set(runs) == {leader}  # the same leader while it lives
+        # the leader dies: its database session ends and the lock with it
+        dead = workers[int(leader[1])]
+        survivor = workers[1 - int(leader[1])]
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"),
+                          {"p": dead.lock.backend_pid})
+            admin.commit()
+        time.sleep(0.2)
+        before = len(runs)
+        assert survivor.tick() == ["escalation"]
+        assert dead.tick() == []  # notices it lost the lock and follows
+        assert runs[before:] == [survivor.name]
+        clock.now += 1.0
+        assert dead.tick() == [] and survivor.tick() == ["escalation"]
+    finally:
+        for w in workers:
+            w.lock.release()
+        for e in engines:
+            e.dispose()
+
+
+def _spawn(env, log):
+    siaga = str(Path(sys.executable).parent / "siaga")
+    return subprocess.Popen([siaga, "worker", "--escalation-interval", "1"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _leads(path: Path) -> bool:
+    return "now leads the scheduler" in path.read_text(errors="replace")
+
+
+@pytest.mark.slow
+def test_worker_processes_elect_one_leader_and_survive_a_sigkill(fresh_database_url, mqtt_url,
+                                                                 tmp_path):
+    env = {**os.environ, "SIAGA_DATABASE_URL": fresh_database_url, "SIAGA_MQTT_URL": mqtt_url,
+           "SIAGA_ROADS_DIR": str(tmp_path / "roads"), "PYTHONUNBUFFERED": "1"}
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    handles = [open(p, "wb") for p in logs]  # noqa: SIM115 - closed below
+    procs = [_spawn(env, h) for h in handles]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(_leads(p) for p in logs):
+            time.sleep(0.3)
+        time.sleep(2.5)  # a few more ticks: still one leader
+        leaders = [i for i, p in enumerate(logs) if _leads(p)]
+        assert len(leaders) == 1, [p.read_text() for p in logs]
+        leader = leaders[0]
+        procs[leader].kill()  # SIGKILL: no clean release, the database drops the session
+        procs[leader].wait(10)
+        other = logs[1 - leader]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _leads(other):
+            time.sleep(0.3)
+        assert _leads(other), other.read_text()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        for h in handles:
+            h.close()
