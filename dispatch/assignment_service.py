@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import audit
+from dispatch.arrival_evidence import manual_evidence
 from dispatch.config import DispatchConfig
 from dispatch.escalation import AgencyClock, due_escalations
 from dispatch.events import DomainEvent, Outcome
@@ -47,6 +48,7 @@ from dispatch.lifecycle import (
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.recommend_service import predict_for_unit, recommend
 from dispatch.timestamp import iso_utc
+from tracking.evidence import evidence_digest
 
 ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
@@ -227,10 +229,13 @@ def depart(session: Session, assignment_id: int, *, actor: str,
 
 
 def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime, source: str,
-                   actor: str, now: datetime) -> list[DomainEvent]:
+                   actor: str, now: datetime, evidence: dict | None = None) -> list[DomainEvent]:
     """Mark the unit on scene at ``at`` (GPS or manual); a unit still 'dispatched' passes
-    through 'en_route' so every step stays legal and audited."""
+    through 'en_route' so every step stays legal and audited. The evidence (and its digest)
+    is stored first, so the audited arrival carries the digest into the chain."""
     before = assignment_state(a)
+    if evidence is not None:
+        a.evidence, a.evidence_digest = evidence, evidence_digest(evidence)
     if unit.status == "dispatched":
         _move_unit(session, unit, "en_route", actor=actor, now=now, reason="arrival")
     _move_unit(session, unit, "on_scene", actor=actor, now=now, reason=f"arrival ({source})")
@@ -253,8 +258,9 @@ def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | N
     if a.arrived_at is not None:
         raise IllegalTransition("assignment", "arrived", "arrived")
     at = now if at is None else check_manual_arrival(at, dispatched_at=a.dispatched_at, now=now)
+    evidence = manual_evidence(session, a, unit, at=at, actor=actor, now=now)
     return Outcome(a, record_arrival(session, a, unit, at=at, source="manual",
-                                     actor=actor, now=now))
+                                     actor=actor, now=now, evidence=evidence))
 
 
 def clear(session: Session, assignment_id: int, *, actor: str,

@@ -1,4 +1,12 @@
-"""The append-only audit log (repository): every state change with actor, time, before/after."""
+"""The append-only audit log (repository): every state change with actor, time, before/after.
+
+Each entry is also linked into the audit hash chain (:mod:`dispatch.chain`, table
+``audit_chain``) in the same transaction, when it commits: :func:`record` notes the entry on the
+session, and a ``before_commit`` hook (:func:`seal`) takes a transaction-level advisory lock,
+reads the chain head and appends one link per noted entry, hashing the rows as the database
+returns them. The lock is the last one a transaction takes, so concurrent writers queue behind it
+(the chain never forks) and cannot deadlock on it; it is released by the commit.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, or_, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
-from dispatch.models import AuditLog
+from dispatch.chain import ENTRY_FIELDS, GENESIS, extend
+from dispatch.models import AuditChain, AuditLog
 from dispatch.timestamp import iso_utc
+
+#: Key of the transaction-level advisory lock that serialises appends to the chain.
+CHAIN_LOCK_KEY = 0x5_1A6A_A0D1
+_PENDING = "siaga_audit_pending"
 
 
 def _jsonable(value: Any) -> Any:
@@ -41,7 +54,57 @@ def record(
         action=action, before=_jsonable(before), after=_jsonable(after),
     )
     session.add(entry)
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """``(seq, entry_hash)`` of the last link, or ``(0, GENESIS)`` for an empty chain."""
+    row = session.execute(select(AuditChain.seq, AuditChain.entry_hash)
+                          .order_by(AuditChain.seq.desc()).limit(1)).first()
+    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+
+def entry_rows(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The audit rows ``ids`` as the database returns them (the values the chain hashes)."""
+    columns = [getattr(AuditLog, name) for name in ENTRY_FIELDS]
+    rows = session.execute(select(*columns).where(AuditLog.id.in_(list(ids)))
+                           .order_by(AuditLog.id))
+    return [dict(zip(ENTRY_FIELDS, row, strict=True)) for row in rows]
+
+
+def seal(session: Session) -> int:
+    """Link the entries recorded in this transaction into the chain; returns how many.
+
+    Called by the ``before_commit`` hook; callable earlier (e.g. before reading the chain in the
+    same transaction). Entries whose insert was rolled back are skipped.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return 0
+    session.flush()
+    ids = [e.id for e in pending if e.id is not None]
+    if not ids:
+        return 0
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    rows = entry_rows(session, ids)
+    head_seq, head_hash = chain_head(session)
+    links = extend(head_seq, head_hash, rows)
+    session.add_all([AuditChain(seq=link.seq, audit_id=link.audit_id, prev_hash=link.prev_hash,
+                                entry_hash=link.entry_hash) for link in links])
+    session.flush()
+    return len(links)
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session: Session) -> None:
+    seal(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_rollback(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def entries(

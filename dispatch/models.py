@@ -206,3 +206,14 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(48))
     before: Mapped[dict | None] = mapped_column(JSONB)
     after: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class AuditChain(Base):
+    """One link of the audit hash chain per audit entry (append-only; ``dispatch.chain``)."""
+
+    __tablename__ = "audit_chain"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    audit_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    chained_at: Mapped[datetime] = mapped_column(_TS, server_default=func.now())

@@ -12,7 +12,6 @@ dwell), ``arrival_source='gps'`` and is audited; a GPS arrival already recorded 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +19,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import audit
+from dispatch.arrival_evidence import DEFAULT_RULE, evidence_meta, rule_for
 from dispatch.assignment_service import get_assignment, get_unit, record_arrival
 from dispatch.config import DispatchConfig
 from dispatch.events import DomainEvent
+from dispatch.evidence_check import check_evidence
 from dispatch.exceptions import AssignmentNotFound
 from dispatch.incident_records import point_of, utcnow
 from dispatch.models import Assignment, Incident, IncidentAgency, Unit
 from dispatch.report_service import assignment_sla
+from dispatch.scope import Scope
 from dispatch.timestamp import iso_utc
 from tracking.arrival import ArrivalRule, detect_arrival
 from tracking.evidence import build_evidence, evidence_digest
@@ -34,16 +36,7 @@ from tracking.fix import Fix
 from tracking.service import fixes_between
 
 GPS_ACTOR = "system:gps"
-DEFAULT_RULE = ArrivalRule()
-
-
-def rule_for(config: DispatchConfig | None, category: str,
-             base: ArrivalRule = DEFAULT_RULE) -> ArrivalRule:
-    """The arrival rule with the category's geofence radius (exit radius 1.5× and ≥ +50 m)."""
-    if config is None or category not in config.categories:
-        return base
-    radius_m = config.categories[category].geofence_radius_m
-    return replace(base, radius_m=radius_m, exit_radius_m=max(radius_m * 1.5, radius_m + 50.0))
+__all__ = ["DEFAULT_RULE", "GPS_ACTOR", "assignment_evidence", "rule_for", "verify_arrivals"]
 
 
 def _candidates(session: Session, fixes: Sequence[Fix]) -> list[tuple[Assignment, Unit, Incident]]:
@@ -90,21 +83,22 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         if previous is not None and arrival.arrived_at >= previous:
             continue  # already recorded at this time or earlier: never move later
         a = get_assignment(session, a.id, lock=True)
+        evidence_track = [f for f in track if a.dispatched_at <= f.fix_time
+                          <= arrival.last_fix.fix_time]
+        evidence = build_evidence(evidence_track, target, rule, arrival,
+                                  meta=evidence_meta(a, unit))
         if previous is None:
             if a.status != "active":
                 continue
             unit = get_unit(session, unit.id, lock=True)
             events.extend(record_arrival(session, a, unit, at=arrival.arrived_at, source="gps",
-                                         actor=GPS_ACTOR, now=now))
+                                         actor=GPS_ACTOR, now=now, evidence=evidence))
             action = "arrived"
         else:
             before = {"arrived_at": previous, "evidence_digest": a.evidence_digest}
             a.arrived_at = arrival.arrived_at
+            a.evidence, a.evidence_digest = evidence, evidence_digest(evidence)
             action = "arrival_revised"
-        evidence_track = [f for f in track if a.dispatched_at <= f.fix_time
-                          <= arrival.last_fix.fix_time]
-        evidence = build_evidence(evidence_track, target, rule, arrival, meta=_meta(a, unit))
-        a.evidence, a.evidence_digest = evidence, evidence_digest(evidence)
         if action == "arrival_revised":
             audit.record(session, actor=GPS_ACTOR, at=now, entity="assignment", entity_id=a.id,
                          action="arrival_revised", before=before,
@@ -127,37 +121,38 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
     return events
 
 
-def _meta(a: Assignment, unit: Unit) -> dict[str, Any]:
-    return {"assignment_id": a.id, "incident_id": a.incident_id, "unit_id": unit.id,
-            "call_sign": unit.call_sign, "device_id": unit.device_id, "kode_kab": a.kode_kab,
-            "dispatched_at": iso_utc(a.dispatched_at)}
-
-
 def assignment_evidence(session: Session, assignment_id: int, *,
-                        config: DispatchConfig | None = None,
-                        now: datetime | None = None) -> dict[str, Any]:
-    """The stored evidence and digest, with ``digest_valid`` recomputed (tamper check). Without
-    a GPS arrival, the track since dispatch is returned with no arrival (nothing stored)."""
+                        config: DispatchConfig | None = None, now: datetime | None = None,
+                        scope: Scope | None = None) -> dict[str, Any]:
+    """The stored evidence and digest, with ``digest_valid`` recomputed (tamper check), and
+    ``check``: the arrival recomputed from the stored positions with the recorded rule and the
+    audit chain's record of it, with every disagreement listed. Without stored evidence, the
+    track since dispatch is returned with no arrival (nothing stored). A row outside ``scope``
+    is not found."""
+    now = now or utcnow()
     a = get_assignment(session, assignment_id)
+    if scope is not None and not scope.allows(a.kode_kab):
+        raise AssignmentNotFound(f"Penugasan {assignment_id} tidak ditemukan / assignment "
+                                 f"{assignment_id} not found.")
+    unit = session.get(Unit, a.unit_id)
+    incident = session.get(Incident, a.incident_id)
+    if unit is None or incident is None:
+        raise AssignmentNotFound(f"assignment {assignment_id} has lost its unit or incident.")
+    check = check_evidence(session, a, unit, incident, config=config, now=now)
     if a.evidence is not None:
         return {"assignment_id": a.id, "arrival_source": a.arrival_source,
                 "arrived_at": iso_utc(a.arrived_at),
                 "digest": a.evidence_digest,
                 "digest_valid": evidence_digest(a.evidence) == a.evidence_digest,
-                "evidence": a.evidence}
-    unit = session.get(Unit, a.unit_id)
-    incident = session.get(Incident, a.incident_id)
-    if unit is None or incident is None:
-        raise AssignmentNotFound(f"assignment {assignment_id} has lost its unit or incident.")
+                "evidence": a.evidence, "check": check}
     target = point_of(incident.geom)
-    track = (fixes_between(session, unit.device_id, a.dispatched_at, a.cleared_at or now
-                           or utcnow()) if unit.device_id else [])
+    track = (fixes_between(session, unit.device_id, a.dispatched_at,
+                           max(a.cleared_at or now, a.dispatched_at)) if unit.device_id else [])
     evidence = None
     if target is not None:
         rule = rule_for(config, incident.category)
-        evidence = build_evidence(track, target, rule, None, meta=_meta(a, unit))
+        evidence = build_evidence(track, target, rule, None, meta=evidence_meta(a, unit))
     return {"assignment_id": a.id, "arrival_source": a.arrival_source,
             "arrived_at": iso_utc(a.arrived_at),
             "digest": evidence_digest(evidence) if evidence else None, "digest_valid": None,
-            "evidence": evidence}
-
+            "evidence": evidence, "check": check}

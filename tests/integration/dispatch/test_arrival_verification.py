@@ -112,7 +112,9 @@ def test_manual_arrival_is_not_overwritten_by_gps(seeded, dispatch_config):
                            now=T0 + timedelta(minutes=11)) == []
     assert (a.arrival_source, a.arrived_at) == ("manual", T0 + timedelta(minutes=10))
     ev = assignment_evidence(seeded, a.id, now=T0 + timedelta(minutes=11))
-    assert ev["digest_valid"] is None and ev["evidence"]["properties"]["arrival"] is None
+    # The manual arrival stored its own evidence (track so far, no GPS arrival) when recorded.
+    assert ev["digest_valid"] is True and ev["evidence"]["properties"]["arrival"] is None
+    assert ev["evidence"]["properties"]["meta"]["manual_arrival"]["confirmed_by"] == "radio"
 
 
 def test_ingest_hook_returns_arrival_events(seeded, dispatch_config, settings):
