@@ -32,6 +32,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("users", "users"),
     ("demo", "demo"),
     ("analytics", "analytics"),
+    ("audit", "audit"),
     ("drill", "drill"),
     ("worker", "worker"),
 ]
