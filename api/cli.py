@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
+
+from api.readiness import explain
 
 app = typer.Typer(
     name="siaga",
@@ -32,9 +35,6 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("users", "users"),
     ("demo", "demo"),
     ("analytics", "analytics"),
-    ("audit", "audit"),
-    ("drill", "drill"),
-    ("worker", "worker"),
 ]
 
 
@@ -52,7 +52,15 @@ _register()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # A database that is unreachable or not migrated: say what to run, not the SQL error.
+        notice = explain(exc)
+        if notice is None:
+            raise
+        print(f"error: {notice.text()}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

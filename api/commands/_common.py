@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from api.db import make_engine, make_sessionmaker, unit_of_work
+from api.readiness import require_database
 from api.settings import Settings, load_settings
 
 
@@ -19,12 +20,22 @@ def settings() -> Settings:
     return load_settings()
 
 
+#: Database URLs already found reachable and migrated by this process.
+_READY: set[str] = set()
+
+
 @contextmanager
 def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
-    """A committed-on-success session against the configured database."""
+    """A committed-on-success session against the configured database.
+
+    The first use per database checks it is reachable and migrated, and otherwise exits with a
+    sentence saying what to run (``api.readiness``) instead of an SQL error."""
     cfg = cfg or settings()
     engine = make_engine(cfg.database_url)
     try:
+        if cfg.database_url not in _READY:
+            require_database(engine)
+            _READY.add(cfg.database_url)
         with unit_of_work(make_sessionmaker(engine)) as session:
             yield session
     finally:

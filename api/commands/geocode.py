@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperCommand
 
 from api.commands._common import fail, print_json, session_scope
+from api.readiness import NO_REGIONS
 
 app = typer.Typer(help="Geokode wilayah / reverse and forward geocoding.", no_args_is_help=True)
 
@@ -47,7 +48,7 @@ def _geocoder():
     except Exception as exc:  # noqa: BLE001
         fail(f"tidak dapat membaca basis data / cannot read the database: {exc}")
     if len(geocoder) == 0:
-        fail("belum ada wilayah dimuat / no regions loaded: run `siaga regions import-pilot`")
+        fail(NO_REGIONS.text())
     return geocoder
 
 

@@ -47,6 +47,7 @@ def run(
         return
     from api.db import make_engine, make_sessionmaker
     from api.ingest_hooks import ingest_hooks
+    from api.readiness import require_database
     from tracking.ingest import IngestConfig
     from tracking.plausibility import PlausibilityLimits
 
@@ -61,6 +62,7 @@ def run(
                                   max_jump_speed_mps=max_speed_mps, flag_jumps=flag_jumps),
     )
     engine = make_engine(cfg.database_url)
+    require_database(engine)
     worker = make_worker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())

@@ -26,6 +26,7 @@ def register(root: typer.Typer) -> None:
         from api.settings import load_settings
 
         cfg = load_settings()
+        _check_setup(cfg)
         h, p = host or cfg.api_host, port or cfg.api_port
         # pool + overflow + the health probe's own connection
         per_worker = api_pool_size(cfg.api_concurrency, cfg.db_pool_size) + cfg.db_max_overflow + 1
@@ -42,3 +43,16 @@ def register(root: typer.Typer) -> None:
             # environment, exactly as the single-process server does.
             uvicorn.run("api.app:create_app", factory=True, workers=workers, host=h, port=p,
                         log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)
+
+
+def _check_setup(cfg) -> None:  # noqa: ANN001 - api.settings.Settings
+    """Refuse to start on an unreachable or unmigrated database (with the command to run); warn
+    when no region or road network is loaded yet."""
+    from api.db import make_engine
+    from api.readiness import require_database
+
+    engine = make_engine(cfg.database_url)
+    try:
+        require_database(engine, roads_dir=cfg.roads_dir)
+    finally:
+        engine.dispose()
