@@ -36,6 +36,7 @@ ROUTE_MODULES: list[str] = [
     "drills",
     "units",
     "agencies",
+    "rules",
     "tracking",
     "auth",
     "live",

@@ -101,6 +101,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cap/notices"): frozenset({P, ADM}),
     ("GET", "/api/v1/cap/notices"): REPORTS,
     ("POST", "/api/v1/escalations/check"): OPS,
+    # the Perbup SLA rules (read by everyone, versions stored by admins)
+    ("GET", "/api/v1/rules/{kode_kab}"): ANY,
+    ("GET", "/api/v1/rules/{kode_kab}/versions"): ANY,
+    ("GET", "/api/v1/rules/{kode_kab}/export.yaml"): ANY,
+    ("PUT", "/api/v1/rules/{kode_kab}"): ADMIN_ONLY,
     # planner analytics
     ("GET", "/api/v1/analytics/hotspots/desa"): REPORTS,
     ("GET", "/api/v1/analytics/hotspots/grid"): REPORTS,
