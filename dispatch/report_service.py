@@ -6,11 +6,14 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
+from dispatch.perbup_report_service import perbup_sections
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, check_region, incident_condition
 from dispatch.sla import SlaOutcome, evaluate, summarize
 from dispatch.timestamp import iso_utc
 
@@ -25,11 +28,16 @@ def assignment_sla(a: Assignment, ia: IncidentAgency, now: datetime) -> dict[str
 
 
 def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
-               now: datetime | None = None) -> dict[str, Any]:
+               now: datetime | None = None, scope: Scope = EVERYTHING, tz: str = "UTC",
+               include_drills: bool = False) -> dict[str, Any]:
     """Per agency, for incidents received in ``[start, end)``: on-scene response (first
     arriving unit of the agency per incident) and acknowledgement, each with counts, mean and
-    p90 in seconds."""
+    p90 in seconds; drills excluded unless ``include_drills``. The Perbup judgement, the
+    standard segments and the breakdowns by category, kecamatan, desa and month (months in
+    ``tz``) are added by :func:`dispatch.perbup_report_service.perbup_sections` (structure in
+    :mod:`dispatch.sla_breakdown`)."""
     now = now or utcnow()
+    check_region(kode_kab, scope)  # another regency's report: not found
     first_arrival = (select(Assignment.incident_id, Assignment.agency_id,
                             func.min(Assignment.arrived_at).label("arrived_at"))
                      .group_by(Assignment.incident_id, Assignment.agency_id).subquery())
@@ -39,9 +47,12 @@ def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetim
         .join(Incident, Incident.id == IncidentAgency.incident_id)
         .outerjoin(first_arrival, (first_arrival.c.incident_id == IncidentAgency.incident_id)
                    & (first_arrival.c.agency_id == IncidentAgency.agency_id))
-        .where(Incident.kode_kab == kode_kab, Incident.received_at >= start,
+        .where(Incident.kode_kab == kode_kab, incident_condition(scope),
+               true() if scope.agency_code is None else Agency.code == scope.agency_code,
+               Incident.received_at >= start,
                Incident.received_at < end, IncidentAgency.notified_at.is_not(None),
-               Incident.status.not_in(["cancelled", "duplicate"])))
+               Incident.status.not_in(["cancelled", "duplicate"]),
+               true() if include_drills else Incident.drill.is_(False)))
     on_scene: dict[str, list[SlaOutcome]] = defaultdict(list)
     ack: dict[str, list[SlaOutcome]] = defaultdict(list)
     names: dict[str, str] = {}
@@ -51,14 +62,19 @@ def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetim
         if ia.role in ("dispatch", "standby") and (arrived_at is not None or ia.role == "dispatch"):
             on_scene[agency.code].append(evaluate(ia.notified_at, arrived_at, ia.on_scene_min,
                                                   now))
+    extra = perbup_sections(session, scope, kode_kab=kode_kab, start=start, end=end, now=now,
+                            tz=tz, include_drills=include_drills)
+    sections = extra.pop("agency_sections")
     agencies = []
-    for code in sorted(names):
-        agencies.append({"agency": code, "name": names[code],
+    for code in sorted(set(names) | set(sections)):
+        added = dict(sections.get(code) or {})
+        agencies.append({"agency": code, "name": names.get(code) or added.get("name", code),
                          "on_scene": _summary(on_scene.get(code, [])),
-                         "acknowledgement": _summary(ack.get(code, []))})
+                         "acknowledgement": _summary(ack.get(code, []))}
+                        | {k: v for k, v in added.items() if k != "name"})
     return {"kode_kab": kode_kab, "from": iso_utc(start), "to": iso_utc(end),
             "evaluated_at": iso_utc(now), "percentile_method": "nearest-rank",
-            "agencies": agencies}
+            "agencies": agencies} | extra
 
 
 def _summary(outcomes: list[SlaOutcome]) -> dict[str, Any]:
