@@ -65,8 +65,13 @@ def synthetic(engine) -> Iterator[dict]:
 
 def _client(app_factory, role_tokens, config, roads_dir: Path) -> TestClient:
     app = app_factory(roads_dir=roads_dir)
-    app.state.siaga.resources["dispatch_config"] = config
-    app.state.siaga.resources["publish_events"] = lambda events: None
+    state = app.state.siaga
+    if hasattr(state, "resources"):  # AppState of older composition roots
+        state.resources["dispatch_config"] = config
+        state.resources["publish_events"] = lambda events: None
+    else:
+        state.dispatch_config = config
+        state.publish_events = lambda events: None
     return TestClient(app, headers={"Authorization": f"Bearer {role_tokens['dispatcher']}"},
                       raise_server_exceptions=False)
 
