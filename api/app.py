@@ -45,6 +45,7 @@ ROUTE_MODULES: list[str] = [
     "reports",
     "cap",
     "coverage",
+    "registry",
 ]
 
 

@@ -35,6 +35,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("users", "users"),
     ("demo", "demo"),
     ("analytics", "analytics"),
+    ("fleet", "fleet"),
     ("rules", "rules"),
     ("report", "report"),
 ]

@@ -26,6 +26,8 @@ from api.auth.exceptions import (
 )
 from dispatch import exceptions as dx
 from dispatch.analytics.exceptions import AnalyticsInputError
+from dispatch.registry_errors import ProvisioningError, RegistryConflict
+from dispatch.registry_fields import RegistryFileError
 from geo import exceptions as geo_exc
 from geo.population import PopulationFileError
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
@@ -63,6 +65,9 @@ _REGISTRY: dict[type[Exception], tuple[int, str]] = {
     UserNotFoundError: (404, "user_not_found"),
     TokenNotFoundError: (404, "token_not_found"),
     MapInputError: (422, "map_input_invalid"),
+    RegistryFileError: (422, "registry_file_refused"),
+    RegistryConflict: (409, "registry_conflict"),
+    ProvisioningError: (503, "mqtt_login_unavailable"),
 }
 
 
