@@ -133,8 +133,38 @@ class RecommendationsOut(BaseModel):
     agencies: list[AgencyRecommendationOut]
 
 
+class DisagreementOut(BaseModel):
+    """One way the assignment's arrival differs from an independent account of it."""
+
+    field: str = Field(description="arrived_at, arrival_source, evidence_digest, outcome or "
+                       "audit_entry")
+    stored: str | int | None
+    expected: str | int | None
+    basis: Literal["positions", "audit_chain", "evidence"]
+    message: str = Field(description="Bahasa Indonesia / English")
+
+
+class ChainedArrivalOut(BaseModel):
+    """The arrival as the audit hash chain recorded it."""
+
+    arrived_at: IsoTime | None
+    arrival_source: str | None
+    evidence_digest: str | None
+
+
+class EvidenceCheckOut(BaseModel):
+    """The arrival recomputed from the stored positions with the recorded rule, the audit
+    chain's record of it, and every disagreement with the assignment."""
+
+    consistent: bool
+    rule: dict[str, Number]
+    recomputed_arrived_at: IsoTime | None
+    audit: ChainedArrivalOut | None
+    disagreements: list[DisagreementOut]
+
+
 class EvidenceOut(BaseModel):
-    """GPS arrival evidence (GeoJSON track, target, geofences, rule) and its digest."""
+    """Arrival evidence (GeoJSON track, target, geofences, rule), its digest and the re-check."""
 
     assignment_id: int
     arrival_source: str | None
@@ -142,6 +172,7 @@ class EvidenceOut(BaseModel):
     digest: str | None
     digest_valid: bool | None = Field(description="null when nothing is stored yet")
     evidence: FeatureCollection | None
+    check: EvidenceCheckOut | None = None
 
 
 class SlaSummaryOut(BaseModel):
