@@ -60,7 +60,7 @@ def incident_event(i: Incident, action: str) -> DomainEvent:
         "action": action, "incident_id": i.id, "kode_kab": i.kode_kab, "status": i.status,
         "kind": i.kind, "category": i.category, "priority": i.priority,
         "lon": loc.lon if loc else None, "lat": loc.lat if loc else None,
-        "nama_desa": i.nama_desa, "nama_kec": i.nama_kec,
+        "nama_desa": i.nama_desa, "nama_kec": i.nama_kec, "drill": bool(i.drill),
     })
 
 

@@ -2,10 +2,10 @@
 
 Steps: migrations; the three pilot regions; road networks for Kota Yogyakarta and Balikpapan;
 agencies and the illustrative fleets; demo users. Then child processes: the ingest worker, the
-API (uvicorn) and the bridge simulator driving the Yogyakarta fleet along the roads; in this
-process an incident generator (a few incidents per minute at random kelurahan) and a relay that
-sends a unit along the road to its incident when it is assigned (``siaga/v1/sim/{device}/goto``).
-Ctrl-C (or ``--duration``) stops every child cleanly.
+API (uvicorn), the scheduler (``siaga worker``: escalations) and the bridge simulator driving the
+Yogyakarta fleet along the roads; in this process an incident generator (a few incidents per minute
+at random kelurahan) and a relay that sends a unit along the road to its incident when it is
+assigned (``siaga/v1/sim/{device}/goto``). Ctrl-C (or ``--duration``) stops every child cleanly.
 """
 
 from __future__ import annotations
@@ -302,6 +302,9 @@ def register(root: typer.Typer) -> None:
                 "--shared-group", "siaga-demo"], env, work)
             children["api"] = _spawn("api", [siaga, "serve", "--host", host, "--port",
                                              str(port)], env, work)
+            # the scheduler: escalates OPD that do not acknowledge in time (advisory-lock leader)
+            children["worker"] = _spawn("worker", [siaga, "worker", "--escalation-interval",
+                                                   "15", "--name", "demo"], env, work)
             sim_argv = [bridge, "simulate", "--roads", str(edges), "--fleet",
                         str(work / "fleet.json"), "--interval", str(interval),
                         "--speedup", str(speedup), "--mqtt-url", cfg.mqtt_url,

@@ -282,7 +282,9 @@
     ul.innerHTML = ids.map(function (id) {
       var inc = state.incidents[id], left = slaLeft(inc);
       var sla = left == null ? "" : '<span class="sla' + (left < 0 ? " breached" : "") + '" data-sla="' + id + '">' + fmtDur(left) + "</span>";
-      return '<li data-id="' + esc(id) + '">#' + esc(id) + " " + esc(S("cat_" + inc.category)) + " — " +
+      // drills (latihan) carry a banner everywhere they are shown
+      var drill = inc.drill ? '<span class="tag drill">' + esc(S("drill_banner")) + "</span> " : "";
+      return '<li data-id="' + esc(id) + '"' + (inc.drill ? ' class="drill"' : "") + ">" + drill + "#" + esc(id) + " " + esc(S("cat_" + inc.category)) + " — " +
         esc(inc.nama_desa || inc.place_text || "") + " <span class=muted>" + esc(S("inc_" + inc.status)) + " " + fmtTime(inc.received_at) + "</span> " + sla + "</li>";
     }).join("");
   }
@@ -360,7 +362,8 @@
   }
   function renderSelected() {
     var inc = state.incidents[state.selected]; if (!inc) return;
-    $("selected-title").textContent = "#" + inc.id + " " + S("cat_" + inc.category);
+    $("selected-title").textContent = (inc.drill ? S("drill_banner") + " — " : "") + "#" + inc.id + " " + S("cat_" + inc.category);
+    $("selected-title").classList.toggle("drill", !!inc.drill);
     layers.recs.clearLayers();
     var assigned = {};
     (inc.assignments || []).forEach(function (a) { if (!a.cleared_at) assigned[a.unit_id] = true; });

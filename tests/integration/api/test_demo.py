@@ -36,6 +36,7 @@ def test_demo_runs_the_whole_loop_and_stops_cleanly(fresh_database_url, mqtt_url
     assert "incident #" in out
     stopped = out.strip().splitlines()[-1]
     assert "stopped:" in stopped and "ingest (exit 0)" in stopped and "api (exit 0)" in stopped
+    assert "worker (exit 0)" in stopped  # the scheduler ran beside them and stopped cleanly
     fleet = [line for line in (tmp_path / "demo" / "fleet.json").read_text().split('"device_id"')
              if line]
     assert len(fleet) >= 10
