@@ -1,8 +1,7 @@
-"""Alembic environment: the URL comes from the config (set by api.migrate) or SIAGA_DATABASE_URL."""
+"""Alembic environment: the URL comes from the config (set by api.migrate) or the settings'
+owner URL (SIAGA_MIGRATE_DATABASE_URL's role on SIAGA_DATABASE_URL's database)."""
 
 from __future__ import annotations
-
-import os
 
 from sqlalchemy import create_engine, pool
 
@@ -12,11 +11,11 @@ config = context.config
 
 
 def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get("SIAGA_DATABASE_URL")
+    url = config.get_main_option("sqlalchemy.url")
     if not url:
         from api.settings import load_settings
 
-        url = load_settings().database_url
+        url = load_settings().owner_database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,11 @@ class Settings(BaseSettings):
         env_prefix="SIAGA_", env_file=str(_state_dir() / "env"), extra="ignore"
     )
 
+    #: The application's connection: a role that owns nothing (docs/evidence.md).
     database_url: str = "postgresql+psycopg://siaga@127.0.0.1:55432/siaga"
+    #: The owner role's connection, for ``siaga db upgrade`` (migrations); empty: database_url.
+    #: Only its role, password, host and port are used: the database is database_url's.
+    migrate_database_url: str = ""
     mqtt_url: str = "mqtt://127.0.0.1:11883"
     #: Tracker logins (registry): the broker's password and ACL files; after a change the broker
     #: is reloaded by SIGHUP to the pid in ``mqtt_pid_file`` or by ``mqtt_reload_command``
@@ -70,6 +75,17 @@ class Settings(BaseSettings):
     db_max_overflow: int = 8
     #: Seconds a request waits for a pooled connection before it is answered 503.
     db_pool_timeout_s: float = 5.0
+
+
+    @property
+    def owner_database_url(self) -> str:
+        """The URL migrations run with: the owner role of ``migrate_database_url`` on the
+        database of ``database_url`` (``database_url`` itself when no owner URL is set)."""
+        if not self.migrate_database_url:
+            return self.database_url
+        database = make_url(self.database_url).database
+        owner = make_url(self.migrate_database_url).set(database=database)
+        return owner.render_as_string(hide_password=False)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -45,11 +45,13 @@ def settings():
 
 
 def create_database(settings, name: str) -> str:
-    """Drop and recreate database ``name`` beside the configured one, migrate it, return its URL."""
+    """Drop and recreate database ``name`` beside the configured one, migrate it, return its URL
+    (the owner role's: ``SIAGA_MIGRATE_DATABASE_URL`` when set, as the application's role may
+    not create databases)."""
     from api import migrate
     from api.db import make_engine
 
-    base = make_url(settings.database_url)
+    base = make_url(settings.owner_database_url)
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

@@ -12,6 +12,7 @@ app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=
 
 @app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Apply migrations up to REVISION (default: head)."""
-    migrate.upgrade(settings().database_url, revision)
+    """Apply migrations up to REVISION (default: head), as the owner role
+    (SIAGA_MIGRATE_DATABASE_URL; the application's role owns nothing)."""
+    migrate.upgrade(settings().owner_database_url, revision)
     typer.echo(f"database upgraded to {revision}")

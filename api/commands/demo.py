@@ -62,7 +62,7 @@ def prepare(cfg: Any, *, regions: bool = True, roads: bool = True) -> dict[str, 
     from dispatch.seed_service import seed
     from geo.service import import_region, list_regions
 
-    migrate.upgrade(cfg.database_url)
+    migrate.upgrade(cfg.owner_database_url)
     with session_scope(cfg) as session:
         loaded = {r.kode_kab for r in list_regions(session)}
         for kode, folder in PILOT_FOLDERS.items():
