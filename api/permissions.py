@@ -106,6 +106,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/rules/{kode_kab}/versions"): ANY,
     ("GET", "/api/v1/rules/{kode_kab}/export.yaml"): ANY,
     ("PUT", "/api/v1/rules/{kode_kab}"): ADMIN_ONLY,
+    # complaints forwarded to an OPD (an agency desk sees and moves its own tickets only)
+    ("GET", "/api/v1/complaints/tickets"): READ_OPS,
+    ("GET", "/api/v1/complaints/tickets/{ticket_no}"): READ_OPS,
+    ("POST", "/api/v1/complaints/tickets/{ticket_no}/status"): FIELD,
+    ("GET", "/api/v1/complaints/overdue"): ANY,
     # planner analytics
     ("GET", "/api/v1/analytics/hotspots/desa"): REPORTS,
     ("GET", "/api/v1/analytics/hotspots/grid"): REPORTS,

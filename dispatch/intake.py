@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import audit
+from dispatch.complaint_service import open_tickets
 from dispatch.config import DispatchConfig
 from dispatch.drill import open_exercise
 from dispatch.duplicates import (
@@ -210,6 +211,7 @@ def triage_incident(
         if agency_id not in keep:
             session.delete(ia)
     session.flush()
+    open_tickets(session, incident, actor=actor, now=now)
     after = incident_state(incident) | {
         "agencies": [(a.agency, a.role, list(a.capabilities), a.units) for a in result.agencies],
         "missing_agencies": list(result.missing_agencies),
