@@ -22,6 +22,7 @@ already converted to scenario seconds (see ``docs/drills.md`` for the time compr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,9 +107,11 @@ class Scenario:
         return max(ends, default=0.0)
 
 
-def _number(value: Any, where: str, problems: list[str], *, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        problems.append(f"{where}: must be a number >= {minimum:g}")
+def _number(value: Any, where: str, problems: list[str], *, minimum: float = 0.0,
+            maximum: float = 1e9) -> float:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not minimum <= value <= maximum):
+        problems.append(f"{where}: must be a number in {minimum:g}..{maximum:g}")
         return 0.0
     return float(value)
 
@@ -131,10 +134,13 @@ def _call(i: int, item: Any, problems: list[str]) -> Call | None:
         problems.append(f"{where}.category: required text")
     has_point = "lon" in item or "lat" in item
     if has_point:
-        lon = _number(item.get("lon"), f"{where}.lon", problems, minimum=-180)
-        lat = _number(item.get("lat"), f"{where}.lat", problems, minimum=-90)
+        lon = _number(item.get("lon"), f"{where}.lon", problems, minimum=-180, maximum=180)
+        lat = _number(item.get("lat"), f"{where}.lat", problems, minimum=-90, maximum=90)
     if not has_point and not item.get("place"):
         problems.append(f"{where}: give lon/lat or place")
+    for key in ("place", "description"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            problems.append(f"{where}.{key}: must be text")
     units = item.get("units") or {}
     if not isinstance(units, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in units.items()):
@@ -154,7 +160,7 @@ def _expectation(i: int, item: Any, calls: set[str], problems: list[str]) -> Exp
         problems.append(f"{where}: must be a mapping")
         return None
     _unknown(item, _EXPECT_KEYS, where, problems)
-    if item.get("call") not in calls:
+    if not isinstance(item.get("call"), str) or item["call"] not in calls:
         problems.append(f"{where}.call: unknown call {item.get('call')!r}")
     kinds = [k for k in ("acknowledged_within_s", "arrives_within_s", "sla_met") if k in item]
     if len(kinds) != 1:
@@ -173,8 +179,10 @@ def _expectation(i: int, item: Any, calls: set[str], problems: list[str]) -> Exp
         problems.append(f"{where}.agency: required for {kind}")
     name = {"acknowledged_within_s": "acknowledged", "arrives_within_s": "arrives",
             "sla_met": "sla_met"}[kind]
-    return Expectation(call=str(item.get("call")), kind=name, agency=item.get("agency"),
-                       unit=item.get("unit"), within_s=within)
+    agency, unit = item.get("agency"), item.get("unit")
+    return Expectation(call=str(item.get("call")), kind=name,
+                       agency=agency if isinstance(agency, str) else None,
+                       unit=unit if isinstance(unit, str) else None, within_s=within)
 
 
 def parse_scenario(doc: Any) -> Scenario:
@@ -197,21 +205,28 @@ def parse_scenario(doc: Any) -> Scenario:
     ids = [c.id for c in calls]
     if len(set(ids)) != len(ids):
         problems.append("calls: ids must be unique")
+    raw_desks, raw_expect = doc.get("desks") or [], doc.get("expect") or []
+    if not isinstance(raw_desks, list):
+        problems.append("desks: must be a list")
+        raw_desks = []
+    if not isinstance(raw_expect, list):
+        problems.append("expect: must be a list")
+        raw_expect = []
     desks = []
-    for i, item in enumerate(doc.get("desks") or []):
+    for i, item in enumerate(raw_desks):
         where = f"desks[{i}]"
         if not isinstance(item, Mapping):
             problems.append(f"{where}: must be a mapping")
             continue
         _unknown(item, _DESK_KEYS, where, problems)
-        if item.get("call") not in ids:
+        if not isinstance(item.get("call"), str) or item["call"] not in ids:
             problems.append(f"{where}.call: unknown call {item.get('call')!r}")
         if not isinstance(item.get("agency"), str):
             problems.append(f"{where}.agency: required OPD code")
         delay = item.get("ack_after_s")
         desks.append(Desk(str(item.get("call")), str(item.get("agency")), None if delay is None
                           else _number(delay, f"{where}.ack_after_s", problems)))
-    expect = [e for i, item in enumerate(doc.get("expect") or [])
+    expect = [e for i, item in enumerate(raw_expect)
               if (e := _expectation(i, item, set(ids), problems))]
     if problems:
         raise ScenarioError(problems)

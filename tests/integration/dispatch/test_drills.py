@@ -118,3 +118,22 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     assert kept and kept[0].after["drill"] is True
     # nothing left to purge
     assert drill.purge_drills(db, scope=BANGLI, kode_kab=KAB, actor="admin").incidents == 0
+
+
+def test_sla_report_leaves_drills_out_unless_asked(db, dispatch_config, geocoder):
+    from dispatch.report_service import sla_report
+
+    for drill_flag, minute in ((False, 0), (True, 1)):
+        inc = _call(db, dispatch_config, geocoder, drill_flag=drill_flag,
+                    at=T0 + timedelta(minutes=minute))
+        svc.triage_incident(db, inc.id, config=dispatch_config, actor="op112",
+                            now=T0 + timedelta(minutes=minute))  # PSC 119 on standby: notified
+
+    def psc_acks(**kw):
+        out = sla_report(db, kode_kab=KAB, start=T0, end=T0 + timedelta(hours=1),
+                         now=T0 + timedelta(hours=2), **kw)
+        ack = {a["agency"]: a for a in out["agencies"]}["PSC119"]["acknowledgement"]
+        return ack["met"] + ack["breached"] + ack.get("pending", 0)
+
+    assert psc_acks() == 1
+    assert psc_acks(include_drills=True) == 2
