@@ -12,10 +12,12 @@ is append-only).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -181,3 +183,26 @@ def remove(engine: Any, side: Side) -> None:
             s.execute(delete(model).where(model.device_id.in_(devices)))
         s.execute(delete(AppUser).where(AppUser.username.like(f"{side.mark.lower()}-%")))
         s.commit()
+
+
+def tenancy_app(settings: Any, database_url: str, engine: Any,
+                tmp_path_factory: Any) -> Iterator[tuple[TestClient, Side, Side]]:
+    """Both regencies' worlds and one client of the app (no credentials of its own), for a
+    module-scoped fixture; removes the worlds afterwards."""
+    from api.app import create_app
+    from api.services import LiveOptions
+    from tracking.mqtt_accounts import MosquittoFileAccounts
+
+    logins = tmp_path_factory.mktemp("tracker-logins")  # never written: every call is refused
+
+    a, b = build_side(engine, A), build_side(engine, B)
+    app = create_app(settings.model_copy(update={"database_url": database_url}),
+                     publish_events=lambda messages: None,
+                     live=LiveOptions(window_s=0.05, recheck_s=3600.0),
+                     tracker_accounts=MosquittoFileAccounts(logins / "passwd", logins / "acl"))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client, a, b
+    finally:
+        remove(engine, a)
+        remove(engine, b)

@@ -12,13 +12,11 @@ after the calls. A new route that is in neither table fails ``test_every_route_i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
-from fastapi.testclient import TestClient
 
 from api.permissions import rule_for
 from api.security import Role
@@ -191,26 +189,8 @@ def _app_routes(app: Any) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def tenancy(settings, database_url, engine, pilot_regions,
-            tmp_path_factory) -> Iterator[tuple[TestClient, Side, Side]]:
-    """Both regencies' worlds and one client of the app (no credentials of its own)."""
-    from api.app import create_app
-    from api.services import LiveOptions
-    from tracking.mqtt_accounts import MosquittoFileAccounts
-
-    logins = tmp_path_factory.mktemp("tracker-logins")  # never written: every call is refused
-
-    a, b = world.build_side(engine, A), world.build_side(engine, B)
-    app = create_app(settings.model_copy(update={"database_url": database_url}),
-                     publish_events=lambda messages: None,
-                     live=LiveOptions(window_s=0.05, recheck_s=3600.0),
-                     tracker_accounts=MosquittoFileAccounts(logins / "passwd", logins / "acl"))
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield client, a, b
-    finally:
-        world.remove(engine, a)
-        world.remove(engine, b)
+def tenancy(settings, database_url, engine, pilot_regions, tmp_path_factory):
+    yield from world.tenancy_app(settings, database_url, engine, tmp_path_factory)
 
 
 def _path(template: str, side: Side) -> str:
