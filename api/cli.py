@@ -9,17 +9,6 @@ import typer
 
 from api.readiness import explain
 
-app = typer.Typer(
-    name="siaga",
-    help=(
-        "Siaga: 112 dispatch and responder tracking / "
-        "dispatch 112 dan pelacakan unit reaksi cepat."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
 #: (module under api.commands, command group name). A module exposes ``app`` (a Typer group)
 #: or ``register(root_app)`` for top-level commands.
 COMMAND_MODULES: list[tuple[str, str]] = [
@@ -41,20 +30,38 @@ COMMAND_MODULES: list[tuple[str, str]] = [
 ]
 
 
-def _register() -> None:
+def build_cli() -> typer.Typer:
+    """The ``siaga`` app with the command groups of :data:`COMMAND_MODULES` (built on call,
+    nothing at import)."""
+    root = typer.Typer(
+        name="siaga",
+        help=(
+            "Siaga: 112 dispatch and responder tracking / "
+            "dispatch 112 dan pelacakan unit reaksi cepat."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
     for module_name, group in COMMAND_MODULES:
         module = importlib.import_module(f"api.commands.{module_name}")
         register = getattr(module, "register", None)
         if register is not None:
-            register(app)
+            register(root)
         elif getattr(module, "app", None) is not None:
-            app.add_typer(module.app, name=group)
+            root.add_typer(module.app, name=group)
+    return root
 
 
-_register()
+def __getattr__(name: str) -> typer.Typer:
+    """``api.cli.app``: the CLI built by :func:`build_cli` (``from api.cli import app``)."""
+    if name == "app":
+        return build_cli()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
+    app = build_cli()
     try:
         app()
     except Exception as exc:

@@ -22,14 +22,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from fastapi import FastAPI
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.errors import error_body
+from api.http_limits import DEFAULT_LOGIN_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, HttpLimits
 from api.security import SESSION_COOKIE
 
 Scope = MutableMapping[str, Any]
@@ -38,9 +37,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: Default maximum request body (bytes) and the smaller one of the login route.
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_LOGIN_MAX_BODY_BYTES = 16 * 1024
 LOGIN_PATH = "/api/v1/auth/login"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: NUL or a UTF-16 surrogate code point (only lone ones survive decoding into ``str``).
@@ -242,25 +238,13 @@ class RequestGuard:
                 [{"field": w, "problem": "NUL or lone surrogate"} for w in where[:10]])
 
 
-class HttpLimits(BaseSettings):
-    """Request limits and the Origin allow-list (environment ``SIAGA_MAX_BODY_BYTES``,
-    ``SIAGA_LOGIN_MAX_BODY_BYTES``, ``SIAGA_ALLOWED_ORIGINS`` as a JSON list)."""
-
-    model_config = SettingsConfigDict(env_prefix="SIAGA_", extra="ignore")
-
-    max_body_bytes: Annotated[int, Field(ge=1024)] = DEFAULT_MAX_BODY_BYTES
-    login_max_body_bytes: Annotated[int, Field(ge=1024)] = DEFAULT_LOGIN_MAX_BODY_BYTES
-    #: Other origins (``https://host[:port]``) allowed to send cookie-authenticated writes.
-    allowed_origins: list[str] = []
-
-
 def install_hardening(app: FastAPI) -> None:
     """Install :class:`RequestGuard` and the OpenAPI security and error documentation
-    (``api/openapi_doc.py``). Limits: ``resources["http_limits"]`` if given, else
-    :class:`HttpLimits` from the environment."""
+    (``api/openapi_doc.py``). Limits: the services' ``http_limits`` (from the environment
+    unless given to ``create_app``)."""
     from api.openapi_doc import install_openapi
 
-    limits = app.state.siaga.resources.get("http_limits") or HttpLimits()
+    limits: HttpLimits = app.state.siaga.http_limits
     app.add_middleware(
         RequestGuard,  # type: ignore[arg-type]
         max_body_bytes=limits.max_body_bytes,

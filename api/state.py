@@ -1,21 +1,12 @@
-"""Process-wide resources of the API, built once in the lifespan and passed to handlers."""
+"""The API's process-wide state: the typed :class:`api.services.Services` of the composition root.
+
+``AppState`` is the name handlers use for it (``state: AppState = Depends(get_state)``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from api.services import Services
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+AppState = Services
 
-from api.settings import Settings
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    engine: Engine
-    sessionmaker: sessionmaker[Session]
-    #: Domain resources keyed by name ("geocoder", "road_networks", "mqtt", "fanout", ...),
-    #: filled by the router modules' startup hooks or by tests.
-    resources: dict[str, Any] = field(default_factory=dict)
+__all__ = ["AppState"]

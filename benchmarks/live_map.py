@@ -39,9 +39,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 _API = """
 import sys, uvicorn
 from api.app import create_app
+from api.services import LiveOptions
 from api.settings import load_settings
 cfg = load_settings(database_url=sys.argv[1], mqtt_url=sys.argv[2])
-app = create_app(cfg, resources={"live_topic": sys.argv[3], "live_window_s": float(sys.argv[4])})
+app = create_app(cfg, live=LiveOptions(topic=sys.argv[3], window_s=float(sys.argv[4])))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[5]), log_level="warning")
 """
 

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from sqlalchemy.orm import Session
@@ -15,9 +15,28 @@ from api.db import make_engine, make_sessionmaker, unit_of_work
 from api.readiness import require_database
 from api.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from api.services import Services
+
 
 def settings() -> Settings:
     return load_settings()
+
+
+def services(cfg: Settings | None = None) -> Services:
+    """The composition root's typed services (:func:`api.services.build_services`, as the HTTP
+    service builds them): dispatch configuration, road networks with their vehicle profiles, the
+    geocoder holder. An invalid configuration file exits with its reason."""
+    # Imported here: the services pull in the routing kernels, which most commands never use.
+    from api.services import build_services
+    from dispatch.exceptions import DispatchError
+    from geo.exceptions import GeoError
+
+    try:
+        return build_services(cfg or settings())
+    except (DispatchError, GeoError) as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
 
 
 #: Database URLs already found reachable and migrated by this process.

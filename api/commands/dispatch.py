@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands._common import fail, print_json, session_scope, settings
+from api.commands._common import fail, print_json, services, session_scope, settings
 
 app = typer.Typer(help="Dispatch: OPD, SLA, armada / agencies, SLA, fleet.", no_args_is_help=True)
 
@@ -35,20 +35,17 @@ def seed(
 def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
               limit: int = typer.Option(5, help="Units per agency.")) -> None:
     """Print the units recommended for an incident, ranked by road ETA, as JSON."""
-    from dispatch.config import load_config
     from dispatch.exceptions import DispatchError
     from dispatch.recommend_service import recommend as run
     from geo.exceptions import GeoError
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
 
     cfg = settings()
+    root = services(cfg)
+    nets = root.road_networks
     try:
-        profiles = load_profiles(cfg.profiles_path)
         with session_scope(cfg) as session:
-            recs = run(session, incident_id, config=load_config(cfg.agencies_path),
-                       road_networks=RoadNetworks(cfg.roads_dir, profiles), profiles=profiles,
-                       limit=limit)
+            recs = run(session, incident_id, config=root.dispatch_config, road_networks=nets,
+                       profiles=nets.profiles, limit=limit)
     except (DispatchError, GeoError) as exc:
         fail(str(exc))
     print_json({"incident_id": incident_id, "agencies": recs})
@@ -58,18 +55,11 @@ def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
 def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")) -> None:
     """Escalate agencies that missed their acknowledgement time; print the escalations."""
     from dispatch.assignment_service import check_escalations
-    from dispatch.config import load_config
-    from geo.exceptions import GeoError
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
 
     cfg = settings()
-    try:
-        profiles = load_profiles(cfg.profiles_path)
-    except GeoError as exc:
-        fail(str(exc))
+    root = services(cfg)
+    nets = root.road_networks
     with session_scope(cfg) as session:
-        result = check_escalations(session, config=load_config(cfg.agencies_path),
-                                   kode_kab=kode_kab, profiles=profiles,
-                                   road_networks=RoadNetworks(cfg.roads_dir, profiles))
+        result = check_escalations(session, config=root.dispatch_config, kode_kab=kode_kab,
+                                   profiles=nets.profiles, road_networks=nets)
     print_json(result.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands._common import fail, print_json, session_scope, settings
+from api.commands._common import fail, print_json, services, session_scope, settings
 
 app = typer.Typer(help="Kejadian / incidents.", no_args_is_help=True)
 
@@ -26,10 +26,8 @@ def create(
     """Create an incident (by --lat/--lon or --place) and print it as JSON."""
     from dispatch import schemas
     from dispatch import service as incidents
-    from dispatch.config import load_config
     from dispatch.exceptions import DispatchError
     from geo.exceptions import GeoError
-    from geo.service import load_geocoder
     from geo.types import LonLat
 
     if (lat is None) != (lon is None):
@@ -37,11 +35,12 @@ def create(
     if lat is None and not place and not kode_kab:
         fail("give --lat/--lon, --place, or at least --kode-kab")
     cfg = settings()
+    root = services(cfg)
+    config = root.dispatch_config
     try:
         with session_scope(cfg) as session:
-            config = load_config(cfg.agencies_path)
             result = incidents.create_incident(
-                session, config=config, geocoder=load_geocoder(session), category=category,
+                session, config=config, geocoder=root.geocoder.get(session), category=category,
                 actor=actor, kode_kab=kode_kab,
                 location=LonLat(lon, lat) if lon is not None and lat is not None else None,
                 place=place, description=description, channel=channel, caller_phone=caller)

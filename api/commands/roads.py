@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from api.commands._common import fail, print_json, settings
+from api.commands._common import fail, print_json, services, settings
 from geo.exceptions import GeoError
 
 app = typer.Typer(
@@ -43,15 +43,7 @@ def import_roads(
 @app.command("list")
 def list_roads() -> None:
     """List the routing indexes built so far (region, profile, size, source hash)."""
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
-
-    cfg = settings()
-    try:
-        nets = RoadNetworks(cfg.roads_dir, load_profiles(cfg.profiles_path))
-    except GeoError as exc:
-        fail(str(exc))
-    print_json(nets.listing(with_files=True))
+    print_json(services().road_networks.listing(with_files=True))
 
 
 @app.command("export")
@@ -62,12 +54,10 @@ def export_roads(
 ) -> None:
     """Write every directed edge used for routing as CSV (u, v, coordinates, length_m, travel_s)."""
     from geo.routing.export import write_edges_csv
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
 
-    cfg = settings()
+    nets = services().road_networks
     try:
-        index = RoadNetworks(cfg.roads_dir, load_profiles(cfg.profiles_path)).get(region, profile)
+        index = nets.get(region, profile)
         rows = write_edges_csv(index, output)
     except (GeoError, OSError) as exc:
         fail(str(exc))

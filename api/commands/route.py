@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from api.commands._common import fail, print_json, settings
+from api.commands._common import fail, print_json, services
 from geo.exceptions import GeoError
 from geo.types import LonLat
 
@@ -25,11 +25,7 @@ def parse_lat_lon(text: str) -> LonLat:
 
 
 def _index(region: str, profile: str) -> Any:
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
-
-    cfg = settings()
-    return RoadNetworks(cfg.roads_dir, load_profiles(cfg.profiles_path)).get(region, profile)
+    return services().road_networks.get(region, profile)
 
 
 @app.command("table")

@@ -11,27 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.auth import service, throttle, throttle_service
-from api.auth.exceptions import (
-    InvalidCredentialsError,
-    InvalidUserError,
-    TokenNotFoundError,
-    UserExistsError,
-    UserNotFoundError,
-)
+from api.auth.exceptions import InvalidCredentialsError
 from api.db import unit_of_work
 from api.deps import get_session, get_state
-from api.errors import ErrorResponse, register_error
+from api.errors import ErrorResponse
 from api.security import SESSION_COOKIE, Principal, Role, current_principal
 from api.state import AppState
 from dispatch.schemas import TimestampOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-register_error(InvalidCredentialsError, 401, "invalid_credentials")
-register_error(InvalidUserError, 422, "invalid_user")
-register_error(UserExistsError, 409, "user_exists")
-register_error(UserNotFoundError, 404, "user_not_found")
-register_error(TokenNotFoundError, 404, "token_not_found")
 
 
 class LoginIn(BaseModel):
@@ -136,8 +124,7 @@ def login(body: LoginIn, request: Request, response: Response,
     address = request.client.host if request.client else "unknown"
     user_key = throttle.account_key(body.username, address)
     # (account+address, address) policies; a deployment or a test may set its own
-    account_policy, address_policy = state.resources.get(
-        "login_throttle", (throttle.ACCOUNT_POLICY, throttle.ADDRESS_POLICY))
+    account_policy, address_policy = state.login_throttles.account, state.login_throttles.address
     policies = {user_key: account_policy, throttle.address_key(address): address_policy}
     now = datetime.now(UTC)
     ttl_s = state.settings.session_ttl_s

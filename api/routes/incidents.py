@@ -1,7 +1,8 @@
 """Incidents: intake, triage, list/get with timeline, recommendations, status, agency actions.
 
 Domain events returned by the services are handed, after the commit, to the event sink of the
-composition root (``Services.publish_events``: the MQTT fan-out unless a test sets its own). Caller numbers are masked unless the authenticated role may see them.
+composition root (``Services.publish_events``: the MQTT fan-out unless a test sets its own).
+Caller numbers are masked unless the authenticated role may see them.
 """
 
 from __future__ import annotations

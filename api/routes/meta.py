@@ -8,17 +8,15 @@ slow or unreachable database gives 503 with the reason, within that time.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 import anyio
-import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.health_probe import HEALTH_TIMEOUT_S, DatabaseProbe
 from api.schemas_analytics import AttributionOut, HealthOut
-from api.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
@@ -33,52 +31,10 @@ ATTRIBUTION = [
 ]
 
 
-#: Upper bound of the database probe of ``/api/v1/health`` (seconds).
-HEALTH_TIMEOUT_S = 0.8
-
-
-class DatabaseProbe:
-    """One asynchronous connection, reopened after any failure, for ``select 1``."""
-
-    def __init__(self, conninfo: str) -> None:
-        self.conninfo = conninfo
-        self.conn: psycopg.AsyncConnection | None = None
-        self.lock = asyncio.Lock()
-
-    async def check(self) -> None:
-        async with self.lock:
-            try:
-                if self.conn is None or self.conn.closed:
-                    self.conn = await psycopg.AsyncConnection.connect(
-                        self.conninfo, autocommit=True, connect_timeout=2)
-                await self.conn.execute("select 1")
-            except BaseException:
-                await self.close()  # timed out or failed mid-way: its state is unknown
-                raise
-
-    async def close(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None and not conn.closed:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(1):
-                await conn.close()
-
-
-def startup(state: AppState) -> None:
-    """The health probe's own connection (opened on the first check)."""
-    url = state.engine.url.set(drivername="postgresql")
-    state.resources["health_probe"] = DatabaseProbe(url.render_as_string(hide_password=False))
-
-
-async def shutdown(state: AppState) -> None:
-    probe = state.resources.pop("health_probe", None)
-    if probe is not None:
-        await probe.close()
-
-
 @router.get("/health", response_model=HealthOut)
 async def health(request: Request) -> Any:
     """Liveness and database connectivity (answers within a second, 503 if the database is not)."""
-    probe: DatabaseProbe = request.app.state.siaga.resources["health_probe"]
+    probe: DatabaseProbe = request.app.state.siaga.health_probe
     started = time.perf_counter()
     problem = None
     try:

@@ -8,40 +8,19 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_state
-from api.errors import register_error
 from api.schemas_geo import NetworkListOut, ProfileListOut, RouteOut, TableOut
 from api.state import AppState
-from geo.routing.exceptions import NoRouteError, OutsideNetworkError
+from geo.routing.store import RoadNetworks
 from geo.types import LonLat
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 
-register_error(OutsideNetworkError, 422, "outside_road_network")
-register_error(NoRouteError, 404, "no_route")
-
 KODE_KAB_PATTERN = r"^\d{2}\.\d{2}$"
 
 
-def startup(state: AppState) -> None:
-    """Put the road networks (indexes loaded lazily from ``settings.roads_dir``) in resources,
-    with the routing kernels compiled (or loaded from their cache) before the first query."""
-    if "road_networks" not in state.resources:
-        from geo.routing.kernels import warm_up
-        from geo.routing.profiles import load_profiles
-        from geo.routing.store import RoadNetworks
-
-        warm_up()
-
-        state.resources["road_networks"] = RoadNetworks(
-            state.settings.roads_dir, load_profiles(state.settings.profiles_path)
-        )
-
-
-def road_networks_of(state: AppState) -> Any:
+def road_networks_of(state: AppState) -> RoadNetworks:
     """The one ``RoadNetworks`` of the app (profiles from ``settings.profiles_path``)."""
-    if "road_networks" not in state.resources:
-        startup(state)
-    return state.resources["road_networks"]
+    return state.road_networks
 
 
 class Point(BaseModel):

@@ -17,7 +17,7 @@ from dispatch.assignment_service import list_units
 from dispatch.schemas import Timestamp
 from dispatch.scope import Scope
 from tracking import service
-from tracking.exceptions import InvalidTimeRangeError
+from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
 from tracking.records import DeviceInfo
 

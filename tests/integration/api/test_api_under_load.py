@@ -79,7 +79,7 @@ def test_health_says_503_within_a_second_when_the_database_hangs(app_factory):
     """A database that accepts the connection and never answers: 503 with the reason, fast."""
     import socket
 
-    from api.routes.meta import DatabaseProbe
+    from api.health_probe import DatabaseProbe
 
     with socket.socket() as blackhole:
         blackhole.bind(("127.0.0.1", 0))
@@ -88,7 +88,7 @@ def test_health_says_503_within_a_second_when_the_database_hangs(app_factory):
         app = app_factory()
         with serve(app) as base, httpx.Client(base_url=base, timeout=30) as c:
             assert c.get("/api/v1/health").status_code == 200
-            app.state.siaga.resources["health_probe"] = DatabaseProbe(
+            app.state.siaga.health_probe = DatabaseProbe(
                 f"postgresql://siaga@127.0.0.1:{port}/siaga")
             t0 = time.perf_counter()
             r = c.get("/api/v1/health")

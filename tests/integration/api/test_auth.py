@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from api.auth import service
 from api.auth.exceptions import InvalidTokenError, InvalidUserError, UserExistsError
 from api.security import SESSION_COOKIE, Role, verify_password
+from api.services import LoginThrottles
 from dispatch.privacy import mask_phone
 from tests.fixtures.console import TEST_PASSWORD, ensure_user
 
@@ -151,7 +152,7 @@ def test_repeated_failed_logins_are_throttled(app_factory, engine):
 
     app = app_factory()
     # the default policy's first delay (1 s) could pass on a slow machine: a long one here
-    app.state.siaga.resources["login_throttle"] = (
+    app.state.siaga.login_throttles = LoginThrottles(
         Backoff(ACCOUNT_POLICY.free_failures, 120.0, 600.0), ADDRESS_POLICY)
     with TestClient(app) as client:
         for _ in range(ACCOUNT_POLICY.free_failures + 1):

@@ -7,6 +7,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
+from api.services import LiveOptions
 from tests.integration.api.test_live import _collect, _publish, _wait_subscribed
 from tests.integration.dispatch.test_configured_profiles import region  # noqa: F401 - fixture
 
@@ -20,9 +21,8 @@ def test_rest_and_websocket_mask_the_caller_alike(region, settings, database_url
 
     prefix = f"siaga-test-{uuid.uuid4().hex[:8]}/v1/events"
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
-    app = create_app(cfg, resources={"live_topic": f"{prefix}/#", "live_window_s": 0.2,
-                                     "dispatch_config": region["config"],
-                                     "publish_events": lambda events: None})
+    app = create_app(cfg, live=LiveOptions(topic=f"{prefix}/#", window_s=0.2),
+                     dispatch_config=region["config"], publish_events=lambda events: None)
 
     def auth(role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {role_tokens[role]}"}

@@ -64,8 +64,8 @@ def world(engine, role_tokens) -> Iterator[dict]:
 
 def served_app(app_factory, config, **settings):
     app = app_factory(**settings)
-    app.state.siaga.resources["dispatch_config"] = config
-    app.state.siaga.resources["publish_events"] = lambda events: None
+    app.state.siaga.dispatch_config = config
+    app.state.siaga.publish_events = lambda events: None
     return app
 
 

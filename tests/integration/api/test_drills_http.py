@@ -13,7 +13,8 @@ SCENE = {"lon": 115.3590, "lat": -8.4560}
 def clients(client_as, pilot_regions):
     def make(role: str):
         c = client_as(role)
-        c.app.state.siaga.resources.setdefault("publish_events", lambda events: None)
+        if c.app.state.siaga.publish_events is None:
+            c.app.state.siaga.publish_events = lambda events: None
         return c
 
     yield make

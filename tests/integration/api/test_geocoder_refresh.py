@@ -72,9 +72,9 @@ def test_intake_geocodes_with_a_region_imported_while_running(no_region, app_fac
     headers = {"Authorization": f"Bearer {role_tokens['dispatcher']}"}
     with TestClient(app_factory(), headers=headers, raise_server_exceptions=False) as client:
         doc = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
-        resources = client.app.state.siaga.resources
-        resources["dispatch_config"] = parse_config([doc, {"regions": {KODE: REGION}}])
-        resources["publish_events"] = lambda events: None
+        services = client.app.state.siaga
+        services.dispatch_config = parse_config([doc, {"regions": {KODE: REGION}}])
+        services.publish_events = lambda events: None
         before = client.post("/api/v1/incidents", json=body)  # the geocoder is loaded by now
         assert before.status_code in (201, 422), before.text
         assert before.status_code == 422 or before.json().get("kode_desa") is None

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.live import Coalescer, LiveHub, LiveView, kind_of, mask_callers, unwrap
+from api.services import LiveOptions
 
 
 def test_coalescer_keeps_the_latest_position_per_device_and_every_other_event():
@@ -83,7 +84,7 @@ def _collect(ws, want, timeout_s: float = 10.0) -> list[dict]:
 
 
 def _wait_subscribed(app) -> None:
-    source = app.state.siaga.resources["live_source"]
+    source = app.state.siaga.running.live_source
     deadline = time.monotonic() + 5
     while not source.connected and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -96,7 +97,7 @@ def test_mqtt_events_reach_the_browser_coalesced(settings, database_url, mqtt_ur
 
     prefix = f"siaga-test-{uuid.uuid4().hex[:8]}/v1/events"
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
-    app = create_app(cfg, resources={"live_topic": f"{prefix}/#", "live_window_s": 0.3})
+    app = create_app(cfg, live=LiveOptions(topic=f"{prefix}/#", window_s=0.3))
     with TestClient(app) as client:
         _wait_subscribed(app)
         with client.websocket_connect(f"/api/v1/live?token={role_tokens['dispatcher']}") as ws, \
@@ -121,7 +122,7 @@ def test_mqtt_events_reach_the_browser_coalesced(settings, database_url, mqtt_ur
             seen2 = _collect(ws2, lambda ev: any(e["kind"] == "incident" for e in ev))
             assert next(e["data"] for e in seen2 if e["kind"] == "incident")[
                 "caller_phone"] == "0812*****890"
-        assert app.state.siaga.resources["live_source"].rejected >= 1
+        assert app.state.siaga.running.live_source.rejected >= 1
 
 
 def test_dispatch_events_published_by_the_api_come_back_live(settings, database_url, mqtt_url,
@@ -131,10 +132,10 @@ def test_dispatch_events_published_by_the_api_come_back_live(settings, database_
 
     prefix = f"siaga-test-{uuid.uuid4().hex[:8]}/v1/events"
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
-    app = create_app(cfg, resources={"live_topic": f"{prefix}/#"})
+    app = create_app(cfg, live=LiveOptions(topic=f"{prefix}/#"))
     with TestClient(app) as client:
         _wait_subscribed(app)
-        sink = app.state.siaga.resources["publish_events"]
+        sink = app.state.siaga.publish_events
         with client.websocket_connect(f"/api/v1/live?token={role_tokens['viewer']}") as ws:
             ws.receive_json()
             sink([(f"{prefix}/unit", {"unit_id": 1, "status": "dispatched"})])
@@ -153,8 +154,8 @@ def test_the_stream_closes_when_the_session_is_revoked(settings, database_url, m
         issued = service.issue_api_token(session=session, username="test_viewer", name="ws")
         session.commit()
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
-    app = create_app(cfg, resources={"live_recheck_s": 0.2,
-                                     "live_topic": f"siaga-test-{uuid.uuid4().hex[:8]}/#"})
+    app = create_app(cfg, live=LiveOptions(recheck_s=0.2,
+                                           topic=f"siaga-test-{uuid.uuid4().hex[:8]}/#"))
     with TestClient(app) as client:
         with client.websocket_connect(f"/api/v1/live?token={issued.token}") as ws:
             assert ws.receive_json()["type"] == "hello"

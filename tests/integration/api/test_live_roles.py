@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 from fastapi.testclient import TestClient
 
 from api.live import LiveView, visible
+from api.services import LiveOptions
 from tests.fixtures.console import TEST_AGENCY_CODE
 
 PHONE = "081234567890"
@@ -43,7 +44,7 @@ def _until_marker(ws, marker: str, timeout_s: float = 15.0) -> list[dict]:
 
 
 def _wait_subscribed(app) -> None:
-    source = app.state.siaga.resources["live_source"]
+    source = app.state.siaga.running.live_source
     deadline = time.monotonic() + 5
     while not source.connected and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -69,7 +70,7 @@ def test_each_role_receives_only_what_it_may_see(settings, database_url, mqtt_ur
     prefix = f"siaga-test-{uuid.uuid4().hex[:8]}/v1/events"
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url,
                                       "roads_dir": console_world})
-    app = create_app(cfg, resources={"live_topic": f"{prefix}/#", "live_window_s": 0.2})
+    app = create_app(cfg, live=LiveOptions(topic=f"{prefix}/#", window_s=0.2))
     bearer = {"Authorization": f"Bearer {role_tokens['dispatcher']}"}
     with TestClient(app, headers=bearer) as api:
         ours = _incident_with(api, "fire")  # DAMKAR takes part

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import throttle, throttle_service
 from api.auth.models import AppUser, LoginThrottle
+from api.services import LoginThrottles
 from tests.fixtures.console import TEST_PASSWORD, ensure_user
 
 LOGIN = "/api/v1/auth/login"
@@ -32,7 +33,7 @@ SLOW_ACCOUNT = throttle.Backoff(free_failures=throttle.ACCOUNT_POLICY.free_failu
 
 def _app(app_factory):
     app = app_factory()
-    app.state.siaga.resources["login_throttle"] = (SLOW_ACCOUNT, throttle.ADDRESS_POLICY)
+    app.state.siaga.login_throttles = LoginThrottles(SLOW_ACCOUNT, throttle.ADDRESS_POLICY)
     return app
 
 

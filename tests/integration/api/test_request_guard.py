@@ -179,7 +179,7 @@ def test_an_allow_listed_origin_may_write(app_factory, engine):
     limits = HttpLimits(allowed_origins=["https://console.siaga.example"])
     from api.app import create_app
 
-    app = create_app(app_factory().state.siaga.settings, resources={"http_limits": limits})
+    app = create_app(app_factory().state.siaga.settings, http_limits=limits)
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.post(LOGIN, json={"username": username,
                                         "password": TEST_PASSWORD}).status_code == 200

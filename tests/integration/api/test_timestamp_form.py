@@ -71,8 +71,8 @@ def world(engine) -> Iterator[dict]:
 
 def test_every_timestamp_of_the_main_endpoints_has_one_form(world, app_factory, role_tokens):
     app = app_factory()
-    app.state.siaga.resources["dispatch_config"] = world["config"]
-    app.state.siaga.resources["publish_events"] = lambda events: None
+    app.state.siaga.dispatch_config = world["config"]
+    app.state.siaga.publish_events = lambda events: None
     seen: dict[str, list[tuple[str, str]]] = {}
 
     def call(name: str, method: str, url: str, role: str = "dispatcher", **kw) -> Any:

@@ -69,7 +69,7 @@ def client_for(monkeypatch, app_factory, role_tokens, road_networks):
 
     def make(role: str) -> TestClient:
         app = app_factory()
-        app.state.siaga.resources["road_networks"] = road_networks
+        app.state.siaga.road_networks = road_networks
         c = TestClient(app, headers={"Authorization": f"Bearer {role_tokens[role]}"})
         c.__enter__()
         clients.append(c)

@@ -61,8 +61,8 @@ def region(engine) -> Iterator[dict]:
 
 def _client(app_factory, role_tokens, config, **overrides) -> TestClient:
     app = app_factory(**overrides)
-    app.state.siaga.resources["dispatch_config"] = config
-    app.state.siaga.resources["publish_events"] = lambda events: None
+    app.state.siaga.dispatch_config = config
+    app.state.siaga.publish_events = lambda events: None
     return TestClient(app, headers={"Authorization": f"Bearer {role_tokens['dispatcher']}"},
                       raise_server_exceptions=False)
 

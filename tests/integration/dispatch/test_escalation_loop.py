@@ -1,4 +1,4 @@
-"""The API's periodic escalation pass (opt-in with resources['escalation_interval_s']): an agency
+"""The API's periodic escalation pass (opt-in with ``escalation_interval_s``): an agency
 that missed its acknowledgement time is escalated and an sla event is handed to the sink."""
 
 import time
@@ -45,8 +45,8 @@ def test_periodic_escalation_publishes_sla_events(engine, settings, database_url
             incident_id = i.id
         published: list = []
         app = create_app(settings.model_copy(update={"database_url": database_url}),
-                         resources={"escalation_interval_s": 0.2, "dispatch_config": config,
-                                    "publish_events": published.extend})
+                         escalation_interval_s=0.2, dispatch_config=config,
+                         publish_events=published.extend)
         with TestClient(app):
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not published:

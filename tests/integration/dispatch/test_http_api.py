@@ -57,8 +57,9 @@ def api(engine, client_as) -> Iterator:
 
     def client(role: str):
         c = client_as(role)
-        c.app.state.siaga.resources["dispatch_config"] = config
-        c.app.state.siaga.resources.setdefault("publish_events", lambda events: None)
+        c.app.state.siaga.dispatch_config = config
+        if c.app.state.siaga.publish_events is None:
+            c.app.state.siaga.publish_events = lambda events: None
         return c
 
     try:
