@@ -113,3 +113,26 @@ def test_application_role_does_its_work_and_extends_the_chain(engines):
         conn.execute(text("UPDATE assignment SET eta_s = eta_s WHERE false"))
         conn.execute(text("SELECT count(*) FROM exercise"))
         conn.execute(text("CREATE TEMP TABLE scratch (id int)"))
+
+
+def test_db_app_role_command_creates_a_login_role_that_owns_nothing(engines, owner_url):
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli_app
+
+    owner, _ = engines
+    role = "siaga_app_cmd_test"
+    env = {"SIAGA_DATABASE_URL": owner_url, "SIAGA_MIGRATE_DATABASE_URL": "",
+           "SIAGA_APP_ROLE": role, "SIAGA_APP_DB_PASSWORD": "s3cret'\"; DROP ROLE siaga"}
+    try:
+        for _ in range(2):  # idempotent
+            r = CliRunner().invoke(cli_app, ["db", "app-role"], env=env, catch_exceptions=False)
+            assert r.exit_code == 0 and role in r.output
+        with owner.connect() as conn:
+            row = conn.execute(text(
+                "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolpassword IS NOT NULL"
+                " FROM pg_authid WHERE rolname = :r"), {"r": role}).one()
+        assert tuple(row) == (True, False, False, False, True)
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
