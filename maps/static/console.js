@@ -474,6 +474,11 @@
     $("login").hidden = true;
     $("whoami").textContent = me.username + " (" + me.role + ")";
     $("calltaker").hidden = !(me.role === "dispatcher" || me.role === "admin");
+    // monthly report files for the Bupati's office (viewer) and admins
+    $("report-form").hidden = !(me.role === "admin" || me.role === "viewer");
+    $("report-kab").value = CFG.kode_kab;
+    if (!$("report-month").value) $("report-month").value = new Date().toISOString().slice(0, 7);
+    $("report-form").addEventListener("submit", function () { $("report-lang").value = lang; });
     loadVectors(); loadUnits().then(loadIncidents).then(loadTrackers); connectLive();
     setInterval(loadTrackers, 60000);
   }
