@@ -66,6 +66,23 @@ def write_national(folder: Path, *, suffix: str = ".geojson") -> dict[str, Path]
     return paths
 
 
+#: Added to the OSM ids of the moved copy in :func:`write_island` (no clash with the original).
+ID_OFFSET = 10**11
+
+
+def _moved(kind: str, id_offset: int):
+    """The objects of Kota Yogyakarta's roads of one kind, moved by :data:`SHIFT`."""
+    import osmium
+
+    for obj in osmium.FileProcessor(str(DATA / SOURCE / "roads_drive.osm")):
+        if kind == "node" and obj.is_node():
+            lon, lat = shifted(obj.location.lon, obj.location.lat)
+            yield obj.replace(id=obj.id + id_offset, location=osmium.osm.Location(lon, lat))
+        elif kind == "way" and obj.is_way():
+            yield obj.replace(id=obj.id + id_offset,
+                              nodes=[n.ref + id_offset for n in obj.nodes])
+
+
 def write_synthetic_roads(path: Path) -> Path:
     """Kota Yogyakarta's drivable roads moved into the synthetic regency; the format follows the
     file name (``.osm.pbf`` or ``.osm``), written with osmium."""
@@ -74,12 +91,32 @@ def write_synthetic_roads(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = osmium.SimpleWriter(str(path))
     try:
-        for obj in osmium.FileProcessor(str(DATA / SOURCE / "roads_drive.osm")):
-            if isinstance(obj, osmium.osm.Node):
-                lon, lat = shifted(obj.location.lon, obj.location.lat)
-                writer.add_node(obj.replace(location=osmium.osm.Location(lon, lat)))
-            else:
-                writer.add(obj)
+        for obj in _moved("node", 0):
+            writer.add_node(obj)
+        for obj in _moved("way", 0):
+            writer.add_way(obj)
+    finally:
+        writer.close()
+    return path
+
+
+def write_island(path: Path) -> Path:
+    """An extract of two regencies' roads, like a Geofabrik province file: Kota Yogyakarta's as
+    shipped and the synthetic regency's (moved, ids offset by :data:`ID_OFFSET`)."""
+    import osmium
+
+    original = DATA / SOURCE / "roads_drive.osm"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for obj in osmium.FileProcessor(str(original), osmium.osm.NODE):
+            writer.add_node(obj)
+        for obj in _moved("node", ID_OFFSET):
+            writer.add_node(obj)
+        for obj in osmium.FileProcessor(str(original), osmium.osm.WAY | osmium.osm.RELATION):
+            writer.add(obj)
+        for obj in _moved("way", ID_OFFSET):
+            writer.add_way(obj)
     finally:
         writer.close()
     return path
