@@ -42,22 +42,16 @@ class EventPublisher:
         self.client.loop_stop()
 
 
-def escalation_job(cfg: Any, sessions: Any) -> Any:
-    """One escalation/standby pass in its own transaction; returns the messages to publish."""
+def escalation_job(sessions: Any, *, config: Any, road_networks: Any) -> Any:
+    """A job running one escalation/standby pass in its own transaction; it returns the
+    messages to publish (the pass is committed before they are returned)."""
     from api.db import unit_of_work
     from dispatch.assignment_service import check_escalations
-    from dispatch.config import load_config
-    from geo.routing.profiles import load_profiles
-    from geo.routing.store import RoadNetworks
-
-    config = load_config(cfg.agencies_path)
-    profiles = load_profiles(cfg.profiles_path)
-    networks = RoadNetworks(cfg.roads_dir, profiles)
 
     def run() -> list[tuple[str, dict[str, Any]]]:
         with unit_of_work(sessions) as session:
-            result = check_escalations(session, config=config, road_networks=networks,
-                                       profiles=profiles)
+            result = check_escalations(session, config=config, road_networks=road_networks,
+                                       profiles=road_networks.profiles)
         return [e.as_message() for e in result.events]  # committed above
 
     return run
@@ -75,12 +69,18 @@ def register(root: typer.Typer) -> None:
 
         from api.db import make_engine, make_sessionmaker
         from api.worker import LeaderLock, Worker
+        from dispatch.config import load_config
+        from geo.routing.profiles import load_profiles
+        from geo.routing.store import RoadNetworks
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         cfg = settings()
         engine = make_engine(cfg.database_url, pool_size=2, max_overflow=1)
         try:
-            job = escalation_job(cfg, make_sessionmaker(engine))
+            job = escalation_job(make_sessionmaker(engine),
+                                 config=load_config(cfg.agencies_path),
+                                 road_networks=RoadNetworks(cfg.roads_dir,
+                                                            load_profiles(cfg.profiles_path)))
         except Exception as exc:  # noqa: BLE001 - configuration problems in one line
             fail(f"worker setup failed: {exc}")
         publisher = EventPublisher(cfg.mqtt_url)

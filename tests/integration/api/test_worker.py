@@ -127,3 +127,70 @@ def test_worker_processes_elect_one_leader_and_survive_a_sigkill(fresh_database_
                     p.kill()
         for h in handles:
             h.close()
+
+
+def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, database_url,
+                                                                     tmp_path):
+    """The real job the worker runs: an OPD that missed its acknowledgement time is escalated
+    (committed) and its ``sla`` event handed to the publisher."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete, select
+    from sqlalchemy.orm import Session
+
+    from api.commands.worker import escalation_job
+    from api.db import make_sessionmaker
+    from dispatch import service as svc
+    from dispatch.config import parse_config
+    from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
+    from dispatch.seed_service import seed_region
+    from geo.routing.store import RoadNetworks
+
+    kode = "99.08"
+    config = parse_config([{
+        "categories": {"public_order": {"kind": "public_service", "agencies": [
+            {"agency": "SATPOLPP", "role": "forward"}]}},
+        "regions": {kode: {"agencies": [{"code": "SATPOLPP", "name": "Satpol PP uji"}],
+                           "sla": {"default": {"ack_min": 1, "on_scene_min": 60}}}}}])
+
+    def cleanup():
+        with Session(engine) as s:
+            s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
+            s.execute(delete(Incident).where(Incident.kode_kab == kode))
+            s.execute(delete(SlaRule).where(SlaRule.kode_kab == kode))
+            s.execute(delete(Agency).where(Agency.kode_kab == kode))
+            s.commit()
+
+    cleanup()
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    worker_engine = make_engine(database_url, pool_size=2)
+    try:
+        with Session(engine) as s:
+            seed_region(s, config, kode)
+            i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode,
+                                    category="public_order", actor="op", now=past).value
+            svc.triage_incident(s, i.id, config=config, actor="op", now=past)
+            s.commit()
+            incident_id = i.id
+        published: list = []
+
+        def publish(messages):
+            with Session(engine) as s:  # the escalation is visible to others when published
+                ia = s.scalars(select(IncidentAgency).where(
+                    IncidentAgency.incident_id == incident_id)).one()
+                published.extend((m, ia.escalated_at) for m in messages)
+
+        job = escalation_job(make_sessionmaker(worker_engine), config=config,
+                             road_networks=RoadNetworks(tmp_path))
+        worker = Worker(LeaderLock(worker_engine, KEY), {"escalation": (30.0, job)},
+                        publish=publish)
+        assert worker.tick() == ["escalation"]
+        mine = [(m, at) for m, at in published if m[1].get("incident_id") == incident_id]
+        [((topic, payload), committed_at)] = mine
+        assert topic == "siaga/v1/events/sla" and payload["agency"] == "SATPOLPP"
+        assert committed_at is not None and payload["overdue_s"] >= 200
+        assert worker.tick() == []  # not due again before its interval
+        worker.lock.release()
+    finally:
+        worker_engine.dispose()
+        cleanup()
