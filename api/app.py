@@ -47,6 +47,7 @@ ROUTE_MODULES: list[str] = [
     "cap",
     "coverage",
     "registry",
+    "registry_page",
 ]
 
 

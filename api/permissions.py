@@ -144,6 +144,7 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/registry/trackers"): ADMIN_ONLY,
     ("POST", "/api/v1/registry/trackers/{device_id}/credentials"): ADMIN_ONLY,
     ("DELETE", "/api/v1/registry/trackers/{device_id}"): ADMIN_ONLY,
+    ("GET", "/console/registry"): ADMIN_ONLY,
 }
 
 

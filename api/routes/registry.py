@@ -86,14 +86,14 @@ def _import_out(report: ImportReport) -> dict:
     return {**asdict(report), "total": report.total}
 
 
-def _post_out(p: Post) -> dict:
+def post_out(p: Post) -> dict:
     point = point_of(p.geom)
     assert point is not None
     return {"id": p.id, "kode_kab": p.kode_kab, "agency": p.agency_code, "name": p.name,
             "kind": p.kind, "lon": point.lon, "lat": point.lat, "address": p.address or ""}
 
 
-def _tracker_out(t: trackers.TrackerInfo) -> dict:
+def tracker_out(t: trackers.TrackerInfo) -> dict:
     d = asdict(t)
     for key in ("first_seen_at", "last_seen_at", "last_fix_at", "mqtt_provisioned_at",
                 "revoked_at"):
@@ -113,7 +113,7 @@ def list_posts(request: Request, kode_kab: KodeKab = None,
                session: Session = Depends(get_session)) -> dict:
     """Posts and bases of the caller's regencies."""
     scope, _ = _caller(request)
-    return {"posts": [_post_out(p) for p in posts.list_posts(session, scope=scope,
+    return {"posts": [post_out(p) for p in posts.list_posts(session, scope=scope,
                                                              kode_kab=kode_kab)]}
 
 
@@ -131,7 +131,7 @@ def export_posts(request: Request, format: Format = "geojson", kode_kab: KodeKab
 def get_post(post_id: PostID, request: Request, session: Session = Depends(get_session)) -> dict:
     """One post (another regency's is not found)."""
     scope, _ = _caller(request)
-    return _post_out(posts.get_post(session, post_id, scope=scope))
+    return post_out(posts.get_post(session, post_id, scope=scope))
 
 
 @router.post("/posts/import", response_model=ImportOut, openapi_extra=_FILE_BODY,
@@ -148,7 +148,7 @@ def import_posts(request: Request, upload: tuple[str, bytes] = Depends(_file),
 
 # --- units --------------------------------------------------------------------------------------
 
-def _units_out(items: list[registry.RegistryUnit]) -> list[dict]:
+def units_out(items: list[registry.RegistryUnit]) -> list[dict]:
     return [{"id": u.id, **{k: v for k, v in asdict(u.row).items() if k != "row"},
              "capabilities": list(u.row.capabilities), "status": u.status,
              "post_id": u.post_id} for u in items]
@@ -159,7 +159,7 @@ def list_units(request: Request, kode_kab: KodeKab = None,
                session: Session = Depends(get_session)) -> dict:
     """Units of the caller's regencies with home post, crew and tracker."""
     scope, _ = _caller(request)
-    return {"units": _units_out(registry.list_registry_units(session, scope=scope,
+    return {"units": units_out(registry.list_registry_units(session, scope=scope,
                                                              kode_kab=kode_kab))}
 
 
@@ -205,7 +205,7 @@ def list_trackers(request: Request, registered: bool | None = None,
     """Trackers of the caller's regencies; ``registered=false``: unknown ones seen by ingest
     (inside the caller's regencies) waiting to be registered."""
     scope, _ = _caller(request)
-    return {"trackers": [_tracker_out(t) for t in trackers.list_trackers(
+    return {"trackers": [tracker_out(t) for t in trackers.list_trackers(
         session, scope=scope, registered=registered)]}
 
 
@@ -218,7 +218,7 @@ def register_tracker(body: TrackerCreate, request: Request, state: AppState = De
     info, password = registry_accounts.register(
         session, body.device_id, kode_kab=body.kode_kab, scope=scope, actor=actor,
         accounts=accounts, protocol=body.protocol, unit_id=body.unit_id, label=body.label)
-    return {"tracker": _tracker_out(info), "mqtt_username": body.device_id if password else None,
+    return {"tracker": tracker_out(info), "mqtt_username": body.device_id if password else None,
             "mqtt_password": password, "topic": f"siaga/v1/pos/{body.device_id}"}
 
 
@@ -231,7 +231,7 @@ def reset_credentials(device_id: TrackerID, request: Request,
     password = registry_accounts.reset_login(session, device_id, scope=scope,
                                              accounts=_accounts(state))
     info = trackers.get_tracker(session, device_id, scope=scope)
-    return {"tracker": _tracker_out(info), "mqtt_username": device_id,
+    return {"tracker": tracker_out(info), "mqtt_username": device_id,
             "mqtt_password": password, "topic": f"siaga/v1/pos/{device_id}"}
 
 
@@ -240,5 +240,5 @@ def revoke_tracker(device_id: TrackerID, request: Request, state: AppState = Dep
                    session: Session = Depends(get_session)) -> dict:
     """Revoke a tracker: its MQTT login is removed and it is taken off its unit."""
     scope, actor = _caller(request)
-    return _tracker_out(registry_accounts.revoke(session, device_id, scope=scope, actor=actor,
+    return tracker_out(registry_accounts.revoke(session, device_id, scope=scope, actor=actor,
                                                  accounts=_accounts(state)))

@@ -199,3 +199,16 @@ def test_cli_imports_files_from_anywhere_and_exports(bangli, database_url, tmp_p
     out = elsewhere / "ekspor.geojson"
     assert siaga("fleet", "export", str(out), "--region", KAB).returncode == 0
     assert {u.call_sign for u in parse_units(out.read_bytes(), "geojson")} >= set(IMPORTED)
+
+
+def test_admin_page_lists_the_registry_in_both_languages(bangli, client_as):
+    admin = client_as("admin")
+    _import_both(admin)
+    page = admin.get("/console/registry", params={"kode_kab": KAB})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for text in ("Registri armada", "Pos Damkar Kintamani Uji", "UJI-PSC-BGL-1",
+                 "uji-imei-860000000000103", "/api/v1/registry/units/import", "registry.js"):
+        assert text in page.text
+    assert "Fleet registry" in admin.get("/console/registry", params={"lang": "en"}).text
+    assert admin.get("/static/registry.js").status_code == 200
+    assert client_as("planner").get("/console/registry").status_code == 403
