@@ -32,6 +32,8 @@ def test_exercise_drill_incident_filter_and_purge(clients):
     assert r.status_code == 201, r.text
     drill_inc = r.json()
     assert drill_inc["drill"] is True and drill_inc["exercise_id"] == ex["id"]
+    detail = d.get(f"/api/v1/incidents/{drill_inc['id']}").json()
+    assert detail["drill"] is True and detail["exercise_id"] == ex["id"]
     real = d.post("/api/v1/incidents", json={"category": "fire", "kode_kab": KAB, **SCENE})
     assert real.status_code == 201 and real.json()["drill"] is False
     ids = {i["id"]: i["drill"] for i in d.get(
