@@ -371,7 +371,7 @@
       return '<div class="rec-agency">' + esc(g.agency) + " " + esc(g.name) + "</div>" + g.units.map(function (u) {
         var estimate = u.eta_kind === "estimate" || (u.eta_kind === undefined && u.estimated);
         var tags = (estimate ? '<span class="tag estimate">' + esc(S("estimated")) + "</span>" : "") +
-          (u.position_source === "station" || u.from_station ? '<span class="tag">' + esc(S("no_fix")) + "</span>" : "") +
+          (u.position_source === "station" || u.position_source === "post" || u.from_station ? '<span class="tag">' + esc(S("no_fix")) + "</span>" : "") +
           (u.reachable === false ? '<span class="tag">' + esc(S("unreachable")) + "</span>" : "");
         var pos = lonlat(u); if (pos) L.circleMarker([pos.lat, pos.lon], { radius: 10, color: "#ff00aa", weight: 2, fill: false }).addTo(layers.recs);
         return '<div class="rec" data-unit="' + esc(u.unit_id) + '"><div><b>' + esc(u.call_sign) + "</b>" + tags +
