@@ -4,7 +4,6 @@ kecamatan polygons, the SLA report, the audit chain head) into a pure
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from dispatch.reporting.model import (
     parse_month,
 )
 from dispatch.scope import Scope
+from dispatch.scoping import incident_condition
 from dispatch.sla import evaluate
 from geo.exceptions import RegionNotFoundError
 from geo.models import Kecamatan, Region
@@ -43,13 +43,10 @@ def monthly_report(session: Session, *, scope: Scope, kode_kab: str, month: str,
     if region is None:
         raise RegionNotFoundError(
             f"wilayah {kode_kab} tidak ditemukan / region {kode_kab} not found")
-    sla = sla_report(session, kode_kab=kode_kab, start=start, end=end, now=now,
-                     **_sla_options(scope, tz))
-    if scope.agency_code is not None:
-        sla = {**sla, "agencies": [a for a in sla.get("agencies", [])
-                                   if a.get("agency") == scope.agency_code]}
-    incidents = _incidents(session, kode_kab, start, end)
-    agency_rows = [r for r in _agency_rows(session, kode_kab, start, end, now)
+    sla = sla_report(session, kode_kab=kode_kab, start=start, end=end, now=now, scope=scope,
+                     tz=tz)
+    incidents = _incidents(session, scope, kode_kab, start, end)
+    agency_rows = [r for r in _agency_rows(session, scope, kode_kab, start, end, now)
                    if scope.allows_agency(r.agency)]
     names = {a.code: a.name for a in session.scalars(
         select(Agency).where(Agency.kode_kab == kode_kab))}
@@ -61,19 +58,14 @@ def monthly_report(session: Session, *, scope: Scope, kode_kab: str, month: str,
     )
 
 
-def _sla_options(scope: Scope, tz: str) -> dict[str, Any]:
-    """Scope and zone for ``sla_report`` when it takes them (it gained both in this release)."""
-    accepted = inspect.signature(sla_report).parameters
-    options = {"scope": scope, "tz": tz}
-    return {k: v for k, v in options.items() if k in accepted}
+def _window(scope: Scope, kode_kab: str, start: datetime, end: datetime) -> list[Any]:
+    """Incidents of the report: the regency's, in the scope, received in the month, no drills."""
+    return [Incident.kode_kab == kode_kab, incident_condition(scope),
+            Incident.received_at >= start, Incident.received_at < end,
+            Incident.drill.is_(False)]
 
 
-def _window(kode_kab: str, start: datetime, end: datetime) -> list[Any]:
-    return [Incident.kode_kab == kode_kab, Incident.received_at >= start,
-            Incident.received_at < end, Incident.drill.is_(False)]
-
-
-def _incidents(session: Session, kode_kab: str, start: datetime,
+def _incidents(session: Session, scope: Scope, kode_kab: str, start: datetime,
                end: datetime) -> list[IncidentRow]:
     first = (select(Assignment.incident_id, func.min(Assignment.arrived_at).label("arrived_at"))
              .where(Assignment.kode_kab == kode_kab)
@@ -88,7 +80,7 @@ def _incidents(session: Session, kode_kab: str, start: datetime,
         select(Incident, first.c.arrived_at, agencies.c.codes)
         .outerjoin(first, first.c.incident_id == Incident.id)
         .outerjoin(agencies, agencies.c.incident_id == Incident.id)
-        .where(*_window(kode_kab, start, end))
+        .where(*_window(scope, kode_kab, start, end))
         .order_by(Incident.received_at, Incident.id))
     return [IncidentRow(
         incident_id=inc.id, received_at=inc.received_at, category=inc.category,
@@ -98,8 +90,8 @@ def _incidents(session: Session, kode_kab: str, start: datetime,
         for inc, arrived_at, codes in rows]
 
 
-def _agency_rows(session: Session, kode_kab: str, start: datetime, end: datetime,
-                 now: datetime) -> list[AgencyRow]:
+def _agency_rows(session: Session, scope: Scope, kode_kab: str, start: datetime,
+                 end: datetime, now: datetime) -> list[AgencyRow]:
     first = (select(Assignment.incident_id, Assignment.agency_id,
                     func.min(Assignment.arrived_at).label("arrived_at"))
              .where(Assignment.kode_kab == kode_kab)
@@ -110,7 +102,7 @@ def _agency_rows(session: Session, kode_kab: str, start: datetime, end: datetime
         .join(Incident, Incident.id == IncidentAgency.incident_id)
         .outerjoin(first, (first.c.incident_id == IncidentAgency.incident_id)
                    & (first.c.agency_id == IncidentAgency.agency_id))
-        .where(*_window(kode_kab, start, end), IncidentAgency.notified_at.is_not(None))
+        .where(*_window(scope, kode_kab, start, end), IncidentAgency.notified_at.is_not(None))
         .order_by(Agency.code, Incident.received_at, Incident.id))
     out = []
     for ia, code, inc, arrived_at in rows:
@@ -137,9 +129,7 @@ def _kecamatan(session: Session, kode_kab: str,
 
 
 def _chain_head(session: Session) -> str | None:
-    """``seq:hash`` of the audit chain head, ``None`` while the chain does not exist."""
-    head = getattr(audit, "chain_head", None)
-    if head is None:
-        return None
-    seq, digest = head(session)
+    """``seq:hash`` of the audit chain head when the report is made, ``None`` for an empty
+    chain."""
+    seq, digest = audit.chain_head(session)
     return None if not seq else f"{seq}:{digest}"

@@ -121,3 +121,10 @@ def test_csv_one_row_per_agency_involvement(engine, report_month):  # noqa: F811
 def test_another_regency_is_not_found(engine, report_month):  # noqa: F811
     with pytest.raises(RegionNotFoundError):
         _report(engine, report_month, scope=Scope.of(["34.71"]))
+
+
+def test_an_agency_desk_sees_only_its_incidents(engine, report_month):  # noqa: F811
+    report = _report(engine, report_month, scope=Scope.of(["51.06"], "RPT_PSC"))
+    assert [r.incident_id for r in report.incidents] == [report_month.incident_ids[2]]
+    assert {r.agency for r in report.agency_rows} == {"RPT_PSC"}
+    assert [a["agency"] for a in report.sla["agencies"]] == ["RPT_PSC"]
