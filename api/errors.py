@@ -24,10 +24,15 @@ from api.auth.exceptions import (
     UserExistsError,
     UserNotFoundError,
 )
+from api.readiness import explain
 from dispatch import exceptions as dx
 from dispatch.analytics.exceptions import AnalyticsInputError
+from dispatch.complaint_service import TicketNotFound
 from dispatch.registry_errors import ProvisioningError, RegistryConflict
 from dispatch.registry_fields import RegistryFileError
+from dispatch.reporting.cap import CapError
+from dispatch.reporting.model import ReportInputError
+from dispatch.sla_rules_service import RuleSetNotFound
 from geo import exceptions as geo_exc
 from geo.population import PopulationFileError
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
@@ -68,6 +73,11 @@ _REGISTRY: dict[type[Exception], tuple[int, str]] = {
     RegistryFileError: (422, "registry_file_refused"),
     RegistryConflict: (409, "registry_conflict"),
     ProvisioningError: (503, "mqtt_login_unavailable"),
+    dx.SlaRuleError: (422, "invalid_sla_rules"),
+    RuleSetNotFound: (404, "not_found"),
+    TicketNotFound: (404, "not_found"),
+    CapError: (422, "invalid_cap"),
+    ReportInputError: (422, "invalid_report_request"),
 }
 
 
@@ -80,10 +90,6 @@ _STOCK_MESSAGES: dict[str, tuple[str, str]] = {
     "There was an error parsing the body": ("Isi permintaan tidak dapat dibaca.",
                                             "The request body could not be parsed."),
 }
-
-
-def register_error(exc_type: type[Exception], status: int, code: str) -> None:
-    _REGISTRY[exc_type] = (status, code)
 
 
 def error_body(code: str, message: str, detail: Any = None, message_en: str | None = None) -> dict:
@@ -146,6 +152,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for db_exc in (sa_exc.TimeoutError, sa_exc.OperationalError):
         app.add_exception_handler(db_exc, _unavailable)
+
+    async def _programming(request: Request, exc: Exception) -> JSONResponse:
+        # A missing table or column: the database was never migrated (or is behind the code).
+        notice = explain(exc)
+        if notice is None:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return JSONResponse(status_code=500, content=error_body(
+                "internal_error", "Terjadi kesalahan internal.", message_en="Internal error."))
+        log.warning("%s on %s %s", notice.code, request.method, request.url.path)
+        return JSONResponse(status_code=503, headers={"Retry-After": "30"},
+                            content=error_body(notice.code, notice.message,
+                                               message_en=notice.message_en))
+
+    app.add_exception_handler(sa_exc.ProgrammingError, _programming)
 
     @app.exception_handler(Exception)
     async def _domain(request: Request, exc: Exception) -> JSONResponse:

@@ -14,19 +14,17 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
-from api.errors import ErrorResponse, register_error
+from api.errors import ErrorResponse
 from api.report_scope import caller_scope
 from dispatch import cap_service as svc
 from dispatch.exceptions import DispatchValidationError
 from dispatch.incident_records import utcnow
 from dispatch.notice_models import CapNotice
 from dispatch.reporting import cap
-from dispatch.reporting.cap import CapError
 from dispatch.timestamp import iso_utc
 from maps.timezone import zone_for_code
 
 router = APIRouter(prefix="/api/v1/cap", tags=["cap"])
-register_error(CapError, 422, "invalid_cap")
 
 CAP_MEDIA = "application/cap+xml"
 KODE = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}$")]

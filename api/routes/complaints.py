@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
-from api.errors import ErrorResponse, register_error
+from api.errors import ErrorResponse
 from api.routes.incidents import actor_of, scope_of
 from api.schemas_geo import IsoTime
 from dispatch import complaint_service as complaints
@@ -24,7 +24,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                                                  "status change"},
     422: {"model": ErrorResponse, "description": "Masukan tidak sah / invalid input"},
 }
-register_error(complaints.TicketNotFound, 404, "not_found")
 
 
 class TicketOut(BaseModel):

@@ -10,17 +10,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
-from api.errors import ErrorResponse, register_error
+from api.errors import ErrorResponse
 from api.report_scope import caller_scope
 from dispatch.monthly_report_service import monthly_report
 from dispatch.reporting.csvfile import render_csv
-from dispatch.reporting.model import ReportInputError
 from dispatch.reporting.pdf import render_pdf
 from dispatch.reporting.xlsx import render_xlsx
 from maps.timezone import zone_for_code
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-register_error(ReportInputError, 422, "invalid_report_request")
 
 MEDIA = {
     "pdf": "application/pdf",

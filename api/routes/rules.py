@@ -12,19 +12,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
-from api.errors import ErrorResponse, register_error
+from api.errors import ErrorResponse
 from api.routes.incidents import actor_of, dispatch_config, scope_of
 from api.schemas_geo import IsoTime
 from api.state import AppState
 from dispatch import sla_rules_service as rules
-from dispatch.exceptions import SlaRuleError
 from dispatch.perbup import RuleSet
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 KodeKab = Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$", description="kabupaten/kota code")]
 
-register_error(SlaRuleError, 422, "invalid_sla_rules")
-register_error(rules.RuleSetNotFound, 404, "not_found")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Tidak ditemukan / not found"},
