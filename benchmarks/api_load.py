@@ -101,7 +101,7 @@ def _fresh_db(name: str) -> str:
     from api.db import make_engine
     from api.settings import load_settings
 
-    base = make_url(load_settings().database_url)
+    base = make_url(load_settings().owner_database_url)
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -302,7 +302,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    base = make_url(settings.database_url)
+    base = make_url(settings.owner_database_url)
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "siaga_bench_ingest" WITH (FORCE)'))

@@ -247,7 +247,7 @@ def main() -> None:
     from api.settings import load_settings
 
     cfg = load_settings()
-    db_url = _bench_db(cfg.database_url)
+    db_url = _bench_db(cfg.owner_database_url)
     rows = [run_once("siaga (100 ms windows)", 0.1, db_url, cfg.mqtt_url, args.units,
                      args.warmup, args.seconds),
             run_once("baseline (10 ms windows)", 0.01, db_url, cfg.mqtt_url, args.units,

@@ -20,13 +20,12 @@ NOT_MIGRATED_TEXT = ("Basis data belum dimigrasi: jalankan `siaga db upgrade` / 
                      "Database not migrated: run `siaga db upgrade`")
 
 
-@pytest.fixture(scope="module")
-def empty_database_url(settings) -> str:
+def _empty_database(settings, suffix: str) -> str:
     """A database that exists but was never migrated."""
     from api.db import make_engine
 
-    name = os.environ.get("SIAGA_TEST_DB", "siaga_test") + "_empty"
-    base = make_url(settings.database_url)
+    name = os.environ.get("SIAGA_TEST_DB", "siaga_test") + suffix
+    base = make_url(settings.owner_database_url)
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -39,6 +38,11 @@ def empty_database_url(settings) -> str:
     finally:
         admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def empty_database_url(settings) -> str:
+    return _empty_database(settings, "_empty")
 
 
 def _siaga(url: str, *args: str, roads_dir: Path | None = None) -> subprocess.CompletedProcess:
@@ -102,3 +106,37 @@ def test_after_upgrade_no_regions_then_no_road_network(empty_database_url, tmp_p
         assert require_database(engine, roads_dir=tmp_path) == [notice]  # a warning, no exit
     finally:
         engine.dispose()
+
+
+def test_api_health_and_requests_say_what_to_run(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api import migrate
+    from api.app import create_app
+
+    url = _empty_database(settings, "_empty_api")
+
+    def client() -> TestClient:  # a new app each time: the health checklist is cached 5 s
+        cfg = settings.model_copy(update={"database_url": url, "roads_dir": tmp_path})
+        return TestClient(create_app(cfg), raise_server_exceptions=False)
+
+    with client() as c:
+        health = c.get("/api/v1/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "not_migrated"
+        assert health.json()["message"] == NOT_MIGRATED_TEXT
+        login = c.post("/api/v1/auth/login", json={"username": "a", "password": "b"})
+        assert login.status_code == 503, login.text
+        assert login.json()["error"]["code"] == "database_not_migrated"
+        assert login.json()["error"]["message"] == NOT_MIGRATED.message
+        assert login.json()["error"]["message_en"] == NOT_MIGRATED.message_en
+    migrate.upgrade(url)
+    with client() as c:
+        health = c.get("/api/v1/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert [n["code"] for n in health.json()["setup"]] == ["no_regions"]
+    imported = _siaga(url, "regions", "import", str(DATA / "bangli"))
+    assert imported.returncode == 0, imported.stderr
+    with client() as c:
+        [notice] = c.get("/api/v1/health").json()["setup"]
+    assert notice["code"] == "no_road_network" and "51.06" in notice["message_en"]
