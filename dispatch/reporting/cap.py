@@ -226,8 +226,8 @@ def to_xml(alert: Alert) -> bytes:
             _sub(a, "areaDesc", area.area_desc)
             for ring in area.polygons:
                 _sub(a, "polygon", " ".join(_pair(lat, lon) for lat, lon in ring))
-            for c in area.circles:
-                _sub(a, "circle", f"{_pair(c.lat, c.lon)} {c.radius_km:g}")
+            for circle in area.circles:
+                _sub(a, "circle", f"{_pair(circle.lat, circle.lon)} {circle.radius_km:g}")
             for name, value in area.geocodes:
                 g = etree.SubElement(a, f"{{{NS}}}geocode")
                 _sub(g, "valueName", name)

@@ -93,7 +93,8 @@ def _path(poly: Polygon) -> Path:
     for ring in [poly.exterior, *poly.interiors]:
         coords = list(ring.coords)
         verts += coords
-        codes += [Path.MOVETO] + [Path.LINETO] * (len(coords) - 2) + [Path.CLOSEPOLY]
+        codes += ([int(Path.MOVETO)] + [int(Path.LINETO)] * (len(coords) - 2)
+                  + [int(Path.CLOSEPOLY)])
     return Path(verts, codes)
 
 
