@@ -48,6 +48,7 @@ ROUTE_MODULES: list[str] = [
     "coverage",
     "registry",
     "registry_page",
+    "dashboard",
 ]
 
 

@@ -124,6 +124,7 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/analytics/coverage/what-if"): frozenset({P, ADM}),
     ("POST", "/api/v1/regions/{kode_kab}/population"): ADMIN_ONLY,
     ("GET", "/maps/dashboard"): REPORTS,
+    ("GET", "/maps/hotspots/gi"): REPORTS,
     # console and maps
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,

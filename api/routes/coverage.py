@@ -46,9 +46,10 @@ SPACING = Annotated[float, Query(ge=50, le=5000)]
 MAX_POPULATION_BYTES = 5_000_000
 
 
-def _report(request: Request, state: AppState, session: Session, *, kode_kab: str,
-            agency: str | None, profile: str, sla_minutes: float, spacing_m: float,
-            **what_if: Any) -> svc.CoverageReport:
+def coverage_report(request: Request, state: AppState, session: Session, *, kode_kab: str,
+                    agency: str | None, profile: str, sla_minutes: float, spacing_m: float,
+                    **what_if: Any) -> svc.CoverageReport:
+    """The coverage of ``kode_kab`` for the caller's scope (also used by the dashboard page)."""
     nets = road_networks(state)
     speeds = profile_speeds(configured_profiles(None, nets))
     return svc.post_coverage(session, nets, speeds, scope=scope_of(request), kode_kab=kode_kab,
@@ -87,7 +88,7 @@ def coverage(
 ) -> dict:
     """Share of every desa's population and area within ``sla_minutes`` of the posts (and
     5/10/15/30-minute bands), nearest post and its ETA, and the gap list."""
-    return _out(_report(request, state, session, kode_kab=kode_kab, agency=agency,
+    return _out(coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
                         profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m))
 
 
@@ -99,10 +100,10 @@ def what_if(
     """The coverage before and after adding, moving (remove + add) or removing posts."""
     common = {"kode_kab": body.kode_kab, "agency": body.agency, "profile": body.profile,
               "sla_minutes": body.sla_minutes, "spacing_m": body.spacing_m}
-    before = _report(request, state, session, **common)
+    before = coverage_report(request, state, session, **common)
     added = [svc.CoveragePost(p.name, body.agency or "", p.lon, p.lat, "what_if")
              for p in body.add]
-    after = _report(request, state, session, **common, add=added, remove=body.remove)
+    after = coverage_report(request, state, session, **common, add=added, remove=body.remove)
     return {
         "before": _out(before), "after": _out(after),
         "covered_population_change": round(after.covered_population
@@ -124,8 +125,8 @@ def coverage_csv(
     state: AppState = Depends(get_state), session: Session = Depends(get_session),
 ) -> Response:
     """The desa table as CSV (one row per desa; band columns ``within_<m>_min``)."""
-    rep = _report(request, state, session, kode_kab=kode_kab, agency=agency, profile=profile,
-                  sla_minutes=sla_minutes, spacing_m=spacing_m)
+    rep = coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
+                          profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
     buf = io.StringIO()
     bands = list(rep.rows[0].bands) if rep.rows else []
     w = csv.writer(buf)
@@ -147,8 +148,8 @@ def coverage_geojson(
     state: AppState = Depends(get_state), session: Session = Depends(get_session),
 ) -> Response:
     """Desa polygons with their coverage properties (a FeatureCollection), posts as points."""
-    rep = _report(request, state, session, kode_kab=kode_kab, agency=agency, profile=profile,
-                  sla_minutes=sla_minutes, spacing_m=spacing_m)
+    rep = coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
+                          profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
     geoms = dict(session.execute(select(Desa.kode_desa, Desa.geom)
                                  .where(Desa.kode_kab == kode_kab)).all())
     features = [{"type": "Feature", "geometry": mapping(to_shape(geoms[r.kode_desa])),

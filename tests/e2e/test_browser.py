@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,13 +22,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, LOCAL_HOSTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def _free_port() -> int:
@@ -50,19 +46,6 @@ def _wait_http(url: str, timeout_s: float) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not come up")
-
-
-@pytest.fixture
-def chromium_path() -> str:
-    from tests.conftest import service_missing
-
-    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
-        service_missing(f"Debian chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        service_missing("the playwright Python package is not installed")
-    return CHROMIUM
 
 
 @pytest.fixture
