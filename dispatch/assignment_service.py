@@ -46,6 +46,7 @@ from dispatch.lifecycle import (
     unit_transition,
 )
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
+from dispatch.ports import RoadNetworks
 from dispatch.recommend_service import predict_for_unit, recommend
 from dispatch.timestamp import iso_utc
 from tracking.evidence import evidence_digest
@@ -120,7 +121,7 @@ def assign_unit(
     *,
     config: DispatchConfig,
     actor: str,
-    road_networks: Any = None,
+    road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Outcome[Assignment]:
@@ -347,7 +348,7 @@ def check_escalations(
     config: DispatchConfig,
     now: datetime | None = None,
     kode_kab: str | None = None,
-    road_networks: Any = None,
+    road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
 ) -> Outcome[list[dict[str, Any]]]:
     """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark

@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from dispatch.exceptions import DispatchConfigError
+from dispatch.lifecycle import AGENCY_ROLES
 
-ROLES = ("dispatch", "standby", "forward", "handoff")
+ROLES = AGENCY_ROLES
 KINDS = ("emergency", "public_service")
 AGENCY_KINDS = ("internal", "external")
 DEFAULT_PATH = Path(__file__).with_name("data") / "agencies.yaml"

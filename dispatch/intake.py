@@ -38,6 +38,7 @@ from dispatch.incident_records import (
 )
 from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, incident_transition
 from dispatch.models import Assignment, Incident, IncidentAgency
+from dispatch.ports import Geocoder
 from dispatch.scope import Scope
 from dispatch.scoping import EVERYTHING
 from dispatch.triage import TriageOverride, TriageResult, triage
@@ -48,7 +49,7 @@ CHANNELS = ("phone_112", "complaint_line", "social_media", "walk_in", "app", "ra
 CLOCK_AT_TRIAGE = frozenset({"standby", "forward", "handoff"})
 
 
-def _locate(geocoder: Any, location: LonLat | None, place: str | None,
+def _locate(geocoder: Geocoder | None, location: LonLat | None, place: str | None,
             kode_kab: str | None) -> dict[str, Any]:
     """Resolve point and/or place name to a position and desa/kecamatan codes."""
     out: dict[str, Any] = {"location": location, "match": None, "area": None}
@@ -75,7 +76,7 @@ def create_incident(
     session: Session,
     *,
     config: DispatchConfig,
-    geocoder: Any,
+    geocoder: Geocoder | None,
     category: str,
     actor: str,
     kode_kab: str | None = None,

@@ -18,16 +18,60 @@ Any other change raises :class:`~dispatch.exceptions.IllegalTransition`.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
 from dispatch.exceptions import DispatchValidationError, IllegalTransition
 
-UNIT_STATUSES: Final = (
-    "available", "dispatched", "en_route", "on_scene", "returning", "out_of_service",
-)
-INCIDENT_STATUSES: Final = (
-    "new", "triaged", "dispatched", "on_scene", "resolved", "closed", "cancelled", "duplicate",
-)
+
+class UnitStatus(StrEnum):
+    """Where a unit is in its lifecycle (stored as the value)."""
+
+    AVAILABLE = "available"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    RETURNING = "returning"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident is in its lifecycle (stored as the value)."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    DUPLICATE = "duplicate"
+
+
+class AssignmentStatus(StrEnum):
+    """An assignment is active until the unit clears the incident (or it is cancelled)."""
+
+    ACTIVE = "active"
+    CLEARED = "cleared"
+    CANCELLED = "cancelled"  # the incident was cancelled while the unit was out
+
+
+class AgencyRole(StrEnum):
+    """An agency's part in an incident: it sends units (``dispatch``), stands by with its own
+    means (``standby``), is informed (``forward``) or takes it over on its own line
+    (``handoff``: 110, 117, 119)."""
+
+    DISPATCH = "dispatch"
+    STANDBY = "standby"
+    FORWARD = "forward"
+    HANDOFF = "handoff"
+
+
+UNIT_STATUSES: Final = tuple(s.value for s in UnitStatus)
+INCIDENT_STATUSES: Final = tuple(s.value for s in IncidentStatus)
+AGENCY_ROLES: Final = tuple(r.value for r in AgencyRole)
+#: Roles whose agency sends units to the scene (recommended, timed on scene).
+UNIT_SENDING_ROLES: Final = frozenset({AgencyRole.DISPATCH, AgencyRole.STANDBY})
 
 UNIT_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "available": frozenset({"dispatched", "out_of_service"}),

@@ -28,6 +28,7 @@ from dispatch.incident_records import (
     sla_minutes,
 )
 from dispatch.models import Agency, Post, Station, Unit
+from dispatch.ports import RoadNetworks
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
 from dispatch.triage import triage
 from geo.exceptions import GeoError
@@ -48,7 +49,7 @@ def _packaged_profiles() -> dict[str, Any]:
 
 
 def configured_profiles(profiles: Mapping[str, Any] | None,
-                        road_networks: Any = None) -> Mapping[str, Any]:
+                        road_networks: RoadNetworks | None = None) -> Mapping[str, Any]:
     """The vehicle profiles to estimate with: ``profiles`` when given, else those the road
     networks were built with (``settings.profiles_path`` at the composition roots), else the
     packaged ones."""
@@ -103,8 +104,8 @@ def unit_positions(session: Session, units: Sequence[Unit], *, now: datetime | N
     return out
 
 
-def road_estimates(road_networks: Any, kode_kab: str, candidates: Sequence[Candidate],
-                   target: LonLat) -> dict[int, RoadEstimate]:
+def road_estimates(road_networks: RoadNetworks | None, kode_kab: str,
+                   candidates: Sequence[Candidate], target: LonLat) -> dict[int, RoadEstimate]:
     """Road ETA per unit id for the candidates whose profile has a network in the region."""
     out: dict[int, RoadEstimate] = {}
     if road_networks is None:
@@ -146,7 +147,7 @@ def recommend(
     incident_id: int,
     *,
     config: DispatchConfig,
-    road_networks: Any = None,
+    road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
     agency_codes: Sequence[str] | None = None,
     limit: int = 10,
@@ -198,7 +199,8 @@ def recommendation_dict(r: Recommendation) -> dict[str, Any]:
     return d
 
 
-def predict_for_unit(session: Session, unit: Unit, target: LonLat, *, road_networks: Any,
+def predict_for_unit(session: Session, unit: Unit, target: LonLat, *,
+                     road_networks: RoadNetworks | None,
                      profiles: Mapping[str, Any] | None) -> Recommendation | None:
     """The ETA prediction stored on an assignment (same method as the recommendation)."""
     [cand] = candidates_for(session, unit.kode_kab, unit_ids=[unit.id])

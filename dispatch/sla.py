@@ -12,13 +12,23 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-MET, BREACHED, PENDING = "met", "breached", "pending"
+
+class SlaStatus(StrEnum):
+    """An SLA clock: done in time (``met``), late or overdue (``breached``), still running."""
+
+    MET = "met"
+    BREACHED = "breached"
+    PENDING = "pending"
+
+
+MET, BREACHED, PENDING = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
 
 
 @dataclass(frozen=True)
 class SlaOutcome:
-    status: str  # met | breached | pending
+    status: SlaStatus
     deadline: datetime
     elapsed_s: float | None  # response time if done, else None
 
