@@ -72,7 +72,10 @@ def parse(data: bytes) -> Alert:
         raise CapError([f"elemen akar harus alert dalam namespace / the root must be alert in "
                         f"namespace {NS}, got {root.tag!r}"])
     errors: list[str] = []
-    names = [_local(c) for c in root if isinstance(c.tag, str)]
+    # Elements of other namespaces (an XML signature, extensions) may follow, as the schema's
+    # trailing ``any namespace="##other"`` allows; CAP's own must be known and in order.
+    names = [_local(c) for c in root
+             if isinstance(c.tag, str) and etree.QName(c).namespace == NS]
     for tag in _REQUIRED:
         if names.count(tag) != 1:
             errors.append(f"alert harus memuat tepat satu / alert must hold exactly one <{tag}>")

@@ -169,6 +169,13 @@ def test_reader_lists_the_problem(mutate, needle):
         parse(data)
 
 
+def test_a_signature_of_another_namespace_may_follow():
+    text = (VECTORS / "bmkg_like_gempa.xml").read_text(encoding="utf-8")
+    signed = text.replace("</alert>", '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">'
+                                      "<SignedInfo/></Signature></alert>")
+    assert parse(signed.encode("utf-8")).identifier == "CBT20261103101500_uji"
+
+
 def test_reader_resolves_no_entities():
     evil = (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&x;</identifier>'
