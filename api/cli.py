@@ -24,9 +24,13 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("users", "users"),
     ("demo", "demo"),
     ("analytics", "analytics"),
-    ("fleet", "fleet"),
     ("rules", "rules"),
+    ("audit", "audit"),
+    ("drill", "drill"),
+    ("worker", "worker"),
+    ("fleet", "fleet"),
     ("report", "report"),
+    ("population", "population"),
 ]
 
 

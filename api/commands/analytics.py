@@ -121,3 +121,39 @@ def emerging(
                 "desa": [{"kode_desa": k, "nama_desa": n, "category": c}
                          for k, n, c in zip(d.kode_desa, d.nama_desa, res.category,
                                             strict=True)]})
+
+
+@app.command("coverage")
+def coverage(
+    region: str = _REGION, agency: str | None = _AGENCY,
+    profile: str = typer.Option("fire_truck", "--profile", help="Vehicle profile."),
+    sla_minutes: float = typer.Option(15.0, "--sla-minutes", help="On-scene limit (minutes)."),
+    spacing_m: float = typer.Option(250.0, "--spacing-m", help="Demand grid spacing (m)."),
+    gaps_only: bool = typer.Option(False, "--gaps", help="Print only the gap list."),
+) -> None:
+    """Share of every desa's population and area within the SLA minutes of the posts (road ETA,
+    or straight-line estimates without a road network), nearest post, gap list."""
+    from dataclasses import asdict
+
+    from api.commands._common import services
+    from dispatch import coverage_service
+    from dispatch.exceptions import DispatchError
+    from dispatch.recommend_service import configured_profiles, profile_speeds
+    from dispatch.scope import Scope
+
+    svc = services()
+    speeds = profile_speeds(configured_profiles(None, svc.road_networks))
+    try:
+        with session_scope() as session:
+            rep = coverage_service.post_coverage(
+                session, svc.road_networks, speeds, scope=Scope.everything(), kode_kab=region,
+                agency=agency, profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
+    except DispatchError as exc:
+        fail(str(exc))
+    out = asdict(rep)
+    if gaps_only:
+        out = {k: out[k] for k in ("kode_kab", "agency", "profile", "sla_minutes", "eta_kind",
+                                   "population_rule", "gaps")}
+    else:
+        out.pop("gaps")
+    print_json(out)
