@@ -60,6 +60,8 @@ def prepare(cfg: Any, *, regions: bool = True, roads: bool = True) -> dict[str, 
     from dispatch.config import load_config
     from dispatch.recommend_service import unit_positions
     from dispatch.seed_service import seed
+    from geo.population import parse_population_csv
+    from geo.population_store import import_population
     from geo.service import import_region, list_regions
 
     migrate.upgrade(cfg.owner_database_url)
@@ -72,6 +74,9 @@ def prepare(cfg: Any, *, regions: bool = True, roads: bool = True) -> dict[str, 
                 import_region(session, base / "desa.geojson",
                               kecamatan_path=base / "kecamatan.geojson",
                               kabupaten_path=base / "kabupaten.geojson")
+            population = cfg.data_dir / folder / "population.csv"
+            if regions and population.exists():  # census figures weigh the coverage of desa
+                import_population(session, parse_population_csv(population.read_bytes()))
     if roads:
         from geo.routing.store import build_networks
 
