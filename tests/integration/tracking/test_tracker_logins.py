@@ -110,6 +110,14 @@ def test_acl_block_is_added_once_and_removed_alone():
     assert once.count("user a\n") == 1 and without_block(once, "a") == text + acl_block("b")
 
 
+def _can_login(port: int, user: str, password: str) -> bool:
+    client = Client(port, user, password)
+    try:
+        return client.connected
+    finally:
+        client.close()
+
+
 def _wait(predicate, timeout_s: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -145,21 +153,17 @@ def test_registered_tracker_publishes_only_its_own_topic_and_revoked_cannot_conn
         assert _wait(lambda: f"siaga/v1/pos/{own}" in watcher.received)
         time.sleep(0.5)
         assert watcher.received == [f"siaga/v1/pos/{own}"]
-        assert not Client(login_broker.port, own, "salah").connected
+        assert not _can_login(login_broker.port, own, "salah")
 
         registry_accounts.revoke(db_session, own, scope=BANGLI, actor="uji", accounts=accounts)
         # the reload drops the connected tracker, and it cannot log in again
         assert _wait(tracker.disconnected.is_set), "revoked tracker stayed connected"
-        again = Client(login_broker.port, own, password)
-        assert not again.connected
-        again.close()
+        assert not _can_login(login_broker.port, own, password)
         assert f"user {own}\n" not in login_broker.acl.read_text()
         device = db_session.scalars(select(Device).where(Device.device_id == own)).one()
         assert not device.registered and device.revoked_at is not None
         # the other tracker is untouched
-        still = Client(login_broker.port, other, other_password)
-        assert still.connected
-        still.close()
+        assert _can_login(login_broker.port, other, other_password)
     finally:
         tracker.close()
         watcher.close()
@@ -178,3 +182,34 @@ def test_a_failed_commit_takes_the_new_login_back(db_session, login_broker, monk
                                    actor="uji", accounts=accounts)
     assert f"{device_id}:" not in login_broker.passwd.read_text()
     assert f"user {device_id}\n" not in login_broker.acl.read_text()
+
+
+def test_registration_over_http_returns_a_working_login(login_broker, app_factory, role_tokens,
+                                                        engine):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    device_id = f"uji-{uuid.uuid4().hex[:8]}"
+    app = app_factory(mqtt_passwd_file=login_broker.passwd, mqtt_acl_file=login_broker.acl,
+                      mqtt_pid_file=login_broker.pid_file)
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {role_tokens['admin']}"}) as api:
+            r = api.post("/api/v1/registry/trackers",
+                         json={"device_id": device_id, "kode_kab": "51.06", "protocol": "gt06"})
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert body["mqtt_username"] == device_id and body["tracker"]["registered"]
+            assert body["topic"] == f"siaga/v1/pos/{device_id}"
+            assert _can_login(login_broker.port, device_id, body["mqtt_password"])
+            renewed = api.post(f"/api/v1/registry/trackers/{device_id}/credentials")
+            assert renewed.status_code == 200
+            assert not _can_login(login_broker.port, device_id, body["mqtt_password"])
+            assert _can_login(login_broker.port, device_id, renewed.json()["mqtt_password"])
+            gone = api.delete(f"/api/v1/registry/trackers/{device_id}")
+            assert gone.status_code == 200 and not gone.json()["registered"]
+            assert not _can_login(login_broker.port, device_id, renewed.json()["mqtt_password"])
+    finally:
+        with Session(engine) as s:
+            s.execute(delete(Device).where(Device.device_id == device_id))
+            s.commit()
