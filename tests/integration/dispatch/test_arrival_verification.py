@@ -9,8 +9,9 @@ from sqlalchemy import select, text
 
 from api.ingest_hooks import ingest_hooks
 from dispatch import assignment_service as asg
+from dispatch import audit
 from dispatch import service as svc
-from dispatch.models import AuditLog, Unit
+from dispatch.models import AuditChain, AuditLog, Unit
 from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
 from geo.types import LonLat
@@ -115,6 +116,13 @@ def test_manual_arrival_is_not_overwritten_by_gps(seeded, dispatch_config):
     # The manual arrival stored its own evidence (track so far, no GPS arrival) when recorded.
     assert ev["digest_valid"] is True and ev["evidence"]["properties"]["arrival"] is None
     assert ev["evidence"]["properties"]["meta"]["manual_arrival"]["confirmed_by"] == "radio"
+    # ... and its audit entry carries that digest into the hash chain.
+    entry = seeded.scalars(select(AuditLog).where(
+        AuditLog.entity == "assignment", AuditLog.entity_id == a.id,
+        AuditLog.action == "arrive:manual")).one()
+    assert entry.after["evidence_digest"] == a.evidence_digest == ev["digest"]
+    audit.seal(seeded)
+    assert seeded.scalar(select(AuditChain.seq).where(AuditChain.audit_id == entry.id))
 
 
 def test_ingest_hook_returns_arrival_events(seeded, dispatch_config, settings):
