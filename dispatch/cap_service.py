@@ -144,6 +144,8 @@ def public_warning(session: Session, *, scope: Scope, kode_kab: str, texts: Sequ
         if inc is None or inc.kode_kab != kode_kab or not scope.allows(inc.kode_kab):
             raise IncidentNotFound(f"kejadian {incident_id} tidak ditemukan / "
                                    f"incident {incident_id} not found")
+        if inc.drill:  # a warning about a drill (latihan) never goes out as an actual alert
+            status = "Exercise"
         point = to_shape(inc.geom)
         desc = ", ".join(x for x in (inc.nama_desa, inc.nama_kec, region.nama_kab) if x)
         areas.append(Area(area_desc=desc or region.nama_kab,

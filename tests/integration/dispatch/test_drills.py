@@ -137,3 +137,18 @@ def test_sla_report_leaves_drills_out_unless_asked(db, dispatch_config, geocoder
 
     assert psc_acks() == 1
     assert psc_acks(include_drills=True) == 2
+
+
+def test_a_public_warning_about_a_drill_goes_out_as_an_exercise(db, dispatch_config, geocoder):
+    from dispatch.cap_service import WarningText, public_warning
+
+    def warning(incident):
+        return public_warning(
+            db, scope=BANGLI, kode_kab=KAB, categories=["Fire"], urgency="Immediate",
+            severity="Severe", certainty="Observed", response_types=["Avoid"], sent=T0,
+            expires_in_min=60, incident_id=incident.id, status="Actual",
+            texts=[WarningText(language="id-ID", event="Kebakaran")]).decode("utf-8")
+
+    assert "<status>Exercise</status>" in warning(_call(db, dispatch_config, geocoder,
+                                                        drill_flag=True))
+    assert "<status>Actual</status>" in warning(_call(db, dispatch_config, geocoder))
