@@ -27,6 +27,7 @@ from dispatch import assignment_service, drill, intake
 from dispatch.config import load_config
 from dispatch.incident_records import to_geom
 from dispatch.models import Agency, Assignment, Exercise, Incident, IncidentAgency, Post, Unit
+from dispatch.rule_models import ComplaintTicket
 from dispatch.scope import Scope
 from dispatch.seed_service import fleet_path, seed_region
 from geo.types import LonLat
@@ -55,6 +56,8 @@ class Side:
     device_id: str = ""
     exercise_id: int = 0
     post_id: int = 0
+    complaint_id: int = 0
+    ticket_no: str = ""
     token_id: int = 0
     usernames: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
@@ -62,7 +65,7 @@ class Side:
     @property
     def markers(self) -> tuple[str, ...]:
         """Texts that must never appear in a 2xx answer to the other side's users."""
-        return (self.mark, self.kode_kab, self.device_id)
+        return (self.mark, self.kode_kab, self.device_id, self.ticket_no)
 
 
 def _units(session: Session, side: Side) -> None:
@@ -116,6 +119,13 @@ def build_side(engine: Any, kode_kab: str) -> Side:
             caller_name=f"Pelapor {side.mark}", caller_phone="081234567890").value
         intake.triage_incident(session, incident.id, config=config, actor=side.mark)
         side.incident_id = incident.id
+        complaint = intake.create_incident(
+            session, config=config, geocoder=None, category="road_damage", actor=side.mark,
+            kode_kab=kode_kab, location=centre, description=f"Jalan rusak {side.mark}").value
+        intake.triage_incident(session, complaint.id, config=config, actor=side.mark)
+        side.complaint_id = complaint.id
+        side.ticket_no = session.scalars(select(ComplaintTicket.ticket_no).where(
+            ComplaintTicket.incident_id == complaint.id)).one()
         side.assignment_id = assignment_service.assign_unit(
             session, incident.id, side.unit_id, config=config, actor=side.mark).value.id
         side.exercise_id = drill.create_exercise(
@@ -153,6 +163,10 @@ def snapshot(engine: Any, side: Side) -> dict[str, Any]:
                 .where(Assignment.kode_kab == kab).order_by(Assignment.id)).all(),
             "units": s.execute(select(Unit.id, Unit.status).where(Unit.kode_kab == kab)
                                .order_by(Unit.id)).all(),
+            "tickets": s.execute(select(ComplaintTicket.id, ComplaintTicket.status,
+                                        ComplaintTicket.updated_at)
+                                 .where(ComplaintTicket.kode_kab == kab)
+                                 .order_by(ComplaintTicket.id)).all(),
             "posts": s.execute(select(Post.id, Post.name, Post.updated_at)
                                .where(Post.kode_kab == kab).order_by(Post.id)).all(),
             "devices": s.execute(select(Device.device_id, Device.registered, Device.kode_kab)
@@ -173,6 +187,7 @@ def remove(engine: Any, side: Side) -> None:
     with Session(engine) as s:
         incidents = select(Incident.id).where(Incident.created_by == side.mark)
         s.execute(delete(Assignment).where(Assignment.incident_id.in_(incidents)))
+        s.execute(delete(ComplaintTicket).where(ComplaintTicket.incident_id.in_(incidents)))
         s.execute(delete(IncidentAgency).where(IncidentAgency.incident_id.in_(incidents)))
         s.execute(delete(Incident).where(Incident.created_by == side.mark))
         s.execute(delete(Exercise).where(Exercise.created_by == side.mark))

@@ -60,6 +60,8 @@ class Call:
     json: Any = None
     own_path: bool = False
     csv: str | None = None
+    #: The answer repeats the requested regency code (a page's filter field): not a leak.
+    echoes_code: bool = False
 
 
 def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
@@ -168,6 +170,14 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
                                   "kode_kab": o.kode_kab})],
         ("POST", "/api/v1/registry/trackers/{device_id}/credentials"): step,
         ("DELETE", "/api/v1/registry/trackers/{device_id}"): [Call(NOT_FOUND)],
+        ("GET", "/api/v1/complaints/tickets"): [
+            Call(LISTED, params={"incident_id": o.complaint_id})],
+        ("GET", "/api/v1/complaints/tickets/{ticket_no}"): [Call(NOT_FOUND)],
+        ("POST", "/api/v1/complaints/tickets/{ticket_no}/status"): [
+            Call(NOT_FOUND, json={"status": "done"})],
+        ("GET", "/api/v1/complaints/overdue"): per_region,
+        ("GET", "/console/registry"): [
+            Call(LISTED), Call(LISTED, params={"kode_kab": o.kode_kab}, echoes_code=True)],
     }
 
 
@@ -197,7 +207,8 @@ def _path(template: str, side: Side) -> str:
     values = {"incident_id": side.incident_id, "assignment_id": side.assignment_id,
               "unit_id": side.unit_id, "device_id": side.device_id, "kode_kab": side.kode_kab,
               "agency_code": DESK_AGENCY, "token_id": side.token_id,
-              "exercise_id": side.exercise_id, "post_id": side.post_id}
+              "exercise_id": side.exercise_id, "post_id": side.post_id,
+              "ticket_no": side.ticket_no}
     return template.format(**values)
 
 
@@ -232,7 +243,8 @@ def test_route_keeps_regencies_apart(tenancy, engine, route):
                     problems.append(f"{where}: {r.status_code} not in {set(expect)}: "
                                     f"{r.text[:200]}")
                 if r.status_code < 300:
-                    leaked = [m for m in other.markers if m in r.text]
+                    leaked = [m for m in other.markers if m in r.text
+                              and not (call.echoes_code and m == other.kode_kab)]
                     if leaked:
                         problems.append(f"{where}: shows {other.kode_kab} data {leaked}")
         assert world.snapshot(engine, other) == before, f"{route} changed {other.kode_kab}"
