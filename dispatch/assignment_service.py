@@ -48,21 +48,38 @@ from dispatch.lifecycle import (
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
 from dispatch.ports import RoadNetworks
 from dispatch.recommend_service import predict_for_unit, recommend
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, assignment_condition, kab_condition, unit_condition
 from dispatch.timestamp import iso_utc
+from dispatch.unit_queries import (
+    agency_clock,
+    incident_assignments,
+    list_agencies,
+    list_units,
+    on_duty_devices,
+)
 from tracking.evidence import evidence_digest
+
+__all__ = ["agency_clock", "incident_assignments", "list_agencies", "list_units",  # re-exported
+           "on_duty_devices", "utcnow"]
 
 ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
 
-def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
-    unit = fetch_by_id(session, Unit, unit_id, lock=lock)
+def get_unit(session: Session, unit_id: int, *, lock: bool = False,
+             scope: Scope = EVERYTHING) -> Unit:
+    """The unit if ``scope`` may see it, else :class:`UnitNotFound`."""
+    unit = fetch_by_id(session, Unit, unit_id, lock=lock, where=unit_condition(scope))
     if unit is None:
         raise UnitNotFound(f"Unit {unit_id} tidak ditemukan / unit {unit_id} not found.")
     return unit
 
 
-def get_assignment(session: Session, assignment_id: int, *, lock: bool = False) -> Assignment:
-    a = fetch_by_id(session, Assignment, assignment_id, lock=lock)
+def get_assignment(session: Session, assignment_id: int, *, lock: bool = False,
+                   scope: Scope = EVERYTHING) -> Assignment:
+    """The assignment if ``scope`` may see it (a desk: its agency's), else not found."""
+    a = fetch_by_id(session, Assignment, assignment_id, lock=lock,
+                    where=assignment_condition(scope))
     if a is None:
         raise AssignmentNotFound(f"Penugasan {assignment_id} tidak ditemukan / assignment "
                                  f"{assignment_id} not found.")
@@ -124,15 +141,16 @@ def assign_unit(
     road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Outcome[Assignment]:
     """Send a unit: lock it, check it is free, record the predicted ETA, start the agency's SLA
     clock, move unit → dispatched and incident → dispatched. Raises UnitUnavailable (taken),
     IllegalTransition (incident not triaged or already closed)."""
     now = now or utcnow()
     # Without locks first: a unit already taken (the usual loser of a race) is refused at once.
-    unit = get_unit(session, unit_id)
+    unit = get_unit(session, unit_id, scope=scope)
+    incident = get_incident(session, incident_id, scope=scope)
     _check_assignable(session, unit)
-    incident = get_incident(session, incident_id)
     _check_incident_open(incident)
     if unit.kode_kab != incident.kode_kab:
         raise DispatchValidationError(
@@ -187,7 +205,9 @@ def assign_unit(
     return Outcome(assignment, events)
 
 
-def _active(session: Session, assignment_id: int) -> tuple[Assignment, Unit]:
+def _active(session: Session, assignment_id: int,
+            scope: Scope = EVERYTHING) -> tuple[Assignment, Unit]:
+    get_assignment(session, assignment_id, scope=scope)  # outside the scope: not found
     a = get_assignment(session, assignment_id, lock=True)
     if a.status != "active":
         raise IllegalTransition("assignment", a.status, "active")
@@ -201,10 +221,10 @@ def _audit_assignment(session: Session, a: Assignment, before: dict, action: str
 
 
 def acknowledge(session: Session, assignment_id: int, *, actor: str,
-                now: datetime | None = None) -> Outcome[Assignment]:
+                now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
     """The unit/agency confirmed the tasking (also stops the agency's acknowledgement clock)."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id)
+    a, unit = _active(session, assignment_id, scope)
     if a.acknowledged_at is not None:
         raise IllegalTransition("assignment", "acknowledged", "acknowledged")
     before = assignment_state(a)
@@ -219,9 +239,9 @@ def acknowledge(session: Session, assignment_id: int, *, actor: str,
 
 
 def depart(session: Session, assignment_id: int, *, actor: str,
-           now: datetime | None = None) -> Outcome[Assignment]:
+           now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
     now = now or utcnow()
-    a, unit = _active(session, assignment_id)
+    a, unit = _active(session, assignment_id, scope)
     before = assignment_state(a)
     _move_unit(session, unit, "en_route", actor=actor, now=now, reason=f"assignment {a.id}")
     a.departed_at = now
@@ -252,10 +272,10 @@ def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime,
 
 
 def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | None = None,
-           now: datetime | None = None) -> Outcome[Assignment]:
+           now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
     """Manual arrival confirmed by ``actor`` (radio call, console button)."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id)
+    a, unit = _active(session, assignment_id, scope)
     if a.arrived_at is not None:
         raise IllegalTransition("assignment", "arrived", "arrived")
     at = now if at is None else check_manual_arrival(at, dispatched_at=a.dispatched_at, now=now)
@@ -265,11 +285,11 @@ def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | N
 
 
 def clear(session: Session, assignment_id: int, *, actor: str,
-          now: datetime | None = None) -> Outcome[Assignment]:
+          now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
     """The unit leaves the incident: on scene → returning; dispatched → available (stood down
     before leaving); en route → returning."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id)
+    a, unit = _active(session, assignment_id, scope)
     before = assignment_state(a)
     target = "available" if unit.status == "dispatched" else "returning"
     _move_unit(session, unit, target, actor=actor, now=now, reason=f"cleared {a.id}")
@@ -309,11 +329,12 @@ def cancel_assignments(session: Session, incident: Incident, *, actor: str, now:
 
 
 def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
-                    reason: str = "", now: datetime | None = None) -> Outcome[Unit]:
+                    reason: str = "", now: datetime | None = None,
+                    scope: Scope = EVERYTHING) -> Outcome[Unit]:
     """Manual status change (out of service, back in service, back at base). Statuses that
     belong to an assignment (dispatched, en route, on scene) change only through it."""
     now = now or utcnow()
-    unit = get_unit(session, unit_id, lock=True)
+    unit = get_unit(session, unit_id, lock=True, scope=scope)
     if status in ("dispatched", "en_route", "on_scene"):
         raise IllegalTransition("unit", unit.status, f"{status} (use an assignment)")
     unit_transition(unit.status, status)  # an illegal change is refused as such first
@@ -330,18 +351,6 @@ def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
     return Outcome(unit, [unit_event(unit, status)])
 
 
-def list_units(session: Session, *, kode_kab: str | None = None, agency: str | None = None,
-               status: str | None = None) -> list[tuple[Unit, Agency]]:
-    stmt = select(Unit, Agency).join(Agency, Agency.id == Unit.agency_id)
-    if kode_kab:
-        stmt = stmt.where(Unit.kode_kab == kode_kab)
-    if agency:
-        stmt = stmt.where(Agency.code == agency)
-    if status:
-        stmt = stmt.where(Unit.status == status)
-    return [(r[0], r[1]) for r in session.execute(stmt.order_by(Unit.kode_kab, Unit.call_sign))]
-
-
 def check_escalations(
     session: Session,
     *,
@@ -350,6 +359,7 @@ def check_escalations(
     kode_kab: str | None = None,
     road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Outcome[list[dict[str, Any]]]:
     """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
     it, audit it, and return an ``sla`` event carrying the next recommended unit."""
@@ -360,7 +370,8 @@ def check_escalations(
             .where(Incident.status.in_(OPEN_INCIDENT_STATUSES),
                    IncidentAgency.acknowledged_at.is_(None),
                    IncidentAgency.escalated_at.is_(None),
-                   IncidentAgency.notified_at.is_not(None)))
+                   IncidentAgency.notified_at.is_not(None),
+                   kab_condition(IncidentAgency.kode_kab, scope)))
     if kode_kab:
         stmt = stmt.where(IncidentAgency.kode_kab == kode_kab)
     rows = {ia.id: (ia, code) for ia, code in session.execute(stmt)}
@@ -388,30 +399,3 @@ def check_escalations(
         escalated.append(item)
         events.append(DomainEvent("sla", item))
     return Outcome(escalated, events)
-
-
-def incident_assignments(session: Session, incident_id: int) -> list[tuple[Assignment, Unit]]:
-    rows = session.execute(select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
-                           .where(Assignment.incident_id == incident_id).order_by(Assignment.id))
-    return [(r[0], r[1]) for r in rows]
-
-
-def agency_clock(session: Session, a: Assignment) -> IncidentAgency | None:
-    """The incident-agency row (SLA clocks) an assignment belongs to."""
-    return session.scalars(select(IncidentAgency).where(
-        IncidentAgency.incident_id == a.incident_id,
-        IncidentAgency.agency_id == a.agency_id)).first()
-
-
-def list_agencies(session: Session, *, kode_kab: str | None = None) -> list[Agency]:
-    stmt = select(Agency).order_by(Agency.kode_kab, Agency.code)
-    if kode_kab:
-        stmt = stmt.where(Agency.kode_kab == kode_kab)
-    return list(session.scalars(stmt))
-
-
-def on_duty_devices(session: Session) -> set[str]:
-    """Tracker ids of units on duty (any status but out of service): the devices whose silence
-    is a stale-tracker event (``tracking.ingest.IngestWorker(on_duty=...)``)."""
-    return set(session.scalars(select(Unit.device_id).where(
-        Unit.device_id.is_not(None), Unit.status != "out_of_service")))

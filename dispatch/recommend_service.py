@@ -30,6 +30,8 @@ from dispatch.incident_records import (
 from dispatch.models import Agency, Post, Station, Unit
 from dispatch.ports import RoadNetworks
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from dispatch.triage import triage
 from geo.exceptions import GeoError
 from geo.routing.profiles import load_profiles
@@ -151,11 +153,12 @@ def recommend(
     profiles: Mapping[str, Any] | None = None,
     agency_codes: Sequence[str] | None = None,
     limit: int = 10,
+    scope: Scope = EVERYTHING,
 ) -> list[dict[str, Any]]:
     """For each agency of the incident that sends units (role dispatch or standby), its units
     ranked by ETA to the incident, each with ``sla_can_be_met`` against the agency's on-scene
     minutes. An untriaged incident is ranked with the triage rules (nothing is written)."""
-    incident = get_incident(session, incident_id)
+    incident = get_incident(session, incident_id, scope=scope)  # else not found
     target = point_of(incident.geom)
     if target is None:
         raise DispatchValidationError(

@@ -13,7 +13,6 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_state
-from api.errors import register_error
 from api.routes.incidents import scope_of
 from api.routes.meta import ATTRIBUTION
 from api.routes.routing import road_networks_of
@@ -28,9 +27,11 @@ from maps.hotspot import render_hotspot_map
 from maps.i18n import strings
 
 router = APIRouter(tags=["maps"])
-register_error(MapInputError, 422, "map_input_invalid")
 
-KODE_KAB = Query("34.71", pattern=r"^\d{2}\.\d{2}$", description="Kemendagri regency code")
+def _kode_kab_query() -> Any:
+    """A fresh ``Query`` per parameter: FastAPI records the parameter's name on the object, so
+    one shared object made ``/maps/hotspot`` read ``?region=`` instead of ``?kode_kab=``."""
+    return Query("34.71", pattern=r"^\d{2}\.\d{2}$", description="Kemendagri regency code")
 #: Regency centres for the console's first view (the map fits the boundaries once loaded).
 _CENTRES = {"34.71": LonLat(110.3695, -7.8014), "51.06": LonLat(115.3548, -8.2976),
             "64.71": LonLat(116.8312, -1.2654)}
@@ -69,14 +70,14 @@ def _tile_origin(tile_url: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def console(state: AppState = Depends(get_state), region: str = KODE_KAB,
+def console(state: AppState = Depends(get_state), region: str = _kode_kab_query(),
             lang: Annotated[str | None, Query(pattern="^(id|en)$")] = None) -> HTMLResponse:
     """The dispatcher console (login form, live map, call-taker form)."""
     return _console(state, region, lang)
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console_alias(state: AppState = Depends(get_state), region: str = KODE_KAB,
+def console_alias(state: AppState = Depends(get_state), region: str = _kode_kab_query(),
                   lang: Annotated[str | None, Query(pattern="^(id|en)$")] = None) -> HTMLResponse:
     """The dispatcher console (same as ``/``)."""
     return _console(state, region, lang)
@@ -146,7 +147,7 @@ def _boundaries(session: Session, kode_kab: str) -> dict[str, Any] | None:
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
-def coverage(request: Request, kode_kab: str = KODE_KAB,
+def coverage(request: Request, kode_kab: str = _kode_kab_query(),
              agency: str = Query("DAMKAR", max_length=32),
              profile: str = Query("fire_truck", max_length=48),
              minutes: str = Query("5,10,15", max_length=40),
@@ -178,7 +179,7 @@ def coverage(request: Request, kode_kab: str = KODE_KAB,
 
 
 @router.get("/maps/hotspot", response_class=HTMLResponse)
-def hotspot(request: Request, kode_kab: str = KODE_KAB,
+def hotspot(request: Request, kode_kab: str = _kode_kab_query(),
             days: int = Query(90, ge=1, le=3660),
             category: str | None = Query(None, max_length=48),
             cell_m: float = Query(250.0, gt=20, le=5000),
