@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 import yaml
 
@@ -93,8 +94,9 @@ def run(
                       timeout_s=timeout, say=lambda s: typer.echo(f"[drill] {s}"))
     try:
         report = runner.run()
-    except RuntimeError as exc:
-        fail(f"drill stopped: {exc}")
+    except (RuntimeError, OSError, httpx.HTTPError) as exc:  # platform down or refusing
+        fail(f"drill stopped: {exc!r}; is the platform running (siaga serve, siaga ingest, "
+             "the broker)?")
     stem = f"drill-{scenario.kode_kab}-{datetime.now():%Y%m%d-%H%M%S}"
     (out / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     (out / f"{stem}.md").write_text(render_markdown(report), encoding="utf-8")

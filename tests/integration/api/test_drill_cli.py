@@ -57,3 +57,27 @@ def test_purge_command_and_bad_scenarios(database_url, engine, monkeypatch, tmp_
     assert "give lon/lat or place" in r.output and "unknown call 'b'" in r.output
     r = runner.invoke(app, ["drill", "run", str(tmp_path / "missing.yaml")])
     assert r.exit_code == 1 and "cannot read scenario" in r.output
+
+
+def test_run_without_a_platform_stops_with_a_clear_message(database_url, engine, pilot_regions,
+                                                            monkeypatch, tmp_path):
+    """No API listening: the runner says what is missing instead of a traceback."""
+    import socket
+
+    from api.cli import app
+    from dispatch.config import load_config
+    from dispatch.seed_service import fleet_path, seed_region
+
+    with Session(engine) as s:  # Bangli's agencies and fleet (an idempotent upsert)
+        seed_region(s, load_config(), "51.06", fleet=fleet_path("51.06"))
+        s.commit()
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    monkeypatch.setenv("SIAGA_DATABASE_URL", database_url)
+    monkeypatch.setenv("SIAGA_MQTT_URL", f"mqtt://127.0.0.1:{port}")
+    r = CliRunner().invoke(app, ["drill", "run", "--report-dir", str(tmp_path),
+                                 "--api-url", f"http://127.0.0.1:{port}", "--token", "x"])
+    assert r.exit_code == 1, r.output
+    assert "is the platform running" in r.output
