@@ -154,6 +154,7 @@ def _probable_duplicates(session: Session, incident: Incident, radius_m: float,
     window = timedelta(seconds=window_s)
     rows = session.scalars(select(Incident).where(
         Incident.kode_kab == incident.kode_kab, Incident.category == incident.category,
+        Incident.drill.is_(bool(incident.drill)),  # a real call is never a drill's duplicate
         Incident.id != incident.id, Incident.status.in_(OPEN_INCIDENT_STATUSES),
         Incident.received_at.between(incident.received_at - window,
                                      incident.received_at + window),

@@ -87,6 +87,10 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
                                now=T0)
     fake = _call(db, dispatch_config, geocoder, exercise_id=ex.id)
     real = _call(db, dispatch_config, geocoder, at=T0 + timedelta(minutes=1))
+    # same place, same category, a minute later: still not a duplicate of the drill
+    assert real.probable_duplicate_of is None
+    twin = _call(db, dispatch_config, geocoder, exercise_id=ex.id, at=T0 + timedelta(minutes=2))
+    assert twin.probable_duplicate_of == fake.id  # drills are compared among themselves
     svc.triage_incident(db, fake.id, config=dispatch_config, actor="op112", now=T0)
     unit = db.scalars(select(Unit).where(Unit.call_sign == "BLI-DAMKAR-01")).one()
     a = asg.assign_unit(db, fake.id, unit.id, config=dispatch_config, actor="op112",
@@ -100,8 +104,8 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     report = drill.purge_drills(db, scope=BANGLI, kode_kab=KAB, actor="admin",
                                 now=T0 + timedelta(hours=1))
     assert (report.incidents, report.assignments, report.units_released,
-            report.exercises) == (1, 1, 1, 1)
-    assert report.incident_ids == (fake.id,)
+            report.exercises) == (2, 1, 1, 1)
+    assert report.incident_ids == (fake.id, twin.id)
     db.expunge_all()
     fake_id, real_id, a_id, ex_id, unit_id = ids
     assert db.get(Incident, fake_id) is None and db.get(Assignment, a_id) is None
@@ -112,7 +116,7 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     audit_after = db.scalar(select(text("count(*)")).select_from(AuditLog))
     assert audit_after == audit_before + 2
     purge = db.scalars(select(AuditLog).where(AuditLog.action == "purge_drills")).one()
-    assert purge.after["incident_ids"] == [fake_id] and purge.after["drill"] is True
+    assert purge.after["incident_ids"] == list(report.incident_ids) and purge.after["drill"] is True
     kept = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
                                              AuditLog.entity_id == fake_id)).all()
     assert kept and kept[0].after["drill"] is True
