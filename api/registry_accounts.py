@@ -46,6 +46,7 @@ def register(session: Session, device_id: str, *, kode_kab: str, scope: Scope, a
 def reset_login(session: Session, device_id: str, *, scope: Scope,
                 accounts: TrackerAccounts | None) -> str:
     """A new password for a registered tracker (the old one stops working); committed."""
+    trackers.get_tracker(session, device_id, scope=scope)  # another regency's: not found
     if accounts is None:
         raise ProvisioningError(
             "Login MQTT pelacak belum dikonfigurasi (SIAGA_MQTT_PASSWD_FILE, SIAGA_MQTT_ACL_FILE)"
