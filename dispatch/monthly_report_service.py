@@ -12,7 +12,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch.audit_chain_service import month_head
 from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
 from dispatch.report_service import sla_report
@@ -53,7 +53,7 @@ def monthly_report(session: Session, *, scope: Scope, kode_kab: str, month: str,
     return MonthlyReport(
         kode_kab=kode_kab, region_name=region.nama_kab, month=month, tz=tz, tz_label=tz_label,
         generated_at=now, sla=sla, incidents=incidents, agency_rows=agency_rows,
-        kecamatan=_kecamatan(session, kode_kab, incidents), chain_head=_chain_head(session),
+        kecamatan=_kecamatan(session, kode_kab, incidents), chain_head=_chain_head(session, month),
         agency_names=names,
     )
 
@@ -128,8 +128,12 @@ def _kecamatan(session: Session, kode_kab: str,
             for k, n, g in rows]
 
 
-def _chain_head(session: Session) -> str | None:
-    """``seq:hash`` of the audit chain head when the report is made, ``None`` for an empty
-    chain."""
-    seq, digest = audit.chain_head(session)
+def _chain_head(session: Session, month: str) -> str | None:
+    """``seq:hash`` of the audit chain head at the end of ``month`` (the value ``siaga audit
+    sign --month`` signs), ``None`` when nothing was chained by then.
+
+    The chain spans every regency, so it is read with the installation's scope; only its head
+    (a sequence number and a hash) reaches the report, nothing of another regency's entries.
+    """
+    seq, digest = month_head(session, month, scope=Scope.everything())
     return None if not seq else f"{seq}:{digest}"

@@ -86,7 +86,7 @@ def _cover(report: MonthlyReport, lang: Lang, styles: Any) -> list[Any]:
                                    f"{report.tz_label}"],
         [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],
     ]
-    table = Table(rows, colWidths=[6 * cm, 18 * cm])
+    table = Table(rows, colWidths=[8.5 * cm, 16 * cm])
     table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 10),
                                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))

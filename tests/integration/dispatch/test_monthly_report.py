@@ -104,8 +104,8 @@ def test_pdf_text_numbers_and_images(engine, report_month, tmp_path):  # noqa: F
                for line in lines)
     for iid in report_month.incident_ids:
         assert any(line.startswith(f"{iid} 2019-03-") for line in lines)
-    chain = report.chain_head
-    assert (chain in out.replace("\n", "")) if chain else "rantai audit belum tersedia" in out
+    assert report.chain_head is None  # nothing was chained by the end of March 2019
+    assert "belum ada entri audit sampai akhir bulan" in out
     listing = subprocess.run(["pdfimages", "-list", str(path)], check=True,
                              capture_output=True, text=True).stdout.splitlines()[2:]
     assert len([x for x in listing if x.split()[2] == "image"]) == 2
@@ -128,3 +128,27 @@ def test_an_agency_desk_sees_only_its_incidents(engine, report_month):  # noqa: 
     assert [r.incident_id for r in report.incidents] == [report_month.incident_ids[2]]
     assert {r.agency for r in report.agency_rows} == {"RPT_PSC"}
     assert [a["agency"] for a in report.sla["agencies"]] == ["RPT_PSC"]
+
+
+@needs_poppler
+def test_the_cover_carries_the_chain_head_at_the_month_end(engine, pilot_regions, tmp_path):
+    from datetime import UTC, datetime
+
+    from dispatch import audit
+
+    now = datetime.now(UTC)
+    with Session(engine) as s:  # one committed audit entry: the chain has a head this month
+        audit.record(s, actor="pytest", at=now, entity="report_test", entity_id=None,
+                     action="report_chain_head", kode_kab="51.06")
+        s.commit()
+        seq, digest = s.execute(text(
+            "SELECT seq, entry_hash FROM audit_chain ORDER BY seq DESC LIMIT 1")).one()
+    with Session(engine) as s:
+        report = monthly_report(s, scope=Scope.everything(), kode_kab="51.06",
+                                month=now.strftime("%Y-%m"), tz="UTC", tz_label="UTC")
+    assert report.chain_head == f"{seq}:{digest}"
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_pdf(report))
+    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    assert f"{seq}:{digest}" in out

@@ -151,7 +151,7 @@ def test_pdf_without_chain_says_so_in_english(tmp_path):
     path = tmp_path / "r.pdf"
     path.write_bytes(render_pdf(sample_report(), lang="en"))
     text = _pdf_text(path)
-    assert "— (audit chain not available)" in text and "Summary" in text
+    assert "— (no audit entry chained by the month's end)" in text and "Summary" in text
 
 
 @needs_poppler
