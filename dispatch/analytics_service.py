@@ -37,6 +37,7 @@ from dispatch.models import Agency, Incident, IncidentAgency, Station
 from dispatch.scope import Scope
 from dispatch.scoping import EVERYTHING, check_region, incident_condition
 from geo.models import Desa, Region
+from geo.population_store import latest_population
 
 __all__ = [
     "DesaHotspots",
@@ -196,10 +197,13 @@ def desa_hotspots(
     seed: int = DEFAULT_SEED,
 ) -> DesaHotspots:
     """Gi* over the region's desa (Queen contiguity): rates per 1,000 people when ``population``
-    covers every desa, else incidents per km²."""
+    (default: the desa figures of the ``population`` table) covers every desa, else incidents
+    per km² (kecamatan figures spread over desa are estimates, not used as rates)."""
     d = desa_counts(session=session, kode_kab=kode_kab, flt=flt)
     pop = None
-    if population is not None:
+    if population is None:  # desa figures imported with `siaga population import`, if any
+        population = {k: float(v[0]) for k, v in latest_population(session, kode_kab).desa.items()}
+    if population:
         pop = np.array([float(population.get(k, np.nan)) for k in d.kode_desa])
     values, measure = measure_values(d.count, population=pop, area_km2=d.area_km2)
     w = contiguity_weights(list(d.geometry), d.kode_desa)

@@ -13,6 +13,8 @@ from sqlalchemy import text
 from dispatch import analytics_service as svc
 from dispatch.analytics.exceptions import AnalyticsInputError
 from dispatch.models import Agency, Incident, IncidentAgency
+from geo.population import PopulationRow
+from geo.population_store import import_population
 
 KAB = "34.71"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
@@ -165,6 +167,14 @@ def test_hot_desa_cluster_found_where_it_was_built(db):
     )
     assert rate.measure == "rate_per_1000"
     assert rate.values[res.desa.kode_desa.index(SURYATMAJAN)] == pytest.approx(12.5)
+    # desa figures imported into the population table are used by default
+    rows = [PopulationRow(level="desa", kode=k, nama="", penduduk=4000, tahun=2024, sumber="t")
+            for k in res.desa.kode_desa]
+    import_population(db, rows)
+    imported = svc.desa_hotspots(session=db, kode_kab=KAB, flt=svc.IncidentFilter(),
+                                 permutations=99)
+    assert imported.measure == "rate_per_1000"
+    assert imported.values[res.desa.kode_desa.index(SURYATMAJAN)] == pytest.approx(6.25)
 
 
 def test_hour_of_week_and_monthly_series_in_local_time(db):
