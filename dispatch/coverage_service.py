@@ -38,7 +38,8 @@ from geo.population_store import latest_population
 from geo.routing.matrix import eta_matrix
 from geo.sampling import area_km2, grid_points
 
-__all__ = ["CoveragePost", "CoverageReport", "DesaRow", "post_coverage", "posts_of"]
+__all__ = ["CoveragePost", "CoverageReport", "DesaRow", "population_demand", "post_coverage",
+           "posts_of"]
 
 #: Grid spacing of the demand points (m): ~16 points per km².
 DEFAULT_SPACING_M = 250.0
@@ -229,3 +230,26 @@ def post_coverage(
         horizon_minutes=horizon_s / 60.0 if kind == ETA_ROAD else None,
         build_s=round(time.perf_counter() - started, 4),
     )
+
+
+def population_demand(session: Session, *, scope: Scope, kode_kab: str,
+                      spacing_m: float = DEFAULT_SPACING_M) -> tuple[np.ndarray, np.ndarray, str]:
+    """Demand for siting from where people live: the grid points of every desa, each weighted
+    with its share of the desa's population (``(points, weights, population_rule)``); without
+    population figures every point weighs its share of area (1 per point)."""
+    check_region(kode_kab, scope)
+    desa = session.execute(select(Desa.kode_desa, Desa.kode_kec, Desa.geom)
+                           .where(Desa.kode_kab == kode_kab).order_by(Desa.kode_desa)).all()
+    if not desa:
+        raise AnalyticsInputError(
+            f"wilayah {kode_kab} belum diimpor / region {kode_kab} has not been imported")
+    geoms = [to_shape(r.geom) for r in desa]
+    pts = grid_points(geoms, spacing_m)
+    pop, _estimated, rule, _sources = _population(
+        session, kode_kab, [r.kode_desa for r in desa], [r.kode_kec for r in desa],
+        area_km2(geoms))
+    per_desa = np.bincount(pts.owner, minlength=len(desa)).astype(np.float64)
+    if rule == "unknown" or not np.isfinite(pop).any():
+        return pts.lonlat, np.ones(len(pts.owner)), "area"
+    share = np.where(np.isfinite(pop), pop, 0.0) / per_desa
+    return pts.lonlat, share[pts.owner], rule

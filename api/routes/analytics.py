@@ -24,6 +24,7 @@ from api.state import AppState
 from dispatch import analytics_service as svc
 from dispatch.analytics import siting
 from dispatch.analytics.exceptions import AnalyticsInputError
+from dispatch.coverage_service import population_demand
 from geo.routing.matrix import eta_matrix
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -154,6 +155,10 @@ class SitingRequest(BaseModel):
     existing_agency: str | None = Field(None, max_length=32)
     keep_existing: bool = True
     demand_cell_m: float = Field(100.0, ge=10, le=5000)
+    demand: Literal["incidents", "population"] = Field(
+        "incidents", description="incident history (cells of demand_cell_m), or where people "
+        "live (a demand_cell_m grid in every desa weighted by its population; by area without "
+        "population figures)")
     date_from: datetime | None = None
     date_to: datetime | None = None
     category: str | None = Field(None, max_length=48)
@@ -166,12 +171,18 @@ def siting_run(
     body: SitingRequest, request: Request, state: AppState = Depends(get_state),
     session: Session = Depends(get_session),
 ) -> dict:
-    """LSCP or MCLP over the road ETA matrix, demand from incident history, posts fixed."""
+    """LSCP or MCLP over the road ETA matrix, demand from incident history or population,
+    posts fixed."""
     flt = svc.IncidentFilter(start=body.date_from, end=body.date_to, category=body.category,
                              scope=scope_of(request))
-    demand, weights = svc.incident_demand(
-        session=session, kode_kab=body.kode_kab, flt=flt, cell_m=body.demand_cell_m
-    )
+    if body.demand == "population":
+        demand, weights, _rule = population_demand(
+            session, scope=flt.scope, kode_kab=body.kode_kab,
+            spacing_m=max(body.demand_cell_m, 50.0))
+    else:
+        demand, weights = svc.incident_demand(
+            session=session, kode_kab=body.kode_kab, flt=flt, cell_m=body.demand_cell_m
+        )
     if not len(demand):
         raise AnalyticsInputError(
             "tidak ada kejadian untuk dijadikan permintaan / no incidents to use as demand"

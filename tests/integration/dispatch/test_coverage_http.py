@@ -135,3 +135,20 @@ def test_bad_requests_are_clear_4xx(client, posts):
     r = admin.get("/api/v1/analytics/coverage", params={**Q, "kode_kab": "99.99"})
     assert r.status_code in (404, 422)
     assert client("agency").get("/api/v1/analytics/coverage", params=Q).status_code == 403
+
+
+def test_siting_with_population_demand(client, posts):
+    admin = client("admin")
+    body = ("level,kode,penduduk,tahun,sumber\n"
+            "kecamatan,64.71.06,100000,2024,uji cakupan\n")
+    assert admin.post(f"/api/v1/regions/{KAB}/population", content=body,
+                      headers={"Content-Type": "text/csv"}).status_code == 200
+    req = {"kode_kab": KAB, "profile": "fire_truck", "problem": "mclp", "minutes": 4, "p": 1,
+           "sample_candidates": 40, "demand": "population", "demand_cell_m": 300,
+           "existing_agency": "DAMKAR"}
+    r = client("planner").post("/api/v1/analytics/siting", json=req)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["total_weight"] == pytest.approx(100000, rel=1e-6)  # people, not incidents
+    assert out["optimal"] and len(out["new_posts"]) == 1
+    assert out["covered_weight"] <= out["total_weight"]
