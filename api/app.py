@@ -38,6 +38,7 @@ ROUTE_MODULES: list[str] = [
     "agencies",
     "rules",
     "complaints",
+    "segments",
     "tracking",
     "auth",
     "live",

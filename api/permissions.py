@@ -111,6 +111,7 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/complaints/tickets/{ticket_no}"): READ_OPS,
     ("POST", "/api/v1/complaints/tickets/{ticket_no}/status"): FIELD,
     ("GET", "/api/v1/complaints/overdue"): ANY,
+    ("GET", "/api/v1/incidents/{incident_id}/segments"): READ_OPS,
     # planner analytics
     ("GET", "/api/v1/analytics/hotspots/desa"): REPORTS,
     ("GET", "/api/v1/analytics/hotspots/grid"): REPORTS,

@@ -78,6 +78,12 @@ def test_ticket_flow_over_http(world):
     assert r.status_code == 200 and r.json()["closed_at"] is not None
     r = d.post(f"/api/v1/complaints/tickets/{number}/status", json={"status": "in_progress"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "illegal_transition"
+    seg = d.get(f"/api/v1/incidents/{order_id}/segments")
+    assert seg.status_code == 200, seg.text
+    [satpol] = seg.json()["agencies"]
+    assert satpol["agency"] == "SATPOLPP" and satpol["rule"]["limit_min"] == 1440
+    assert satpol["outcome"]["status"] == "breached"  # done today, due on 3 February 2026
+    assert client_as("agency").get(f"/api/v1/incidents/{order_id}/segments").status_code == 404
     # the road complaint is still open, a day past its deadline: on the overdue list
     r = client_as("viewer").get("/api/v1/complaints/overdue", params={"kode_kab": KODE})
     assert r.status_code == 200

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from dispatch import assignment_service as asg
 from dispatch import service as svc
 from dispatch import sla_rules_service as rules
-from dispatch.exceptions import SlaRuleError
+from dispatch.exceptions import IncidentNotFound, SlaRuleError
 from dispatch.models import Incident, Unit
 from dispatch.report_service import sla_report
 from dispatch.rule_models import SlaRuleSetRow
@@ -169,3 +169,25 @@ def test_other_regency_is_not_found(seeded, dispatch_config):
     with pytest.raises(rules.RuleSetNotFound):
         rules.import_document(seeded, yogya, doc, config=dispatch_config, actor="x")
     assert seeded.scalar(select(func.count()).select_from(Incident)) >= 0
+
+
+def test_incident_segments_per_agency_and_assignment(bangli_month):
+    from dispatch.segment_service import incident_segments
+
+    first = bangli_month.scalars(select(Incident).where(
+        Incident.kode_kab == BANGLI, Incident.received_at == T)).one()
+    out = incident_segments(bangli_month, EVERYTHING, first.id,
+                            now=datetime(2026, 4, 10, tzinfo=UTC))
+    damkar = next(a for a in out["agencies"] if a["agency"] == "DAMKAR")
+    assert damkar["rule_version"] == 1 and damkar["rule"]["limit_min"] == 15
+    assert damkar["outcome"]["status"] == "met" and damkar["outcome"]["elapsed_s"] == 720
+    assert damkar["outcome"]["clock_started_at"] == "2026-03-02T01:00:00Z"  # the report
+    s = damkar["segments"]
+    assert (s["call_processing_s"], s["turnout_s"], s["travel_s"], s["total_response_s"]) == (
+        120.0, 60.0, 540.0, 720.0)
+    [a] = damkar["assignments"]
+    assert a["call_sign"] == "BLI-DAMKAR-01" and a["segments"]["total_response_s"] == 720.0
+    psc = next(a for a in out["agencies"] if a["agency"] == "PSC119")
+    assert psc["role"] == "standby" and psc["outcome"] is None  # stood by, sent no one
+    with pytest.raises(IncidentNotFound):
+        incident_segments(bangli_month, Scope.of(["34.71"]), first.id)
