@@ -48,6 +48,14 @@ def post_condition(scope: Scope):
     return cond
 
 
+def lock_regencies(session: Session, kode_kabs: set[str]) -> None:
+    """Serialise registry imports per regency (transaction advisory locks, in code order), so
+    two imports of one regency never race on the same new names."""
+    for kode in sorted(kode_kabs):
+        session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(f"siaga-registry:{kode}", 0))))
+
+
 def scope_problems(rows: Sequence[PostRow] | Sequence, scope: Scope) -> list[tuple[int, str, str]]:
     """Rows of a regency or agency the caller may not act for (one problem per row)."""
     problems = []
@@ -83,6 +91,7 @@ def import_posts(session: Session, rows: Sequence[PostRow], *, scope: Scope, act
     problems = agency_problems(session, rows)
     if problems:
         raise RegistryFileError(problems, what=what)
+    lock_regencies(session, {r.kode_kab for r in rows})
     existing = {(p.kode_kab, p.name.casefold()): p for p in session.scalars(
         select(Post).where(Post.kode_kab.in_(sorted({r.kode_kab for r in rows})))
         .with_for_update())} if rows else {}

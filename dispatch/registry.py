@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 from dispatch import audit
 from dispatch.lifecycle import unit_transition
 from dispatch.models import Agency, Post, Unit
-from dispatch.posts import ImportReport, agency_problems, post_ids_by_name, scope_problems
+from dispatch.posts import (
+    ImportReport,
+    agency_problems,
+    lock_regencies,
+    post_ids_by_name,
+    scope_problems,
+)
 from dispatch.registry_fields import RegistryFileError, UnitRow
 from dispatch.scope import Scope
 from dispatch.scoping import unit_condition
@@ -86,6 +92,7 @@ def import_units(session: Session, rows: Sequence[UnitRow], *, scope: Scope, act
     problems = scope_problems(rows, scope)
     if problems:
         raise RegistryFileError(problems, what=what)
+    lock_regencies(session, {r.kode_kab for r in rows})
     posts, post_problems = _post_problems(session, rows, scope)
     problems = sorted(agency_problems(session, rows) + _profile_problems(rows, profiles)
                       + post_problems + _device_problems(session, rows))

@@ -212,3 +212,36 @@ def test_admin_page_lists_the_registry_in_both_languages(bangli, client_as):
     assert "Fleet registry" in admin.get("/console/registry", params={"lang": "en"}).text
     assert admin.get("/static/registry.js").status_code == 200
     assert client_as("planner").get("/console/registry").status_code == 403
+
+
+def test_two_imports_of_one_new_file_at_once_both_succeed(bangli, engine):
+    import threading
+    from datetime import UTC, datetime
+
+    from dispatch import posts as posts_service
+    from dispatch.registry_io import parse_posts
+    from dispatch.scope import Scope
+
+    rows = parse_posts((FIXTURES / "bangli_posts.geojson").read_bytes(), "geojson")
+    barrier, reports, errors = threading.Barrier(2), [], []
+
+    def run() -> None:
+        try:
+            with Session(engine) as s:
+                barrier.wait(10)
+                reports.append(posts_service.import_posts(
+                    s, rows, scope=Scope.of([KAB]), actor="uji", now=datetime.now(UTC)))
+                s.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert sorted(len(r.created) for r in reports) == [0, 2]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Post).where(
+            Post.kode_kab == KAB, Post.name.like("% Uji"))) == 2
