@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import mimetypes
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
+import shapely
+import shapely.affinity
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
@@ -17,7 +20,9 @@ from api.routes.incidents import scope_of
 from api.routes.meta import ATTRIBUTION
 from api.routes.routing import road_networks_of
 from api.state import AppState
+from dispatch.recommend_service import configured_profiles, profile_speeds
 from dispatch.scoping import check_region
+from geo.geodesy import M_PER_DEG
 from geo.types import LonLat
 from maps.assets import resolve_static
 from maps.console import ConsoleConfig, render_console
@@ -37,6 +42,19 @@ _CENTRES = {"34.71": LonLat(110.3695, -7.8014), "51.06": LonLat(115.3548, -8.297
             "64.71": LonLat(116.8312, -1.2654)}
 _NAMES = {"34.71": "Kota Yogyakarta", "51.06": "Kabupaten Bangli", "64.71": "Kota Balikpapan"}
 _ROAD_PROFILES = ("motorcycle", "ambulance", "pickup_4x4", "fire_truck")
+
+
+def estimated_reach(origins: list[LonLat], minutes: float, speed: Any) -> Any:
+    """Area within ``minutes`` by straight line × detour factor at the profile's speed: a
+    circle round each origin (local metric scale), united."""
+    radius_m = speed.speed_kmh / 3.6 * minutes * 60.0 / speed.detour_factor
+    circles = []
+    for o in origins:
+        dlat = radius_m / M_PER_DEG
+        dlon = radius_m / (M_PER_DEG * math.cos(math.radians(o.lat)))
+        circle = shapely.Point(0.0, 0.0).buffer(1.0, 32)
+        circles.append(shapely.affinity.affine_transform(circle, [dlon, 0, 0, dlat, o.lon, o.lat]))
+    return shapely.union_all(circles)
 
 
 def _road_networks(state: AppState) -> Any:
@@ -167,12 +185,22 @@ def coverage(request: Request, kode_kab: str = _kode_kab_query(),
                 if positions.get(u.id, (None,))[0] is not None]
     if not stations:
         raise MapInputError(f"no unit with a known position for agency {agency} in {kode_kab}")
-    index = _road_networks(state).get(kode_kab, profile)
+    nets = _road_networks(state)
     origins = [s.position for s in stations]
-    bands = [CoverageBand(m, index.isochrone(origins, m)) for m in bands_min]
+    title = f"{strings(lang)['coverage_title']} — {agency} ({profile}), {kode_kab}"
+    if nets.has(kode_kab, profile):
+        index = nets.get(kode_kab, profile)
+        bands = [CoverageBand(m, index.isochrone(origins, m)) for m in bands_min]
+    else:  # no road network (Bangli): straight-line estimates, labelled as such
+        speeds = profile_speeds(configured_profiles(None, nets))
+        if profile not in speeds:
+            raise MapInputError(f"unknown vehicle profile {profile!r}")
+        bands = [CoverageBand(m, estimated_reach(origins, m, speeds[profile]))
+                 for m in bands_min]
+        title += f" — {strings(lang)['estimated']}"
     html = render_coverage_map(
         bands, stations, boundaries=_boundaries(session, kode_kab),
-        title=f"{strings(lang)['coverage_title']} — {agency} ({profile}), {kode_kab}",
+        title=title,
         tile_url=state.settings.tile_url, tile_attribution=state.settings.tile_attribution,
         attribution=ATTRIBUTION)
     return HTMLResponse(html)

@@ -63,6 +63,23 @@ def test_coverage_map_of_damkar(world_client):
         assert client.get("/maps/coverage", params={"agency": "NOPE"}).status_code == 422
 
 
+def test_coverage_map_of_a_regency_without_roads_is_an_estimate(world_client, engine):
+    from sqlalchemy.orm import Session
+
+    from dispatch.config import load_config
+    from dispatch.seed_service import fleet_path, seed_region
+
+    with Session(engine) as session:  # Bangli's illustrative fleet (an idempotent upsert)
+        seed_region(session, load_config(), "51.06", fleet=fleet_path("51.06"))
+        session.commit()
+    with world_client("viewer") as client:
+        r = client.get("/maps/coverage", params={"kode_kab": "51.06", "agency": "DAMKAR",
+                                                 "profile": "fire_truck", "minutes": "10"})
+        assert r.status_code == 200, r.text  # not a 404 for Bangli
+        assert "ETA perkiraan (garis lurus" in r.text and "≤ 10 menit" in r.text
+        assert external_refs(r.text) == []
+
+
 def test_hotspot_map_from_incidents(world_client):
     with world_client("dispatcher") as client:
         for lon, lat in [(110.3650, -7.8010), (110.3652, -7.8012), (110.3900, -7.8200)]:
