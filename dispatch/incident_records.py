@@ -22,6 +22,7 @@ from dispatch.lifecycle import incident_transition
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
 from dispatch.scope import Scope
 from dispatch.scoping import EVERYTHING, agency_condition, incident_condition
+from dispatch.sla_rules_service import rule_in_force
 from geo.types import LonLat
 
 _M = TypeVar("_M")
@@ -112,14 +113,23 @@ def set_incident_status(session: Session, i: Incident, target: str, *, actor: st
 
 
 def sla_minutes(session: Session, config: DispatchConfig, agency: Agency,
-                category: str) -> tuple[float, float]:
-    """(ack_min, on_scene_min) from the seeded ``sla_rule`` table, else from the config."""
+                category: str, *, at: datetime | None = None) -> tuple[float, float]:
+    """(ack_min, on_scene_min): the regency's Perbup rule in force at ``at`` (the incident's
+    receipt; now by default), else the seeded ``sla_rule`` table, else the config. A Perbup
+    rule without ``ack_min`` keeps the acknowledgement minutes of the table or config."""
     rule = session.scalars(select(SlaRule).where(
         SlaRule.agency_id == agency.id, SlaRule.category == category)).first()
     if rule is not None:
-        return rule.ack_min, rule.on_scene_min
-    sla = config.sla_for(agency.kode_kab, agency.code, category)
-    return sla.ack_min, sla.on_scene_min
+        ack_min, on_scene_min = rule.ack_min, rule.on_scene_min
+    else:
+        sla = config.sla_for(agency.kode_kab, agency.code, category)
+        ack_min, on_scene_min = sla.ack_min, sla.on_scene_min
+    kind = config.categories[category].kind if category in config.categories else None
+    perbup = rule_in_force(session, kode_kab=agency.kode_kab, agency=agency.code,
+                           category=category, kind=kind, at=at)
+    if perbup is not None:
+        return (perbup.ack_min if perbup.ack_min is not None else ack_min), perbup.limit_min
+    return ack_min, on_scene_min
 
 
 def incident_agencies(session: Session, incident_id: int) -> list[tuple[IncidentAgency, Agency]]:

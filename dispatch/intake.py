@@ -198,7 +198,8 @@ def triage_incident(
     keep: set[int] = set()
     for req in result.agencies:
         agency = agency_by_code(session, incident.kode_kab, req.agency)
-        ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category)
+        ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category,
+                                            at=incident.received_at)
         ia = existing.get(agency.id) or IncidentAgency(
             kode_kab=incident.kode_kab, incident_id=incident.id, agency_id=agency.id)
         ia.role, ia.required = req.role, True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from dispatch import audit
 from dispatch.config import DispatchConfig
 from dispatch.exceptions import DispatchNotFound
-from dispatch.incident_records import utcnow
 from dispatch.models import Agency
 from dispatch.perbup import (
     DEFAULT_EFFECTIVE_FROM,
     RuleSet,
+    SlaRuleSpec,
     category_kinds,
     from_region_config,
     in_force,
@@ -39,6 +39,10 @@ _LOCK_NAMESPACE = 0x51A
 
 class RuleSetNotFound(DispatchNotFound):
     """No rule set for the regency (or the regency is outside the caller's scope)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _not_found(kode_kab: str) -> RuleSetNotFound:
@@ -84,6 +88,15 @@ def rule_set_in_force(session: Session, scope: Scope, kode_kab: str,
     if found is None:
         raise _not_found(kode_kab)
     return found
+
+
+def rule_in_force(session: Session, *, kode_kab: str, agency: str, category: str,
+                  kind: str | None, at: datetime | None = None) -> SlaRuleSpec | None:
+    """The rule for ``agency`` and ``category`` in the regency's rule set in force at ``at``
+    (now by default); ``None`` when the regency has no rule set. Internal (no scope): the
+    caller has already found the incident or agency in its scope."""
+    found = in_force(rule_sets(session, Scope.everything(), kode_kab), at or utcnow())
+    return None if found is None else found.rule_for(agency, category, kind)
 
 
 def versions(session: Session, scope: Scope, kode_kab: str) -> list[dict[str, Any]]:

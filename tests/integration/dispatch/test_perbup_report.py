@@ -191,3 +191,23 @@ def test_incident_segments_per_agency_and_assignment(bangli_month):
     assert psc["role"] == "standby" and psc["outcome"] is None  # stood by, sent no one
     with pytest.raises(IncidentNotFound):
         incident_segments(bangli_month, Scope.of(["34.71"]), first.id)
+
+
+def test_triage_copies_the_minutes_of_the_rule_in_force_at_receipt(seeded, dispatch_config):
+    from dispatch.models import Agency, IncidentAgency
+
+    doc = rules.rule_set_in_force(seeded, EVERYTHING, BANGLI).as_document()
+    doc["effective_from"] = "2026-06-01T00:00:00Z"
+    for r in doc["rules"]:
+        if r.get("agency") == "DAMKAR":
+            r["limit_min"], r["ack_min"] = 20, 3
+    rules.import_document(seeded, EVERYTHING, doc, config=dispatch_config, actor="admin")
+
+    def damkar_minutes(received):
+        i = respond(seeded, dispatch_config, "fire", received)
+        ia = seeded.scalars(select(IncidentAgency).join(Agency).where(
+            IncidentAgency.incident_id == i.id, Agency.code == "DAMKAR")).one()
+        return ia.ack_min, ia.on_scene_min
+
+    assert damkar_minutes(datetime(2026, 5, 31, 23, 0, tzinfo=UTC)) == (2, 15)
+    assert damkar_minutes(datetime(2026, 6, 1, 0, 0, tzinfo=UTC)) == (3, 20)
