@@ -5,6 +5,7 @@ its own connections) and removed afterwards; audit rows stay (the log is append-
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -199,6 +200,18 @@ def test_cli_imports_files_from_anywhere_and_exports(bangli, database_url, tmp_p
     out = elsewhere / "ekspor.geojson"
     assert siaga("fleet", "export", str(out), "--region", KAB).returncode == 0
     assert {u.call_sign for u in parse_units(out.read_bytes(), "geojson")} >= set(IMPORTED)
+    # the CLI-imported fleet answers a recommendation made through the CLI
+    created = siaga("incidents", "create", "--category", "fire", "--lon", "115.354", "--lat",
+                    "-8.455", "--kode-kab", KAB, "--description", "Uji registri CLI")
+    assert created.returncode == 0, created.stderr
+    incident_id = json.loads(created.stdout)["id"]
+    bangli["incidents"].append(incident_id)
+    recs = siaga("dispatch", "recommend", str(incident_id))
+    assert recs.returncode == 0, recs.stderr
+    damkar = next(a for a in json.loads(recs.stdout)["agencies"] if a["agency"] == "DAMKAR")
+    ours = [(u["call_sign"], u["position_source"]) for u in damkar["units"]
+            if u["call_sign"] in IMPORTED]
+    assert ours == [("UJI-DAMKAR-BGL-2", "post"), ("UJI-DAMKAR-KTM-1", "post")]
 
 
 def test_admin_page_lists_the_registry_in_both_languages(bangli, client_as):
