@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, event, or_, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from dispatch.chain import ENTRY_FIELDS, GENESIS, extend
@@ -83,7 +84,7 @@ def seal(session: Session) -> int:
     if not pending:
         return 0
     session.flush()
-    ids = [e.id for e in pending if e.id is not None]
+    ids = [i for i in (_id_of(e) for e in pending) if i is not None]
     if not ids:
         return 0
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
@@ -96,9 +97,19 @@ def seal(session: Session) -> int:
     return len(links)
 
 
+def _id_of(entry: AuditLog) -> int | None:
+    try:
+        return entry.id
+    except SQLAlchemyError:  # its insert was rolled back with a savepoint
+        return None
+
+
 @event.listens_for(Session, "before_commit")
 def _seal_before_commit(session: Session) -> None:
-    seal(session)
+    # Not when a SAVEPOINT is released: the lock would then be held while the rest of the
+    # transaction takes row locks; the outermost commit seals everything.
+    if not session.in_nested_transaction():
+        seal(session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -252,3 +252,20 @@ def test_owner_delete_and_reorder_are_caught(chain_url, chain_engine, arrived):
               "CHECK (seq > 0)", "ALTER TABLE audit_chain ENABLE TRIGGER USER")
     assert cli(chain_url, "verify").exit_code == 0
     assert (first.seq, second.seq) == (1, 2)
+
+
+def test_chain_lock_is_taken_at_the_outermost_commit_only(chain_engine, arrived):
+    """Releasing a SAVEPOINT (as assign_unit does) must not take the chain lock: held from then
+    on, it would be waited for while the transaction still takes row locks."""
+    probe_sql = text("SELECT pg_try_advisory_xact_lock(:k)")
+    with Session(chain_engine) as s:
+        audit.record(s, actor="t", at=datetime.now(UTC), entity="test", entity_id=1,
+                     action="nested")
+        with s.begin_nested():
+            s.flush()
+        with chain_engine.connect() as other:
+            assert other.execute(probe_sql, {"k": audit.CHAIN_LOCK_KEY}).scalar() is True
+            other.rollback()
+        s.commit()
+        entry_id = s.scalar(select(AuditLog.id).where(AuditLog.action == "nested"))
+        assert s.scalar(select(AuditChain.seq).where(AuditChain.audit_id == entry_id))
