@@ -50,6 +50,7 @@ ROUTE_MODULES: list[str] = [
     "registry",
     "registry_page",
     "dashboard",
+    "analytics_downloads",
 ]
 
 

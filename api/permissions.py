@@ -120,6 +120,8 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/analytics/siting"): frozenset({P, ADM}),
     # coverage from the posts (the Bupati's office) and the population it weighs desa with
     ("GET", "/api/v1/analytics/coverage"): REPORTS,
+    ("GET", "/api/v1/analytics/hotspots/desa.csv"): REPORTS,
+    ("GET", "/api/v1/analytics/hotspots/desa.geojson"): REPORTS,
     ("GET", "/api/v1/analytics/coverage.csv"): REPORTS,
     ("GET", "/api/v1/analytics/coverage.geojson"): REPORTS,
     ("POST", "/api/v1/analytics/coverage/what-if"): frozenset({P, ADM}),
