@@ -30,6 +30,18 @@ class DatabaseProbe:
                 await self.close()  # timed out or failed mid-way: its state is unknown
                 raise
 
+    async def query(self, sql: str) -> list[tuple]:
+        """Rows of one read-only statement on the probe's connection (opened by :meth:`check`)."""
+        async with self.lock:
+            if self.conn is None or self.conn.closed:
+                raise psycopg.OperationalError("the health probe is not connected")
+            try:
+                cursor = await self.conn.execute(sql)
+                return await cursor.fetchall()
+            except BaseException:
+                await self.close()
+                raise
+
     async def close(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None and not conn.closed:

@@ -14,7 +14,7 @@ from the CLI (:func:`require_database`, :func:`explain`), the API's error handle
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,33 +89,72 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("postgresql://")).get_heads())
 
 
+_CATALOG_SQL = "SELECT " + ", ".join(
+    f"to_regclass('public.{t}') IS NOT NULL" for t in CORE_TABLES)
+_VERSIONS_SQL = "SELECT version_num FROM alembic_version"
+_REGIONS_SQL = "SELECT kode_kab FROM region ORDER BY kode_kab"
+
+
+def built_regions(roads_dir: Path | None) -> set[str]:
+    """Region codes with at least one routing index under ``roads_dir``."""
+    folder = Path(roads_dir) if roads_dir is not None else None
+    if folder is None or not folder.is_dir():
+        return set()
+    return {p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.npz"))}
+
+
+def notices_from(tables_present: Iterable[bool], versions: Iterable[str] | None = None,
+                 regions: Iterable[str] | None = None, built: set[str] | None = None
+                 ) -> list[Notice]:
+    """The notices for what the catalog, ``alembic_version``, ``region`` and the road network
+    folder hold (pure; ``None`` = not looked at)."""
+    if not all(tables_present):
+        return [NOT_MIGRATED]
+    out = []
+    if versions is not None:
+        found = set(versions)
+        if not found or not found <= migration_heads():
+            out.append(OUTDATED)
+    if regions is not None:
+        regions = list(regions)
+        if not regions:
+            out.append(NO_REGIONS)
+        elif built is not None:
+            missing = [k for k in regions if k not in built]
+            if missing:
+                out.append(no_road_network(missing))
+    return out
+
+
 def schema_notice(conn: Connection) -> Notice | None:
     """NOT_MIGRATED, OUTDATED or None, from the catalog (never raises on a bare database)."""
-    found = conn.execute(text("SELECT " + ", ".join(
-        f"to_regclass('public.{t}') IS NOT NULL" for t in CORE_TABLES))).one()
+    found = tuple(conn.execute(text(_CATALOG_SQL)).one())
     if not all(found):
         return NOT_MIGRATED
-    versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    return None if versions and versions <= migration_heads() else OUTDATED
+    versions = conn.execute(text(_VERSIONS_SQL)).scalars()
+    return next(iter(notices_from(found, versions)), None)
 
 
 def setup_notices(conn: Connection, roads_dir: Path | None = None) -> list[Notice]:
     """Every notice that applies to this database (and road network folder)."""
-    schema = schema_notice(conn)
-    if schema is NOT_MIGRATED:
-        return [schema]
-    out = [schema] if schema is not None else []
-    regions = list(conn.execute(text("SELECT kode_kab FROM region ORDER BY kode_kab")).scalars())
-    if not regions:
-        out.append(NO_REGIONS)
-    elif roads_dir is not None:
-        folder = Path(roads_dir)
-        built = {p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.npz"))
-                 } if folder.is_dir() else set()
-        missing = [k for k in regions if k not in built]
-        if missing:
-            out.append(no_road_network(missing))
-    return out
+    found = tuple(conn.execute(text(_CATALOG_SQL)).one())
+    if not all(found):
+        return [NOT_MIGRATED]
+    return notices_from(found, conn.execute(text(_VERSIONS_SQL)).scalars(),
+                        conn.execute(text(_REGIONS_SQL)).scalars(),
+                        built_regions(roads_dir) if roads_dir is not None else None)
+
+
+async def setup_notices_async(query: Callable[[str], Awaitable[list[tuple]]],
+                              roads_dir: Path | None = None) -> list[Notice]:
+    """:func:`setup_notices` over an asynchronous ``query(sql) -> rows`` (the health probe)."""
+    [found] = await query(_CATALOG_SQL)
+    if not all(found):
+        return [NOT_MIGRATED]
+    versions = [r[0] for r in await query(_VERSIONS_SQL)]
+    regions = [r[0] for r in await query(_REGIONS_SQL)]
+    return notices_from(found, versions, regions,
+                        built_regions(roads_dir) if roads_dir is not None else None)
 
 
 def _where(engine: Engine) -> str:

@@ -8,12 +8,23 @@ from pydantic import BaseModel
 Number = int | float
 
 
+class SetupNoticeOut(BaseModel):
+    """Something still to set up, with the command to run (Bahasa Indonesia, English)."""
+
+    code: str
+    message: str
+    message_en: str
+
+
 class HealthOut(BaseModel):
-    """``ok`` and the database round trip in milliseconds."""
+    """``ok`` and the database round trip in milliseconds; ``setup``: what is still to do
+    (``no_regions``, ``no_road_network``, ``database_outdated``; a database not migrated
+    answers 503 ``not_migrated``)."""
 
     status: str
     database: str
     database_ms: float
+    setup: list[SetupNoticeOut] = []
 
 
 class AttributionOut(BaseModel):

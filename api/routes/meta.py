@@ -16,9 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.health_probe import HEALTH_TIMEOUT_S, DatabaseProbe
+from api.readiness import NOT_MIGRATED, Notice, setup_notices_async
 from api.schemas_analytics import AttributionOut, HealthOut
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
+
+#: Seconds the setup checklist of ``/api/v1/health`` is reused before it is looked up again.
+SETUP_RECHECK_S = 5.0
 
 ATTRIBUTION = [
     "Batas administrasi / Administrative boundaries: Badan Pusat Statistik (BPS) / OCHA, "
@@ -49,7 +53,31 @@ async def health(request: Request) -> Any:
         return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
             "status": "unavailable", "database": problem, "database_ms": db_ms,
             "message": "Basis data tidak menjawab / the database does not answer."})
-    return {"status": "ok", "database": "ok", "database_ms": db_ms}
+    notices = await _setup(request, probe)
+    if NOT_MIGRATED in notices:
+        return JSONResponse(status_code=503, headers={"Retry-After": "30"}, content={
+            "status": "not_migrated", "database": "not_migrated", "database_ms": db_ms,
+            "message": NOT_MIGRATED.text(), "setup": [NOT_MIGRATED.to_dict()]})
+    return {"status": "ok", "database": "ok", "database_ms": db_ms,
+            "setup": [n.to_dict() for n in notices]}
+
+
+async def _setup(request: Request, probe: DatabaseProbe) -> list[Notice]:
+    """What is still to set up (``api.readiness``), looked up at most every
+    :data:`SETUP_RECHECK_S` seconds; nothing when it cannot be answered in time."""
+    cached = getattr(request.app.state, "setup_notices", None)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < SETUP_RECHECK_S:
+        return cached[1]
+    notices: list[Notice] = []
+    with anyio.move_on_after(HEALTH_TIMEOUT_S):
+        try:
+            notices = await setup_notices_async(
+                probe.query, request.app.state.siaga.settings.roads_dir)
+        except Exception:  # noqa: BLE001 - the checklist never makes the health check fail
+            return []
+        request.app.state.setup_notices = (now, notices)
+    return notices
 
 
 @router.get("/attribution", response_model=AttributionOut)
