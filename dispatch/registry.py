@@ -72,7 +72,7 @@ def _device_problems(session: Session, rows: Sequence[UnitRow]):
         return []
     problems = []
     for unit in session.scalars(select(Unit).where(Unit.device_id.in_(sorted(by_device)))):
-        r = by_device[unit.device_id]
+        r = by_device[str(unit.device_id)]
         if (unit.kode_kab, unit.call_sign.casefold()) != (r.kode_kab, r.call_sign.casefold()):
             problems.append((r.row, f"pelacak {r.device_id} sudah terpasang di unit lain",
                              f"tracker {r.device_id} is already on another unit"))
