@@ -51,6 +51,7 @@ ROUTE_MODULES: list[str] = [
     "registry_page",
     "dashboard",
     "analytics_downloads",
+    "notifications",
 ]
 
 

@@ -93,6 +93,9 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tracking/rejects"): ADMIN_ONLY,
     # agencies and reports
     ("GET", "/api/v1/agencies"): ANY,
+    ("GET", "/api/v1/agencies/channels"): ADMIN_ONLY,
+    ("POST", "/api/v1/agencies/channels"): ADMIN_ONLY,
+    ("GET", "/api/v1/incidents/{incident_id}/notifications"): FIELD,
     ("GET", "/api/v1/reports/sla"): ANY,
     # monthly report files (the Bupati's office included)
     ("GET", "/api/v1/reports/monthly"): REPORTS,

@@ -29,8 +29,8 @@ from api.http_limits import HttpLimits
 from api.live import EVENTS_TOPIC, LiveHub, MqttEventSource
 from api.live_scope import DbAgencyScope
 from api.settings import Settings
-from dispatch.assignment_service import check_escalations
 from dispatch.config import DispatchConfig, load_config
+from dispatch.escalation_service import check_escalations
 from dispatch.events import DomainEvent
 from geo.routing.kernels import warm_up
 from geo.routing.profiles import load_profiles

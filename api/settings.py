@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     profiles_path: Path | None = None
     #: Agencies/SLA seed file (YAML); default: the one shipped with ``dispatch``.
     agencies_path: Path | None = None
+    #: Standby-line notifications (``api/notify.py``): SMTP server for email channels, Gammu
+    #: SMSD outbox directory or HTTP SMS gateway for SMS channels.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "siaga-112@localhost"
+    sms_spool_dir: str = ""
+    sms_gateway_url: str = ""
+    #: Seconds between notification delivery passes of ``siaga worker``.
+    notify_interval_s: float = 5.0
     #: Tile URL template for the live map, or empty for vector-only (offline) maps.
     tile_url: str = ""
     tile_attribution: str = ""

@@ -1,5 +1,5 @@
 """Units and assignments: assign (with a row lock), acknowledge, depart, arrive, clear; unit
-status changes; escalation of unacknowledged agencies.
+status changes (escalation of unacknowledged agencies: ``dispatch.escalation_service``).
 
 Assigning first checks the unit without a lock (a unit already taken is refused at once), then
 locks the unit row (``SELECT ... FOR UPDATE``) and then the incident row: of many dispatchers
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from dispatch import audit
 from dispatch.arrival_evidence import manual_evidence
 from dispatch.config import DispatchConfig
-from dispatch.escalation import AgencyClock, due_escalations
 from dispatch.events import DomainEvent, Outcome
 from dispatch.exceptions import (
     AssignmentNotFound,
@@ -41,15 +40,15 @@ from dispatch.incident_records import (
 )
 from dispatch.lifecycle import (
     ASSIGNABLE_UNIT_STATUSES,
-    OPEN_INCIDENT_STATUSES,
     check_manual_arrival,
     unit_transition,
 )
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Unit
+from dispatch.notification_service import enqueue
 from dispatch.ports import RoadNetworks
-from dispatch.recommend_service import predict_for_unit, recommend
+from dispatch.recommend_service import predict_for_unit
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, assignment_condition, kab_condition, unit_condition
+from dispatch.scoping import EVERYTHING, assignment_condition, unit_condition
 from dispatch.timestamp import iso_utc
 from dispatch.unit_queries import (
     agency_clock,
@@ -198,6 +197,11 @@ def assign_unit(
                  action="assign", before=None, after=assignment_state(assignment)
                  | {"eta_s": assignment.eta_s, "estimated": assignment.estimated},
                  kode_kab=incident.kode_kab)
+    agency_code = session.scalar(select(Agency.code).where(Agency.id == unit.agency_id))
+    enqueue(session, kind="assignment", kode_kab=incident.kode_kab, agency_code=agency_code,
+            incident_id=incident.id, now=now,
+            data={"call_sign": unit.call_sign, "eta_s": assignment.eta_s,
+                  "place": incident.nama_desa or incident.place_text or ""})
     events = [unit_event(unit, "dispatched", incident_id=incident.id)]
     if incident.status == "triaged":
         set_incident_status(session, incident, "dispatched", actor=actor, now=now)
@@ -349,53 +353,3 @@ def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
             f"#{busy.incident_id}); clear the assignment or cancel the incident first.")
     _move_unit(session, unit, status, actor=actor, now=now, reason=reason or "manual")
     return Outcome(unit, [unit_event(unit, status)])
-
-
-def check_escalations(
-    session: Session,
-    *,
-    config: DispatchConfig,
-    now: datetime | None = None,
-    kode_kab: str | None = None,
-    road_networks: RoadNetworks | None = None,
-    profiles: Mapping[str, Any] | None = None,
-    scope: Scope = EVERYTHING,
-) -> Outcome[list[dict[str, Any]]]:
-    """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
-    it, audit it, and return an ``sla`` event carrying the next recommended unit."""
-    now = now or utcnow()
-    stmt = (select(IncidentAgency, Agency.code)
-            .join(Agency, Agency.id == IncidentAgency.agency_id)
-            .join(Incident, Incident.id == IncidentAgency.incident_id)
-            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES),
-                   IncidentAgency.acknowledged_at.is_(None),
-                   IncidentAgency.escalated_at.is_(None),
-                   IncidentAgency.notified_at.is_not(None),
-                   kab_condition(IncidentAgency.kode_kab, scope)))
-    if kode_kab:
-        stmt = stmt.where(IncidentAgency.kode_kab == kode_kab)
-    rows = {ia.id: (ia, code) for ia, code in session.execute(stmt)}
-    clocks = [AgencyClock(ia.id, ia.incident_id, code, ia.notified_at, ia.acknowledged_at,
-                          ia.escalated_at, ia.ack_min) for ia, code in rows.values()]
-    escalated, events = [], []
-    for due in due_escalations(clocks, now):
-        ia, code = rows[due.incident_agency_id]
-        before = {"escalated_at": None, "escalation_count": ia.escalation_count}
-        ia.escalated_at, ia.escalation_count = now, ia.escalation_count + 1
-        audit.record(session, actor="system:escalation", at=now, entity="incident_agency",
-                     entity_id=ia.id, action="escalate", before=before,
-                     after={"escalated_at": now, "escalation_count": ia.escalation_count,
-                            "ack_deadline": due.ack_deadline, "overdue_s": due.overdue_s},
-                     kode_kab=ia.kode_kab)
-        next_unit = None
-        if ia.role in ("dispatch", "standby"):
-            recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
-                             profiles=profiles, agency_codes=[code], limit=1)
-            if recs and recs[0]["units"] and recs[0]["units"][0]["reachable"]:
-                next_unit = recs[0]["units"][0]
-        item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
-                "role": ia.role, "ack_deadline": iso_utc(due.ack_deadline),
-                "overdue_s": due.overdue_s, "next_unit": next_unit}
-        escalated.append(item)
-        events.append(DomainEvent("sla", item))
-    return Outcome(escalated, events)

@@ -54,7 +54,7 @@ def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
 @app.command("escalate")
 def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")) -> None:
     """Escalate agencies that missed their acknowledgement time; print the escalations."""
-    from dispatch.assignment_service import check_escalations
+    from dispatch.escalation_service import check_escalations
 
     cfg = settings()
     root = services(cfg)

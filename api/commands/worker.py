@@ -46,7 +46,7 @@ def escalation_job(sessions: Any, *, config: Any, road_networks: Any) -> Any:
     """A job running one escalation/standby pass in its own transaction; it returns the
     messages to publish (the pass is committed before they are returned)."""
     from api.db import unit_of_work
-    from dispatch.assignment_service import check_escalations
+    from dispatch.escalation_service import check_escalations
 
     def run() -> list[tuple[str, dict[str, Any]]]:
         with unit_of_work(sessions) as session:
@@ -64,10 +64,12 @@ def register(root: typer.Typer) -> None:
             30.0, min=1.0, help="Seconds between escalation/standby passes."),
         name: str = typer.Option("", help="Name of this worker in the logs."),
     ) -> None:
-        """Run the scheduler (escalations); only the leader of all workers runs each pass."""
+        """Run the scheduler (escalations, standby-line notifications); only the leader of all
+        workers runs each pass."""
         import logging
 
         from api.db import make_engine, make_sessionmaker
+        from api.notify import NotifyConfig, notify_job
         from api.worker import LeaderLock, Worker
         from dispatch.config import load_config
         from geo.routing.profiles import load_profiles
@@ -90,8 +92,10 @@ def register(root: typer.Typer) -> None:
         label = name or f"worker-{uuid.uuid4().hex[:6]}"
         typer.echo(f"[worker] {label}: escalation every {escalation_interval:g} s "
                    "(leader by advisory lock)")
+        notify = notify_job(make_sessionmaker(engine), NotifyConfig.from_settings(cfg))
         try:
-            Worker(LeaderLock(engine), {"escalation": (escalation_interval, job)},
+            Worker(LeaderLock(engine), {"escalation": (escalation_interval, job),
+                                        "notify": (cfg.notify_interval_s, notify)},
                    publish=publisher, name=label).run(stop)
         finally:
             publisher.close()

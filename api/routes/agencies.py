@@ -13,7 +13,8 @@ from api.schemas_dispatch import EscalationsOut, SlaReportOut
 from api.state import AppState
 from dispatch import exceptions as dx
 from dispatch import schemas
-from dispatch.assignment_service import check_escalations, list_agencies
+from dispatch.assignment_service import list_agencies
+from dispatch.escalation_service import check_escalations
 from dispatch.report_service import sla_report
 from maps.timezone import zone_for_code
 

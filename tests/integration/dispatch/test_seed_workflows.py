@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from dispatch import assignment_service as asg
 from dispatch import service as svc
+from dispatch.escalation_service import check_escalations
 from dispatch.exceptions import DispatchValidationError
 from dispatch.models import Agency, Assignment, AuditLog, SlaRule, Unit
 from dispatch.recommend_service import recommend
@@ -105,9 +106,9 @@ def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
     # DINSOS answers its standby line in time; PSC119 and BPBD stay silent.
     svc.acknowledge_agency(seeded, i.id, "DINSOS", actor="hp-siaga-dinsos",
                            now=T0 + timedelta(minutes=4))
-    assert asg.check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
+    assert check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
                                  now=T0 + timedelta(minutes=5)).value == []
-    out = asg.check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
+    out = check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
                                 now=T0 + timedelta(minutes=6, seconds=30))
     by_agency = {e["agency"]: e for e in out.value}
     assert sorted(by_agency) == ["BPBD", "PSC119"]
@@ -147,5 +148,5 @@ def test_dairi_handoff_psc119_bnpb117_police110(seeded, dispatch_config):
                 if e.action == "handoff"]
     assert timeline == [("handoff", r) for r in refs.values()]
     # handed-off lines are not escalated; BPBD (dispatch role, no unit yet) has no clock
-    assert asg.check_escalations(seeded, config=dispatch_config, kode_kab="12.11",
+    assert check_escalations(seeded, config=dispatch_config, kode_kab="12.11",
                                  now=T0 + timedelta(hours=1)).value == []

@@ -1,0 +1,86 @@
+"""Escalation of agencies (OPD) that have not acknowledged an incident within their
+acknowledgement minutes: marked, audited, an ``sla`` event with the next recommended unit, and a
+notification to each of the agency's standby-line channels (``dispatch.notification_service``),
+all in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.config import DispatchConfig
+from dispatch.escalation import AgencyClock, due_escalations
+from dispatch.events import DomainEvent, Outcome
+from dispatch.incident_records import utcnow
+from dispatch.lifecycle import OPEN_INCIDENT_STATUSES
+from dispatch.models import Agency, Incident, IncidentAgency
+from dispatch.notification_service import enqueue
+from dispatch.ports import RoadNetworks
+from dispatch.recommend_service import recommend
+from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING, kab_condition
+from dispatch.timestamp import iso_utc
+
+__all__ = ["check_escalations"]
+
+
+def check_escalations(
+    session: Session,
+    *,
+    config: DispatchConfig,
+    now: datetime | None = None,
+    kode_kab: str | None = None,
+    road_networks: RoadNetworks | None = None,
+    profiles: Mapping[str, Any] | None = None,
+    scope: Scope = EVERYTHING,
+) -> Outcome[list[dict[str, Any]]]:
+    """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
+    it, audit it, and return an ``sla`` event carrying the next recommended unit."""
+    now = now or utcnow()
+    stmt = (select(IncidentAgency, Agency.code)
+            .join(Agency, Agency.id == IncidentAgency.agency_id)
+            .join(Incident, Incident.id == IncidentAgency.incident_id)
+            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES),
+                   IncidentAgency.acknowledged_at.is_(None),
+                   IncidentAgency.escalated_at.is_(None),
+                   IncidentAgency.notified_at.is_not(None),
+                   kab_condition(IncidentAgency.kode_kab, scope)))
+    if kode_kab:
+        stmt = stmt.where(IncidentAgency.kode_kab == kode_kab)
+    rows = {ia.id: (ia, code) for ia, code in session.execute(stmt)}
+    clocks = [AgencyClock(ia.id, ia.incident_id, code, ia.notified_at, ia.acknowledged_at,
+                          ia.escalated_at, ia.ack_min) for ia, code in rows.values()]
+    escalated, events = [], []
+    for due in due_escalations(clocks, now):
+        ia, code = rows[due.incident_agency_id]
+        before = {"escalated_at": None, "escalation_count": ia.escalation_count}
+        ia.escalated_at, ia.escalation_count = now, ia.escalation_count + 1
+        audit.record(session, actor="system:escalation", at=now, entity="incident_agency",
+                     entity_id=ia.id, action="escalate", before=before,
+                     after={"escalated_at": now, "escalation_count": ia.escalation_count,
+                            "ack_deadline": due.ack_deadline, "overdue_s": due.overdue_s},
+                     kode_kab=ia.kode_kab)
+        next_unit = None
+        if ia.role in ("dispatch", "standby"):
+            recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
+                             profiles=profiles, agency_codes=[code], limit=1)
+            if recs and recs[0]["units"] and recs[0]["units"][0]["reachable"]:
+                next_unit = recs[0]["units"][0]
+        item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
+                "role": ia.role, "ack_deadline": iso_utc(due.ack_deadline),
+                "overdue_s": due.overdue_s, "next_unit": next_unit}
+        escalated.append(item)
+        events.append(DomainEvent("sla", item))
+        # the standby line hears of it too (delivered by the worker after the commit)
+        incident = session.get(Incident, ia.incident_id)
+        enqueue(session, kind="escalation", kode_kab=ia.kode_kab, agency_code=code,
+                incident_id=ia.incident_id, now=now,
+                data={"overdue_s": due.overdue_s,
+                      "place": (incident.nama_desa or incident.place_text or "") if incident
+                      else ""})
+    return Outcome(escalated, events)
