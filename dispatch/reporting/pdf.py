@@ -35,6 +35,8 @@ from dispatch.reporting.model import (
     summary_value,
 )
 
+#: Register rows per table (see :func:`_register_tables`).
+_CHUNK_ROWS = 200
 _GRID = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e2e8f0")),
@@ -71,7 +73,7 @@ def render_pdf(report: MonthlyReport, lang: Lang = "id") -> bytes:
                        width=14 * cm, height=12.25 * cm))
     story.append(PageBreak())
     story.append(Paragraph(label("register", lang), styles["Heading1"]))
-    story.append(_register_table(report, lang))
+    story += _register_tables(report, lang)
     doc.build(story, onFirstPage=_footer(report, lang), onLaterPages=_footer(report, lang))
     return buf.getvalue()
 
@@ -109,7 +111,7 @@ def _summary_table(report: MonthlyReport, lang: Lang) -> Table:
     return table
 
 
-def _register_table(report: MonthlyReport, lang: Lang) -> Table:
+def _register_tables(report: MonthlyReport, lang: Lang) -> list[Table]:
     cols = ("incident_id", "received_at", "category", "status", "kecamatan", "desa",
             "agencies", "arrived_at", "response_min")
     data: list[list[str]] = [[label(c, lang) for c in cols]]
@@ -119,9 +121,14 @@ def _register_table(report: MonthlyReport, lang: Lang) -> Table:
                      fmt_time(r.arrived_at, report.tz), _fmt(minutes(r.response_s), lang)])
     if len(data) == 1:
         data.append([label("no_data", lang)] + [""] * (len(cols) - 1))
-    table = Table(data, repeatRows=1)
-    table.setStyle(_GRID)
-    return table
+    # Tables of a few hundred rows: ReportLab splits a long table page by page, and the cost of
+    # each split grows with the rows left, so one table of the whole month is quadratic.
+    tables = []
+    for i in range(1, len(data), _CHUNK_ROWS):
+        table = Table([data[0], *data[i:i + _CHUNK_ROWS]], repeatRows=1)
+        table.setStyle(_GRID)
+        tables.append(table)
+    return tables
 
 
 def _fmt(value: Any, lang: Lang) -> str:

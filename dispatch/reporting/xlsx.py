@@ -89,10 +89,12 @@ def _summary_sheet(ws: Worksheet, report: MonthlyReport, lang: Lang) -> None:
     for cell in ws[header_row]:
         cell.font = _BOLD
     ws["A1"].font = Font(bold=True, size=14)
+    r = header_row
     for agency in report.sla.get("agencies", []):
         for key, seg in segments(agency):
-            _append(ws, [agency["agency"], label(key, lang)]
-                    + [summary_value(seg, c) for c in cols])
+            r += 1
+            _put(ws, r, [agency["agency"], label(key, lang)]
+                 + [summary_value(seg, c) for c in cols])
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     _widths(ws, len(header))
 
@@ -108,15 +110,15 @@ def _table(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = _BOLD
-    for row in rows:
-        _append(ws, row)
+    for r, row in enumerate(rows, start=2):
+        _put(ws, r, row)
     ws.freeze_panes = "A2"
     _widths(ws, len(header))
 
 
-def _append(ws: Worksheet, row: Sequence[Any]) -> None:
-    """Append values as data: text starting with ``=`` is stored as text, never as a formula."""
-    r = ws.max_row + 1
+def _put(ws: Worksheet, r: int, row: Sequence[Any]) -> None:
+    """Write values into row ``r`` as data: text starting with ``=`` is stored as text, never
+    as a formula. (The row is passed in: ``ws.max_row`` scans every cell.)"""
     for i, value in enumerate(row, start=1):
         cell = ws.cell(row=r, column=i, value=value)
         if isinstance(value, str) and value.startswith("="):

@@ -172,3 +172,27 @@ def test_pdf_carries_the_chart_and_the_map_as_visible_images(tmp_path):
         pixels = pgm.split(b"\n", 3)[3]
         dark = sum(1 for b in pixels if b < 200)
         assert dark > 0.02 * len(pixels), f"page {page} looks blank"
+
+
+@needs_poppler
+def test_a_long_register_keeps_every_incident_in_pdf_and_xlsx(tmp_path):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from dispatch.reporting.model import IncidentRow
+    from tests.unit.dispatch.reporting.sample import T0
+
+    rows = [IncidentRow(1000 + i, T0 + timedelta(minutes=5 * i), "fire", "emergency", 1,
+                        "closed", "51.06.01", "Bangli", "Kawan", ("DAMKAR",), None)
+            for i in range(450)]
+    report = replace(sample_report(), incidents=rows)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    found = {int(line.split()[0]) for line in text.splitlines()
+             if line.split() and line.split()[0].isdigit() and int(line.split()[0]) >= 1000}
+    assert found == {r.incident_id for r in rows}
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    ids = [r[0] for r in wb["Register Kejadian"].iter_rows(min_row=2, values_only=True)]
+    assert ids == [r.incident_id for r in rows]
