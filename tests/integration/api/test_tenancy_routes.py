@@ -80,6 +80,7 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("GET", inc): [Call(NOT_FOUND)],
         ("POST", f"{inc}/triage"): step,
         ("GET", f"{inc}/recommendations"): [Call(NOT_FOUND)],
+        ("GET", f"{inc}/segments"): [Call(NOT_FOUND)],
         ("POST", f"{inc}/status"): [
             Call(NOT_FOUND, json={"status": "cancelled"}),
             Call(NOT_FOUND, json={"status": "duplicate", "duplicate_of": o.incident_id},
