@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.settings import Settings
 from dispatch import trackers
-from dispatch.registry_errors import ProvisioningError
+from dispatch.registry_errors import LoginsNotConfigured, ProvisioningError
 from dispatch.scope import Scope
 from tracking.mqtt_accounts import AccountError, MosquittoFileAccounts, TrackerAccounts
 
@@ -48,7 +48,7 @@ def reset_login(session: Session, device_id: str, *, scope: Scope,
     """A new password for a registered tracker (the old one stops working); committed."""
     trackers.get_tracker(session, device_id, scope=scope)  # another regency's: not found
     if accounts is None:
-        raise ProvisioningError(
+        raise LoginsNotConfigured(
             "Login MQTT pelacak belum dikonfigurasi (SIAGA_MQTT_PASSWD_FILE, SIAGA_MQTT_ACL_FILE)"
             " / tracker MQTT logins are not configured.")
     password = _issue(session, device_id, scope=scope, accounts=accounts,

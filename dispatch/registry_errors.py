@@ -21,5 +21,9 @@ class RegistryConflict(DispatchError):
     """The change clashes with a row of the registry (tracker on another unit, id in use)."""
 
 
+class LoginsNotConfigured(RegistryConflict):
+    """A tracker login was asked for but this installation keeps none (no broker files set)."""
+
+
 class ProvisioningError(DispatchError):
     """The broker's logins could not be changed (file not writable, reload failed)."""

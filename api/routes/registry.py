@@ -22,6 +22,8 @@ from api.errors import ErrorResponse
 from api.schemas_registry import (
     DEVICE_ID,
     KODE_KAB,
+    POSTS_GEOJSON,
+    UNITS_GEOJSON,
     ImportOut,
     PostListOut,
     PostOut,
@@ -30,6 +32,7 @@ from api.schemas_registry import (
     TrackerListOut,
     TrackerOut,
     TrackerRegisteredOut,
+    file_body,
 )
 from api.state import AppState
 from dispatch import posts, registry, trackers
@@ -51,9 +54,8 @@ TrackerID = Annotated[str, Path(pattern=DEVICE_ID)]
 KodeKab = Annotated[str | None, Query(pattern=KODE_KAB)]
 Format = Annotated[Literal["csv", "geojson"], Query()]
 _MEDIA = {"csv": "text/csv", "geojson": "application/geo+json"}
-_FILE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "text/csv": {"schema": {"type": "string", "maxLength": MAX_FILE_BYTES}},
-    "application/geo+json": {"schema": {"type": "object"}}}}}
+#: Files above the API's request body limit (1 MB by default) are refused with 413.
+_MAX_FILE_CHARS = min(MAX_FILE_BYTES, 1_000_000)
 _IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse,
           "description": "Jenis isi bukan text/csv atau application/geo+json / unsupported type"},
@@ -134,7 +136,8 @@ def get_post(post_id: PostID, request: Request, session: Session = Depends(get_s
     return post_out(posts.get_post(session, post_id, scope=scope))
 
 
-@router.post("/posts/import", response_model=ImportOut, openapi_extra=_FILE_BODY,
+@router.post("/posts/import", response_model=ImportOut,
+             openapi_extra=file_body(POSTS_GEOJSON, _MAX_FILE_CHARS),
              responses=_IMPORT_ERRORS)
 def import_posts(request: Request, upload: tuple[str, bytes] = Depends(_file),
                  session: Session = Depends(get_session)) -> dict:
@@ -176,7 +179,8 @@ def export_units(request: Request, format: Format = "csv", kode_kab: KodeKab = N
     return _download(units_geojson(rows, points), format, f"armada-{kode_kab or 'semua'}")
 
 
-@router.post("/units/import", response_model=ImportOut, openapi_extra=_FILE_BODY,
+@router.post("/units/import", response_model=ImportOut,
+             openapi_extra=file_body(UNITS_GEOJSON, _MAX_FILE_CHARS),
              responses=_IMPORT_ERRORS)
 def import_units(request: Request, upload: tuple[str, bytes] = Depends(_file),
                  state: AppState = Depends(get_state),
