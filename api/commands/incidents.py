@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.commands._common import fail, print_json, services, session_scope, settings
+from api.readiness import NO_REGIONS
 
 app = typer.Typer(help="Kejadian / incidents.", no_args_is_help=True)
 
@@ -51,5 +52,7 @@ def create(
             out["agencies"] = [schemas.incident_agency_out(ia, a)
                                for ia, a in incidents.incident_agencies(session, incident.id)]
     except (DispatchError, GeoError) as exc:
-        fail(str(exc))
+        with session_scope(cfg) as session:
+            no_regions = len(root.geocoder.get(session)) == 0
+        fail(f"{exc} {NO_REGIONS.text()}" if no_regions else str(exc))
     print_json(out)

@@ -93,6 +93,9 @@ def test_after_upgrade_no_regions_then_no_road_network(empty_database_url, tmp_p
         assert upgraded.returncode == 0, upgraded.stderr
         geocode = _siaga(empty_database_url, "geocode", "reverse", "-7.8", "110.37")
         assert geocode.returncode == 1 and NO_REGIONS.text() in _plain(geocode)
+        incident = _siaga(empty_database_url, "incidents", "create", "--category", "fire",
+                          "--lat", "-7.8", "--lon", "110.37")
+        assert incident.returncode == 1 and NO_REGIONS.text() in _plain(incident)
         listed = _siaga(empty_database_url, "regions", "list")
         assert listed.returncode == 0 and listed.stdout.strip() == "[]"
         with engine.connect() as conn:
