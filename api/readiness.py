@@ -3,7 +3,7 @@
 A newcomer who runs a command before ``siaga db upgrade``, before importing boundaries or before
 building a road network gets one of the :class:`Notice` s below (Bahasa Indonesia, then English),
 from the CLI (:func:`require_database`, :func:`explain`), the API's error handler
-(:func:`explain`) and ``/api/v1/health`` (:func:`setup_notices`).
+(:func:`explain`) and ``/api/v1/health`` (:func:`setup_notices_async`).
 
 * ``database_unreachable`` and ``database_not_migrated`` stop a command (exit 1) and make the
   health check answer 503;
