@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -75,17 +76,20 @@ def render_xlsx(report: MonthlyReport, lang: Lang = "id") -> bytes:
 
 def _summary_sheet(ws: Worksheet, report: MonthlyReport, lang: Lang) -> None:
     """Title lines, then the per agency × segment table; its header row is frozen."""
-    ws.append([label("title", lang)])
-    ws.append([label("region", lang), f"{report.region_name} ({report.kode_kab})"])
-    ws.append([label("period", lang), month_name(report.month, lang)])
-    ws.append([label("timezone", lang), report.tz_label])
-    ws.append([label("incidents", lang), len(report.incidents)])
-    ws.append([label("chain_head", lang), report.chain_head or label("chain_missing", lang)])
-    ws.append([])
+    lines: list[list[Any]] = [
+        [label("title", lang)],
+        [label("region", lang), f"{report.region_name} ({report.kode_kab})"],
+        [label("period", lang), month_name(report.month, lang)],
+        [label("timezone", lang), report.tz_label],
+        [label("incidents", lang), len(report.incidents)],
+        [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],
+    ]
+    for r, line in enumerate(lines, start=1):
+        _put(ws, r, line)
     cols = summary_columns(report)
     header = [label("agency", lang), label("segment", lang)] + [label(c, lang) for c in cols]
-    ws.append(header)
-    header_row = ws.max_row
+    header_row = len(lines) + 2
+    _put(ws, header_row, header)
     for cell in ws[header_row]:
         cell.font = _BOLD
     ws["A1"].font = Font(bold=True, size=14)
@@ -120,6 +124,8 @@ def _put(ws: Worksheet, r: int, row: Sequence[Any]) -> None:
     """Write values into row ``r`` as data: text starting with ``=`` is stored as text, never
     as a formula. (The row is passed in: ``ws.max_row`` scans every cell.)"""
     for i, value in enumerate(row, start=1):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = ws.cell(row=r, column=i, value=value)
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"

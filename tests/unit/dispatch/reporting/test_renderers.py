@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from dispatch.reporting.charts import kecamatan_map, response_histogram
@@ -196,3 +198,30 @@ def test_a_long_register_keeps_every_incident_in_pdf_and_xlsx(tmp_path):
     wb = load_workbook(io.BytesIO(render_xlsx(report)))
     ids = [r[0] for r in wb["Register Kejadian"].iter_rows(min_row=2, values_only=True)]
     assert ids == [r.incident_id for r in rows]
+
+
+def _with_names(name: str, category: str):
+    from dataclasses import replace
+
+    report = sample_report()
+    rows = [replace(r, nama_desa=name, category=category) for r in report.incidents]
+    return replace(report, incidents=rows, region_name=name or "X")
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(max_size=30), category=st.text(max_size=30))
+def test_any_text_in_names_renders_as_xlsx_and_csv(name, category):
+    report = _with_names(name, category)
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    reg = list(wb["Register Kejadian"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in reg] == [1, 2, 3]
+    assert all(cell.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows()
+               for cell in row)
+    text = render_csv(report).decode("utf-8")
+    assert [r[0] for r in csv.reader(io.StringIO(text[1:]))][1:] == ["1", "2", "3"]
+
+
+@settings(max_examples=5, deadline=None)
+@given(name=st.text(max_size=30), category=st.text(max_size=30))
+def test_any_text_in_names_renders_as_pdf(name, category):
+    assert render_pdf(_with_names(name, category))[:5] == b"%PDF-"
