@@ -67,6 +67,15 @@ def _forbid_nul(node: Any) -> None:
             _forbid_nul(value)
 
 
+def _declared_by_route(response: dict[str, Any] | None) -> bool:
+    """A response the route states itself (e.g. the health check's own 503 body), not FastAPI's
+    default 422 (``HTTPValidationError``, replaced by :class:`ErrorResponse`)."""
+    if response is None:
+        return False
+    refs = [c.get("schema", {}).get("$ref", "") for c in response.get("content", {}).values()]
+    return bool(refs) and not any(r.endswith("/HTTPValidationError") for r in refs)
+
+
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """Add security schemes, per-operation security and error responses to ``schema``."""
     _forbid_nul(schema.get("paths", {}))
@@ -96,7 +105,8 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 codes += ["401", "429"]
             responses = op.setdefault("responses", {})
             for code in sorted(set(codes)):
-                responses[code] = _error(code)
+                if not _declared_by_route(responses.get(code)):
+                    responses[code] = _error(code)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return schema

@@ -27,6 +27,17 @@ class HealthOut(BaseModel):
     setup: list[SetupNoticeOut] = []
 
 
+class HealthUnavailableOut(BaseModel):
+    """503 of ``/api/v1/health``: the database did not answer in time (``unavailable``, the
+    reason in ``database``) or is not migrated (``not_migrated``, with the command to run)."""
+
+    status: str
+    database: str
+    database_ms: float
+    message: str
+    setup: list[SetupNoticeOut] = []
+
+
 class AttributionOut(BaseModel):
     attribution: list[str]
 

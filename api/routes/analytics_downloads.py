@@ -42,7 +42,7 @@ def _rows(request: Request, session: Session, kode_kab: str, date_from: datetime
 
 
 @router.get("/hotspots/desa.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def hotspots_csv(
     request: Request, kode_kab: KODE,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,
@@ -65,7 +65,7 @@ def hotspots_csv(
 
 
 @router.get("/hotspots/desa.geojson", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}}}})
+            responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def hotspots_geojson(
     request: Request, kode_kab: KODE,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,

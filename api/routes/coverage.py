@@ -118,7 +118,7 @@ _CSV_COLUMNS = ("kode_desa", "nama_desa", "kode_kec", "nama_kec", "area_km2", "p
 
 
 @router.get("/api/v1/analytics/coverage.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def coverage_csv(
     request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
     sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,
@@ -141,7 +141,7 @@ def coverage_csv(
 
 
 @router.get("/api/v1/analytics/coverage.geojson", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}}}})
+            responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def coverage_geojson(
     request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
     sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,

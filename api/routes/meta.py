@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api.health_probe import HEALTH_TIMEOUT_S, DatabaseProbe
 from api.readiness import NOT_MIGRATED, Notice, setup_notices_async
-from api.schemas_analytics import AttributionOut, HealthOut
+from api.schemas_analytics import AttributionOut, HealthOut, HealthUnavailableOut
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
@@ -35,7 +35,10 @@ ATTRIBUTION = [
 ]
 
 
-@router.get("/health", response_model=HealthOut)
+@router.get("/health", response_model=HealthOut, responses={503: {
+    "model": HealthUnavailableOut, "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "description": "Basis data tidak menjawab atau belum dimigrasi / the database does not "
+                   "answer or is not migrated"}})
 async def health(request: Request) -> Any:
     """Liveness and database connectivity (answers within a second, 503 if the database is not)."""
     probe: DatabaseProbe = request.app.state.siaga.health_probe

@@ -124,7 +124,8 @@ def rule_versions(request: Request, kode_kab: KodeKab,
 
 
 @router.get("/rules/{kode_kab}/export.yaml", response_class=PlainTextResponse,
-            responses={200: {"content": {"application/yaml": {}}}} | ERRORS)
+            responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}}
+            | ERRORS)
 def export_rules(request: Request, kode_kab: KodeKab,
                  at: Annotated[AwareDatetime | None, Query()] = None,
                  session: Session = Depends(get_session)) -> PlainTextResponse:
