@@ -117,6 +117,7 @@ class DrillRun:
                                  headers={"Authorization": f"Bearer {token}"})
         self.calls = {c.id: CallRun() for c in scenario.calls}
         self.by_sign = {u["call_sign"]: u for u in fleet}
+        self.failures: list[str] = []
 
     # -- platform calls ------------------------------------------------------------------
     def _post(self, path: str, body: dict | None = None) -> dict:
@@ -147,7 +148,9 @@ class DrillRun:
             sign = c.units.get(agency) or next(
                 (u["call_sign"] for u in rec["units"] if u["call_sign"] in self.by_sign), None)
             if sign is None or sign not in self.by_sign:
-                self.say(f"{call_id}: no simulated unit for {agency}")
+                self.failures.append(f"{call_id}: tidak ada unit tersedia / no available "
+                                     f"simulated unit for {agency} ({sign or 'none'})")
+                self.say(self.failures[-1])
                 continue
             unit = self.by_sign[sign]
             a = self._post("/api/v1/assignments", {"incident_id": run.incident_id,
@@ -223,7 +226,6 @@ class DrillRun:
         homes = {u["device_id"]: (u["lon"], u["lat"]) for u in self.fleet}
         link = FleetLink(self.mqtt_url, set(homes))
         sim = self._simulator(homes)
-        failures: list[str] = []
         try:
             if not link.ready.wait(30):
                 raise RuntimeError("the fleet simulator sent no fix within 30 s "
@@ -237,7 +239,7 @@ class DrillRun:
                 try:
                     action()
                 except (RuntimeError, httpx.HTTPError, KeyError) as exc:
-                    failures.append(f"{what}: {exc}")
+                    self.failures.append(f"{what}: {exc}")
                     self.say(f"{what} failed: {exc}")
             deadline = time.monotonic() + self.timeout_s
             while time.monotonic() < deadline and self._arrivals_pending():
@@ -256,4 +258,4 @@ class DrillRun:
             self.http.close()
         return build_report(self.s, details=details, calls=self.calls, speed=self.speed,
                             fleet_speedup=fleet_speedup(self.speed), exercise=exercise,
-                            started_at=started_at, failures=failures)
+                            started_at=started_at, failures=self.failures)

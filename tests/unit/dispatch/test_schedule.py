@@ -37,15 +37,17 @@ def test_bad_jobs_are_refused():
 
 
 @given(interval=st.floats(0.1, 1000), gaps=st.lists(st.floats(0, 5000), max_size=30))
-def test_next_time_always_in_the_future_and_runs_never_closer_than_the_interval(interval, gaps):
+def test_no_bursts_and_the_next_time_is_always_ahead(interval, gaps):
+    """Runs never outnumber the intervals elapsed (plus the first), each run moves the next
+    time at least one interval on and past ``now``, and the sleep never overshoots it."""
     s = Schedule([Job("j", interval)], start=0.0)
-    now, last_run = 0.0, None
+    now, runs = 0.0, 0
     for gap in gaps:
         now += gap
         if s.due(now):
-            if last_run is not None:
-                assert now - last_run >= interval - 1e-6
+            before = s.next_at["j"]
             s.done("j", now)
-            last_run = now
-            assert s.next_at["j"] > now
+            runs += 1
+            assert s.next_at["j"] > now and s.next_at["j"] - before >= interval - 1e-6
+        assert runs <= 1 + now / interval + 1e-9
         assert 0.0 <= s.sleep_s(now, at_most=1e9) <= interval + 1e-6
