@@ -255,9 +255,31 @@
     }).catch(function (e) { console.warn("incidents", e); });
   }
   function refreshIncident(id) {
+    loadStandby(id);
     return api("GET", "/api/v1/incidents/" + id).then(function (inc) { upsertIncident(inc); return inc; })
       .catch(function (e) { console.warn("incident", id, e); });
   }
+  // Whether each agency's standby line was reached (webhook, email, SMS notifications).
+  function loadStandby(id) {
+    return api("GET", "/api/v1/incidents/" + id + "/notifications").then(function (out) {
+      if (String(id) !== state.selected) return;
+      state.standby = out;
+      var per = {};
+      (out.notifications || []).forEach(function (n) {
+        var p = per[n.agency] || (per[n.agency] = { channels: {}, failed: 0, pending: 0 });
+        if (n.status === "sent") p.channels[n.channel] = true;
+        else if (n.status === "failed") p.failed++; else p.pending++;
+      });
+      var agencies = Object.keys(per).sort();
+      $("standby").innerHTML = agencies.length ? agencies.map(function (a) {
+        var p = per[a], via = Object.keys(p.channels).sort().join(", ");
+        var key = out.reached[a] ? "standby_reached" : p.pending ? "standby_pending" : "standby_failed";
+        return '<li class="standby ' + key + '" data-agency="' + esc(a) + '"><b>' + esc(a) + "</b> — " +
+          esc(S(key)) + (via ? " (" + esc(via) + ")" : "") + "</li>";
+      }).join("") : '<li class="muted">' + esc(S("standby_none")) + "</li>";
+    }).catch(function () { $("standby").innerHTML = ""; });
+  }
+  state.loadStandby = loadStandby;
   // SLA: the earliest on-scene deadline among the incident's agencies still waiting for arrival.
   // SLA: seconds to the earliest on-scene deadline of an assignment still pending, else of an
   // agency notified but with no unit yet; null when nothing is running.

@@ -129,3 +129,69 @@ def test_dashboard_and_gi_map_in_chromium(chromium_path, world, app_factory, rol
         assert page.evaluate(DRAWN_JS) >= 5  # every kelurahan drawn
         assert external == []
         browser.close()
+
+
+@pytest.fixture
+def notified(engine, pilot_regions) -> Iterator[int]:
+    """A committed incident of Kota Yogyakarta with DAMKAR's standby line reached by SMS (and a
+    failed webhook) and BPBD's email still failing."""
+    from dispatch.config import load_config
+    from dispatch.seed_service import fleet_path, seed_region
+
+    now = datetime.now(UTC)
+    with Session(engine) as s:
+        seed_region(s, load_config(), "34.71", fleet=fleet_path("34.71"))
+        inc = s.execute(text(
+            "INSERT INTO incident (kode_kab, received_at, channel, category, kind, status, "
+            "geom, description, triage_overridden) VALUES ('34.71', :at, 'phone_112', :cat, "
+            "'emergency', 'new', ST_SetSRID(ST_MakePoint(110.37, -7.80), 4326), '', false) "
+            "RETURNING id"), {"at": now, "cat": CATEGORY}).scalar()
+        for agency, kind, target, status in (("DAMKAR", "sms", "+6281234567890", "sent"),
+                                             ("DAMKAR", "webhook", "https://x.go.id/h", "failed"),
+                                             ("BPBD", "email", "piket@bpbd.go.id", "failed")):
+            ch = s.execute(text(
+                "INSERT INTO agency_channel (kode_kab, agency_id, kind, target, secret) SELECT "
+                "'34.71', id, :k, :t, 'secret-secret-secret' FROM agency WHERE kode_kab = "
+                "'34.71' AND code = :a RETURNING id"), {"k": kind, "t": target, "a": agency}
+            ).scalar()
+            s.execute(text(
+                "INSERT INTO notification (kode_kab, agency_id, channel_id, incident_id, kind, "
+                "subject, text, payload, status, attempts, created_at, sent_at) SELECT '34.71', "
+                "agency_id, id, :inc, 'escalation', 's', 't', '{}', :st, 1, :now, :sent "
+                "FROM agency_channel WHERE id = :ch"),
+                {"inc": inc, "st": status, "now": now, "ch": ch,
+                 "sent": now if status == "sent" else None})
+        s.commit()
+    try:
+        yield inc
+    finally:
+        with Session(engine) as s:
+            s.execute(text("DELETE FROM incident WHERE category = :c"), {"c": CATEGORY})
+            s.execute(text("DELETE FROM agency_channel WHERE target IN ('+6281234567890', "
+                           "'https://x.go.id/h', 'piket@bpbd.go.id')"))
+            s.commit()
+
+
+def test_console_shows_whether_the_standby_lines_were_reached(chromium_path, notified,
+                                                               app_factory, role_tokens):
+    from playwright.sync_api import sync_playwright
+
+    with serve(app_factory()) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(
+            extra_http_headers={"Authorization": f"Bearer {role_tokens['dispatcher']}"})
+        page = ctx.new_page()
+        page.goto(f"{base}/?region=34.71")
+        page.wait_for_function("() => window.__siaga && window.__siaga.loadStandby", timeout=20_000)
+        page.evaluate("(id) => { window.__siaga.selected = String(id); "
+                      "document.getElementById('selected').hidden = false; "
+                      "return window.__siaga.loadStandby(id); }", notified)
+        page.wait_for_selector("#standby li.standby", timeout=10_000)
+        rows = dict(page.evaluate("""() => [...document.querySelectorAll('#standby li')]
+            .map(li => [li.dataset.agency, li.textContent])"""))
+        assert rows["DAMKAR"] == "DAMKAR — terjangkau (sms)"
+        assert rows["BPBD"] == "BPBD — gagal dihubungi"
+        assert page.locator("h3[data-i18n=standby_lines]").inner_text() == "Jalur piket OPD"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "standby.png"))
+        browser.close()
