@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
+from matplotlib.ticker import MaxNLocator
 from shapely.geometry import MultiPolygon, Polygon
 
 from dispatch.reporting.model import KecamatanArea, Lang, label
@@ -33,7 +34,10 @@ def response_histogram(response_s: Sequence[float], lang: Lang = "id",
             edges = [0.0, 2.0]
         ax.hist(values, bins=edges, color="#2b6cb0", edgecolor="white")
         if limit_min is not None:
-            ax.axvline(limit_min, color="#c53030", linestyle="--", linewidth=1.5)
+            ax.axvline(limit_min, color="#c53030", linestyle="--", linewidth=1.5,
+                       label=f"{label('sla_limit', lang)} {limit_min:g} {label('minutes', lang)}")
+            ax.legend(loc="best", fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.text(0.5, 0.5, label("no_data", lang), ha="center", va="center",
                 transform=ax.transAxes)

@@ -78,6 +78,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "minutes": ("Menit", "Minutes"),
     "responses": ("Jumlah respons", "Responses"),
     "map": ("Kejadian per kecamatan", "Incidents by kecamatan"),
+    "charts": ("Grafik dan peta", "Chart and map"),
+    "sla_limit": ("Batas SLA", "SLA limit"),
     "no_data": ("Tidak ada data pada periode ini", "No data in this period"),
     "percentile": ("Metode persentil: peringkat terdekat", "Percentile method: nearest rank"),
     "drills": ("Latihan tidak dihitung", "Drills are excluded"),

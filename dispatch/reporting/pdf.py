@@ -65,12 +65,15 @@ def render_pdf(report: MonthlyReport, lang: Lang = "id") -> bytes:
     story.append(Spacer(1, 0.3 * cm))
     story.append(Paragraph(f"{label('percentile', lang)}. {label('drills', lang)}.", small))
     story.append(PageBreak())
+    story.append(Paragraph(label("charts", lang), styles["Heading1"]))
     limit = _common_limit(report)
-    story.append(Image(io.BytesIO(response_histogram(report.response_times_s(), lang, limit)),
-                       width=16 * cm, height=8 * cm))
-    story.append(PageBreak())
-    story.append(Image(io.BytesIO(kecamatan_map(report.kecamatan, lang)),
-                       width=14 * cm, height=12.25 * cm))
+    chart = Image(io.BytesIO(response_histogram(report.response_times_s(), lang, limit)),
+                  width=13 * cm, height=6.5 * cm)
+    area_map = Image(io.BytesIO(kecamatan_map(report.kecamatan, lang)),
+                     width=12.5 * cm, height=10.94 * cm)
+    side = Table([[chart, area_map]], colWidths=[13.5 * cm, 13 * cm])
+    side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(side)
     story.append(PageBreak())
     story.append(Paragraph(label("register", lang), styles["Heading1"]))
     story += _register_tables(report, lang)
