@@ -164,3 +164,23 @@ def test_trackers_register_on_a_unit_list_unknown_and_revoke(seeded, pilot_regio
     with pytest.raises(TrackerNotFound):
         trackers.revoke_tracker(seeded, "uji-baru-77", scope=JOGJA, actor="uji", now=NOW,
                                 accounts=None)
+
+
+def test_import_sets_service_status_but_never_ends_an_assignment(seeded):
+    _import_bangli(seeded)
+    text = (FIXTURES / "bangli_fleet.csv").read_text()
+    off = text.replace("pumper;tanker,Pos Terpadu Bangli Kota Uji,4,available",
+                       "pumper;tanker,Pos Terpadu Bangli Kota Uji,4,out_of_service")
+    registry.import_units(seeded, parse_units(off, "csv"), scope=BANGLI, actor="uji", now=NOW,
+                          profiles=PROFILES)
+    units = {u.call_sign: u for u in seeded.scalars(select(Unit).where(
+        Unit.call_sign.like("UJI-%")))}
+    assert units["UJI-DAMKAR-BGL-2"].status == "out_of_service"
+    units["UJI-DAMKAR-KTM-1"].status = "en_route"  # on an assignment
+    seeded.flush()
+    all_off = text.replace(",available,", ",out_of_service,")
+    report = registry.import_units(seeded, parse_units(all_off, "csv"), scope=BANGLI,
+                                   actor="uji", now=NOW, profiles=PROFILES)
+    assert units["UJI-DAMKAR-KTM-1"].status == "en_route"
+    assert any("UJI-DAMKAR-KTM-1" in n and "kept" in n for n in report.notes)
+    assert units["UJI-PSC-BGL-1"].status == "out_of_service"
