@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import shapely
-from sqlalchemy import Float, and_, cast, exists, func, select
+from sqlalchemy import Float, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.analytics.emerging import EmergingHotspots, emerging_hotspots
@@ -33,9 +33,10 @@ from dispatch.analytics.hotspot import (
     grid_counts,
     measure_values,
 )
-from dispatch.models import Agency, Incident, IncidentAgency, Station
+from dispatch.models import Agency, Incident, IncidentAgency
 from dispatch.scope import Scope
 from dispatch.scoping import EVERYTHING, check_region, incident_condition
+from geo.geodesy import M_PER_DEG
 from geo.models import Desa, Region
 from geo.population_store import latest_population
 
@@ -48,12 +49,9 @@ __all__ = [
     "desa_hotspots",
     "grid_hotspots",
     "hour_of_week",
-    "incident_demand",
     "monthly_by_category",
-    "posts",
 ]
 
-_M_PER_DEG = 6371008.8 * math.pi / 180.0
 KINDS = ("emergency", "public_service")
 #: What planners call a complaint is stored as ``public_service``.
 _KIND_ALIASES = {"complaint": "public_service"}
@@ -95,7 +93,7 @@ class IncidentFilter:
             )
 
 
-def _where(kode_kab: str, flt: IncidentFilter) -> list:
+def incident_where(kode_kab: str, flt: IncidentFilter) -> list:
     check_region(kode_kab, flt.scope)
     cond = [Incident.kode_kab == kode_kab, incident_condition(flt.scope)]
     if flt.start is not None:
@@ -149,7 +147,7 @@ def desa_counts(*, session: Session, kode_kab: str, flt: IncidentFilter) -> Desa
     """Incidents per desa (zero for desa without any), counted in SQL."""
     counts = (
         select(Incident.kode_desa, func.count().label("n"))
-        .where(*_where(kode_kab, flt), Incident.kode_desa.is_not(None))
+        .where(*incident_where(kode_kab, flt), Incident.kode_desa.is_not(None))
         .group_by(Incident.kode_desa)
         .subquery()
     )
@@ -252,26 +250,26 @@ def grid_hotspots(
         )
     region = _region(session, kode_kab)
     lon0, lat0 = region.centroid.x, region.centroid.y
-    kx = _M_PER_DEG * math.cos(math.radians(lat0))
+    kx = M_PER_DEG * math.cos(math.radians(lat0))
     col = func.floor((func.ST_X(Incident.geom) - lon0) * kx / cell_m)
-    row = func.floor((func.ST_Y(Incident.geom) - lat0) * _M_PER_DEG / cell_m)
+    row = func.floor((func.ST_Y(Incident.geom) - lat0) * M_PER_DEG / cell_m)
     rows = session.execute(
         select(cast(col, Float), cast(row, Float), func.count())
-        .where(*_where(kode_kab, flt), Incident.geom.is_not(None))
+        .where(*incident_where(kode_kab, flt), Incident.geom.is_not(None))
         .group_by(col, row)
     ).all()
     x0, y0, x1, y1 = region.bounds
     extent = (
         math.floor((x0 - lon0) * kx / cell_m),
-        math.floor((y0 - lat0) * _M_PER_DEG / cell_m),
+        math.floor((y0 - lat0) * M_PER_DEG / cell_m),
         math.floor((x1 - lon0) * kx / cell_m),
-        math.floor((y1 - lat0) * _M_PER_DEG / cell_m),
+        math.floor((y1 - lat0) * M_PER_DEG / cell_m),
     )
     cols = np.arange(extent[0], extent[2] + 1)
     rws = np.arange(extent[1], extent[3] + 1)
     cc, rr = np.meshgrid(cols, rws)
     centre_lon = (cc.ravel() + 0.5) * cell_m / kx + lon0
-    centre_lat = (rr.ravel() + 0.5) * cell_m / _M_PER_DEG + lat0
+    centre_lat = (rr.ravel() + 0.5) * cell_m / M_PER_DEG + lat0
     keep = shapely.contains_xy(region, centre_lon, centre_lat)
     cells = np.array([[r[0], r[1]] for r in rows], dtype=np.int64).reshape(-1, 2)
     grid = grid_counts(
@@ -282,7 +280,7 @@ def grid_hotspots(
         keep=keep,
     )
     gi = gi_star(grid.count, grid.weights(band_cells), permutations=permutations, seed=seed)
-    return GridHotspots(grid, grid.x_m / kx + lon0, grid.y_m / _M_PER_DEG + lat0, gi)
+    return GridHotspots(grid, grid.x_m / kx + lon0, grid.y_m / M_PER_DEG + lat0, gi)
 
 
 # -- time --------------------------------------------------------------------------------------
@@ -295,7 +293,7 @@ def hour_of_week(
     hour = func.extract("hour", local)
     out = np.zeros((7, 24), dtype=np.int64)
     for d, h, n in session.execute(
-        select(dow, hour, func.count()).where(*_where(kode_kab, flt)).group_by(dow, hour)
+        select(dow, hour, func.count()).where(*incident_where(kode_kab, flt)).group_by(dow, hour)
     ):
         out[int(d) - 1, int(h)] = int(n)
     return out
@@ -308,7 +306,7 @@ def monthly_by_category(
     month = func.to_char(func.timezone(_zone(tz), Incident.received_at), "YYYY-MM")
     rows = session.execute(
         select(Incident.category, month, func.count())
-        .where(*_where(kode_kab, flt))
+        .where(*incident_where(kode_kab, flt))
         .group_by(Incident.category, month)
     ).all()
     if not rows:
@@ -352,7 +350,7 @@ def desa_emerging_hotspots(
     bucket = func.date_trunc(step, func.timezone(_zone(tz), Incident.received_at))
     rows = session.execute(
         select(Incident.kode_desa, bucket, func.count())
-        .where(*_where(kode_kab, flt), Incident.kode_desa.is_not(None))
+        .where(*incident_where(kode_kab, flt), Incident.kode_desa.is_not(None))
         .group_by(Incident.kode_desa, bucket)
     ).all()
     labels = sorted({r[1] for r in rows})
@@ -385,44 +383,3 @@ def _step_range(first: datetime, last: datetime, step: str) -> list[datetime]:
             y, m = divmod(at.month - 1 + months, 12)
             out.append(at.replace(year=at.year + y, month=m + 1))
     return out
-
-
-# -- siting inputs -----------------------------------------------------------------------------
-def incident_demand(
-    *, session: Session, kode_kab: str, flt: IncidentFilter, cell_m: float = 100.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Demand points for siting from incident history: incidents pooled in ``cell_m`` cells
-    (SQL), each cell at the mean position of its incidents. Returns ``(lon/lat (n, 2),
-    weight (n,))``."""
-    if not 10.0 <= cell_m <= 5000.0:
-        raise AnalyticsInputError(
-            f"ukuran sel harus 10..5.000 m, diberikan {cell_m} / the cell size must be "
-            f"10..5,000 m, got {cell_m}"
-        )
-    deg = cell_m / _M_PER_DEG
-    col = func.floor(func.ST_X(Incident.geom) / deg)
-    row = func.floor(func.ST_Y(Incident.geom) / deg)
-    rows = session.execute(
-        select(func.avg(func.ST_X(Incident.geom)), func.avg(func.ST_Y(Incident.geom)), func.count())
-        .where(*_where(kode_kab, flt), Incident.geom.is_not(None))
-        .group_by(col, row)
-        .order_by(col, row)
-    ).all()
-    xy = np.array([[float(r[0]), float(r[1])] for r in rows]).reshape(-1, 2)
-    return xy, np.array([float(r[2]) for r in rows])
-
-
-def posts(
-    *, session: Session, kode_kab: str, agency: str | None = None, scope: Scope = EVERYTHING
-) -> list[tuple[str, float, float]]:
-    """Existing posts (stations) of the region as ``(code, lon, lat)``, optionally one agency's."""
-    check_region(kode_kab, scope)
-    q = (
-        select(Station.code, func.ST_X(Station.geom), func.ST_Y(Station.geom))
-        .join(Agency, Agency.id == Station.agency_id)
-        .where(and_(Station.kode_kab == kode_kab, Station.geom.is_not(None)))
-        .order_by(Station.code)
-    )
-    if agency is not None:
-        q = q.where(Agency.code == agency)
-    return [(c, float(x), float(y)) for c, x, y in session.execute(q)]

@@ -25,6 +25,7 @@ from dispatch import analytics_service as svc
 from dispatch.analytics import siting
 from dispatch.analytics.exceptions import AnalyticsInputError
 from dispatch.coverage_service import population_demand
+from dispatch.siting_inputs import existing_posts, incident_demand
 from geo.routing.matrix import eta_matrix
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -180,7 +181,7 @@ def siting_run(
             session, scope=flt.scope, kode_kab=body.kode_kab,
             spacing_m=max(body.demand_cell_m, 50.0))
     else:
-        demand, weights = svc.incident_demand(
+        demand, weights = incident_demand(
             session=session, kode_kab=body.kode_kab, flt=flt, cell_m=body.demand_cell_m
         )
     if not len(demand):
@@ -188,7 +189,7 @@ def siting_run(
             "tidak ada kejadian untuk dijadikan permintaan / no incidents to use as demand"
         )
     index = road_networks(state).get(body.kode_kab, body.profile)
-    existing = svc.posts(session=session, kode_kab=body.kode_kab, agency=body.existing_agency,
+    existing = existing_posts(session=session, kode_kab=body.kode_kab, agency=body.existing_agency,
                          scope=flt.scope)
     # Everything needed is read: give the connection back before the (long) solve.
     session.close()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from dispatch import analytics_service as svc
 from dispatch.analytics.exceptions import AnalyticsInputError
 from dispatch.models import Agency, Incident, IncidentAgency
+from dispatch.siting_inputs import existing_posts, incident_demand
 from geo.population import PopulationRow
 from geo.population_store import import_population
 
@@ -138,7 +139,7 @@ def test_no_silent_cap_on_large_histories(db):
     flt = svc.IncidentFilter()
     assert svc.desa_counts(session=db, kode_kab=KAB, flt=flt).count.sum() == 25000
     assert svc.hour_of_week(session=db, kode_kab=KAB, flt=flt).sum() == 25000
-    _, weights = svc.incident_demand(session=db, kode_kab=KAB, flt=flt, cell_m=100.0)
+    _, weights = incident_demand(session=db, kode_kab=KAB, flt=flt, cell_m=100.0)
     assert weights.sum() == 25000
     grid = svc.grid_hotspots(session=db, kode_kab=KAB, flt=flt, cell_m=500.0, permutations=99)
     assert grid.grid.count.sum() == 25000
@@ -215,4 +216,4 @@ def test_bad_inputs_are_typed_bilingual_errors(db):
         svc.desa_hotspots(session=db, kode_kab=KAB, flt=svc.IncidentFilter())  # no incidents
     with pytest.raises(AnalyticsInputError, match=" / "):
         svc.grid_hotspots(session=db, kode_kab="99.99", flt=svc.IncidentFilter())
-    assert np.asarray(svc.posts(session=db, kode_kab="99.99")).size == 0
+    assert np.asarray(existing_posts(session=db, kode_kab="99.99")).size == 0
