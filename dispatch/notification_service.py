@@ -20,6 +20,7 @@ from dispatch.exceptions import DispatchValidationError, IncidentNotFound
 from dispatch.models import Agency, Incident
 from dispatch.notification_models import AgencyChannel, Notification
 from dispatch.notifications import CHANNEL_KINDS, compose, next_attempt_at, valid_target
+from dispatch.privacy import mask_phone
 from dispatch.scope import Scope
 from dispatch.scoping import check_region, incident_condition
 
@@ -89,6 +90,9 @@ def enqueue(session: Session, *, kind: str, kode_kab: str, agency_code: str,
                AgencyChannel.active.is_(True))).scalars().all()
     if not channels:
         return []
+    if incident_id is not None and session.scalar(
+            select(Incident.drill).where(Incident.id == incident_id)):
+        data = {**data, "drill": True}  # the standby line must know it is a drill (latihan)
     message = compose(kind, {"incident_id": incident_id, "agency": agency_code, **data})
     made = []
     for ch in channels:
@@ -164,13 +168,7 @@ def deliveries(session: Session, *, scope: Scope, incident_id: int) -> list[Deli
         .where(and_(Notification.incident_id == incident_id,
                     True if scope.agency_code is None else Agency.code == scope.agency_code))
         .order_by(Notification.id)).all()
-    return [Delivery(n.id, n.kind, code, c.kind, _masked(c.kind, c.target), n.status,
+    return [Delivery(n.id, n.kind, code, c.kind,
+                     mask_phone(c.target) if c.kind == "sms" else c.target, n.status,
                      n.attempts, n.last_error, n.created_at, n.sent_at) for n, c, code in rows]
-
-
-def _masked(kind: str, target: str) -> str:
-    """Phone numbers shown as ``0812****567``; other targets as they are (no secrets)."""
-    if kind == "sms" and len(target) > 7:
-        return target[:4] + "*" * (len(target) - 7) + target[-3:]
-    return target
 
