@@ -56,7 +56,8 @@ def compose(kind: str, data: dict[str, Any]) -> Message:
     """The bilingual message of a notification of ``kind`` about ``data``.
 
     ``data`` carries ``incident_id``, ``agency`` and, by kind: ``overdue_s`` (escalation),
-    ``call_sign`` and ``eta_s`` (assignment), ``ticket`` and ``due_at`` (complaint).
+    ``call_sign`` and ``eta_s`` (assignment), ``ticket`` and ``due_at`` (complaint); with
+    ``drill`` true the subject and text start with LATIHAN/DRILL.
     """
     inc = data.get("incident_id")
     agency = data.get("agency", "")
@@ -80,6 +81,8 @@ def compose(kind: str, data: dict[str, Any]) -> Message:
                 f"(tenggat {data.get('due_at', '')}). / complaint overdue.")
     else:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if data.get("drill"):  # a drill (latihan) says so first, even in a cut SMS
+        subject, text = f"[LATIHAN/DRILL] {subject}", f"LATIHAN/DRILL: {text}"
     return Message(subject, text, {"kind": kind, **data})
 
 
