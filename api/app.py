@@ -52,6 +52,7 @@ ROUTE_MODULES: list[str] = [
     "dashboard",
     "analytics_downloads",
     "notifications",
+    "calls",
 ]
 
 

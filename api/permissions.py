@@ -93,6 +93,8 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tracking/rejects"): ADMIN_ONLY,
     # agencies and reports
     ("GET", "/api/v1/agencies"): ANY,
+    ("POST", "/api/v1/calls"): OPS,
+    ("GET", "/api/v1/calls/counts"): REPORTS,
     ("GET", "/api/v1/agencies/channels"): ADMIN_ONLY,
     ("POST", "/api/v1/agencies/channels"): ADMIN_ONLY,
     ("GET", "/api/v1/incidents/{incident_id}/notifications"): FIELD,

@@ -1,7 +1,8 @@
 """The Bupati's dashboard figures for one regency and period (read-only, scoped).
 
 * **calls**: incidents received (every kind and status; duplicates are separate calls), drills
-  (latihan) excluded;
+  (latihan) excluded, plus the calls that were not incidents (prank, silent, information, wrong
+  number, dropped: ``dispatch.call_log``), also given apart;
 * **emergencies** / **complaints**: kind ``emergency`` / ``public_service``, cancelled and
   duplicate incidents excluded;
 * **response**: total response time (NFPA 1710 naming: from receipt of the call to the first unit
@@ -21,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.call_log import call_counts
 from dispatch.models import Assignment, Incident
 from dispatch.report_service import sla_report
 from dispatch.scope import Scope
@@ -53,6 +55,7 @@ class DashboardFigures:
     start: datetime
     end: datetime
     calls: int
+    non_incident_calls: int
     emergencies: int
     complaints: int
     arrived: int
@@ -74,7 +77,10 @@ def dashboard_figures(session: Session, *, scope: Scope, kode_kab: str, start: d
     check_region(kode_kab, scope)
     base = [Incident.kode_kab == kode_kab, incident_condition(scope),
             Incident.received_at >= start, Incident.received_at < end, Incident.drill.is_(False)]
-    calls = session.scalar(select(func.count()).select_from(Incident).where(*base)) or 0
+    non_incident = sum(call_counts(session, scope=scope, kode_kab=kode_kab, start=start,
+                                   end=end).values())
+    calls = (session.scalar(select(func.count()).select_from(Incident).where(*base)) or 0) \
+        + non_incident
     counted = [*base, Incident.status.not_in(["cancelled", "duplicate"]),
                Incident.duplicate_of.is_(None)]
     kinds = dict(session.execute(select(Incident.kind, func.count()).where(*counted)
@@ -109,6 +115,7 @@ def dashboard_figures(session: Session, *, scope: Scope, kode_kab: str, start: d
         pending += on_scene["pending"]
     return DashboardFigures(
         kode_kab=kode_kab, start=start, end=end, calls=int(calls),
+        non_incident_calls=non_incident,
         emergencies=int(kinds.get("emergency", 0)), complaints=int(kinds.get("public_service", 0)),
         arrived=len(every), mean_response_s=round(sum(every) / len(every), 1) if every else None,
         p90_response_s=nearest_rank_p90(every), sla_met=met, sla_breached=breached,

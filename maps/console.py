@@ -12,7 +12,15 @@ import jinja2
 from geo.types import LonLat
 from maps.assets import STATIC_URL, TEMPLATE_DIR
 from maps.attribution import MAP_ATTRIBUTION
-from maps.i18n import CATEGORIES, CHANNELS, DEFAULT_LANGUAGE, STATUS_COLOURS, STRINGS, strings
+from maps.i18n import (
+    CALL_KINDS,
+    CATEGORIES,
+    CHANNELS,
+    DEFAULT_LANGUAGE,
+    STATUS_COLOURS,
+    STRINGS,
+    strings,
+)
 from maps.timezone import zone_for_code
 
 
@@ -71,4 +79,5 @@ def render_console(config: ConsoleConfig, *, lang: str | None = None,
     }
     return _env().get_template("console.html").render(
         lang=lang, t=strings(lang), static=static_base.rstrip("/"), categories=CATEGORIES,
-        channels=CHANNELS, attribution=config.attribution, config_json=_json_for_script(payload))
+        channels=CHANNELS, call_kinds=CALL_KINDS, attribution=config.attribution,
+        config_json=_json_for_script(payload))

@@ -33,7 +33,8 @@ COVER_LABELS = ("≤ 25%", "≤ 50%", "≤ 75%", "< 100%", "100%")
 
 TEXT = {
     "id": {
-        "calls": "Panggilan", "emergencies": "Kedaruratan", "complaints": "Pengaduan",
+        "calls": "Panggilan", "non_incident": "Panggilan non-kejadian",
+        "emergencies": "Kedaruratan", "complaints": "Pengaduan",
         "mean": "Rata-rata respons", "p90": "Respons p90", "sla": "Kepatuhan SLA",
         "covered": "Penduduk terjangkau", "minutes": "menit", "no_data": "tidak ada data",
         "response_layer": "Waktu respons per kecamatan (rata-rata, menit)",
@@ -47,7 +48,8 @@ TEXT = {
         "none": "Tidak ada kesenjangan.",
     },
     "en": {
-        "calls": "Calls", "emergencies": "Emergencies", "complaints": "Complaints",
+        "calls": "Calls", "non_incident": "Non-incident calls", "emergencies": "Emergencies",
+        "complaints": "Complaints",
         "mean": "Mean response", "p90": "p90 response", "sla": "SLA compliance",
         "covered": "Population covered", "minutes": "min", "no_data": "no data",
         "response_layer": "Response time by kecamatan (mean, minutes)",

@@ -38,6 +38,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "assigned": "Ditugaskan",
         "route": "Rute",
         "timeline": "Linimasa",
+        "non_incident_calls": "Bukan kejadian",
+        "call_prank": "Iseng",
+        "call_silent": "Diam",
+        "call_information": "Informasi",
+        "call_wrong_number": "Salah sambung",
+        "call_dropped": "Terputus",
+        "call_logged": "Panggilan dicatat",
         "standby_lines": "Jalur piket OPD",
         "standby_reached": "terjangkau",
         "standby_pending": "sedang dikirim",
@@ -142,6 +149,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "assigned": "Assigned",
         "route": "Route",
         "timeline": "Timeline",
+        "non_incident_calls": "Not an incident",
+        "call_prank": "Prank",
+        "call_silent": "Silent",
+        "call_information": "Information",
+        "call_wrong_number": "Wrong number",
+        "call_dropped": "Dropped",
+        "call_logged": "Call logged",
         "standby_lines": "OPD standby lines",
         "standby_reached": "reached",
         "standby_pending": "sending",
@@ -220,6 +234,8 @@ STRINGS: dict[str, dict[str, str]] = {
 
 CATEGORIES = [k[4:] for k in STRINGS["id"] if k.startswith("cat_")]
 CHANNELS = [k[3:] for k in STRINGS["id"] if k.startswith("ch_")]
+#: Calls that are not incidents, in the order of their buttons (Alt+1 ... Alt+5).
+CALL_KINDS = ["prank", "silent", "information", "wrong_number", "dropped"]
 STATUS_COLOURS = {
     "available": "#1a9641",
     "dispatched": "#fdae61",

@@ -100,7 +100,9 @@ def dashboard(
     covered = (f"{100.0 * cov.covered_population / cov.total_population:.0f}%"
                if cov.total_population else
                f"{100.0 * cov.covered_area_km2 / cov.total_area_km2:.0f}% (luas/area)")
-    tiles = [Tile("calls", f"{fig.calls:,}"), Tile("emergencies", f"{fig.emergencies:,}"),
+    tiles = [Tile("calls", f"{fig.calls:,}"),
+             Tile("non_incident", f"{fig.non_incident_calls:,}"),
+             Tile("emergencies", f"{fig.emergencies:,}"),
              Tile("complaints", f"{fig.complaints:,}"), Tile("mean", _fmt_min(fig.mean_response_s)),
              Tile("p90", _fmt_min(fig.p90_response_s)),
              Tile("sla", "—" if fig.sla_compliance_pct is None else f"{fig.sla_compliance_pct}%"),

@@ -471,6 +471,24 @@
       L.geoJSON(route, { style: { color: "#ff00aa", weight: 5, opacity: 0.8 } }).addTo(layers.route);
     }).catch(function (e) { console.warn("route", e); });
   }
+  // ---------- calls that are not incidents: one click or Alt+1..5, counted in the reports ----------
+  function logCall(kind) {
+    var body = { kode_kab: CFG.kode_kab, kind: kind, channel: $("channel").value };
+    var phone = $("caller").value.trim(); if (phone) body.caller_phone = phone;
+    return api("POST", "/api/v1/calls", body).then(function (row) {
+      $("caller").value = ""; notify(S("call_logged") + ": " + S("call_" + kind), false); return row;
+    }).catch(function (err) { notify(S("error") + ": " + err.message, true); });
+  }
+  state.logCall = logCall;
+  $("non-incident").addEventListener("click", function (e) {
+    var btn = e.target.closest("button.call-kind"); if (btn) logCall(btn.getAttribute("data-kind"));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    var buttons = document.querySelectorAll("#non-incident button.call-kind");
+    var i = parseInt(e.key, 10) - 1;
+    if (i >= 0 && i < buttons.length) { e.preventDefault(); logCall(buttons[i].getAttribute("data-kind")); }
+  });
   function notify(text, isError) {
     var el = $(isError ? "form-error" : "notice"); el.textContent = text; el.hidden = false;
     setTimeout(function () { el.hidden = true; }, 8000);

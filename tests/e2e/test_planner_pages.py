@@ -105,8 +105,8 @@ def test_dashboard_and_gi_map_in_chromium(chromium_path, world, app_factory, rol
         tiles = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
             '.tile')].map(t => [t.dataset.kpi, t.querySelector('.v').textContent]))""")
         assert int(tiles["emergencies"].replace(",", "")) >= world["incidents"]
-        assert set(tiles) == {"calls", "emergencies", "complaints", "mean", "p90", "sla",
-                              "covered"}
+        assert set(tiles) == {"calls", "non_incident", "emergencies", "complaints", "mean",
+                              "p90", "sla", "covered"}
         legends = page.locator(".legend").all_inner_texts()
         assert any("Waktu respons per kecamatan" in t for t in legends)
         assert any("Cakupan desa dari pos" in t for t in legends)
@@ -195,3 +195,36 @@ def test_console_shows_whether_the_standby_lines_were_reached(chromium_path, not
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "standby.png"))
         browser.close()
+
+
+def test_non_incident_calls_in_one_keystroke(chromium_path, engine, pilot_regions, app_factory,
+                                             role_tokens):
+    from playwright.sync_api import sync_playwright
+
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM call_log WHERE kode_kab = '34.71' AND note = ''"))
+        s.commit()
+    with serve(app_factory()) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(
+            extra_http_headers={"Authorization": f"Bearer {role_tokens['dispatcher']}"})
+        page = ctx.new_page()
+        page.goto(f"{base}/?region=34.71")
+        page.wait_for_function("() => window.__siaga && window.__siaga.me", timeout=20_000)
+        page.fill("#caller", "081234567890")
+        page.keyboard.press("Alt+1")  # prank
+        page.wait_for_selector("#notice:not([hidden])", timeout=10_000)
+        assert page.inner_text("#notice") == "Panggilan dicatat: Iseng"
+        assert page.input_value("#caller") == ""
+        page.keyboard.press("Alt+4")  # wrong number
+        page.get_by_role("button", name="Diam").click()
+        page.wait_for_function("""async () => { const r = await fetch(
+            '/api/v1/calls/counts?kode_kab=34.71&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z');
+            const c = await r.json(); return c.total >= 3; }""", timeout=10_000)
+        browser.close()
+    with Session(engine) as s:
+        kinds = dict(s.execute(text(
+            "SELECT kind, count(*) FROM call_log WHERE kode_kab = '34.71' GROUP BY kind")).all())
+        phones = s.scalars(text("SELECT caller_phone FROM call_log WHERE kind = 'prank'")).all()
+    assert kinds == {"prank": 1, "wrong_number": 1, "silent": 1}
+    assert "081234567890" in phones
