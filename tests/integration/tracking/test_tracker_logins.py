@@ -213,3 +213,38 @@ def test_registration_over_http_returns_a_working_login(login_broker, app_factor
         with Session(engine) as s:
             s.execute(delete(Device).where(Device.device_id == device_id))
             s.commit()
+
+
+def test_cli_registers_and_revokes_a_tracker_login(login_broker, database_url, engine):
+    import json
+    import os
+    import sys
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    device_id = f"uji-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "SIAGA_DATABASE_URL": database_url,
+           "SIAGA_MQTT_PASSWD_FILE": str(login_broker.passwd),
+           "SIAGA_MQTT_ACL_FILE": str(login_broker.acl),
+           "SIAGA_MQTT_PID_FILE": str(login_broker.pid_file)}
+
+    def siaga(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "api.cli", "trackers", *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    try:
+        done = siaga("register", device_id, "--region", "51.06", "--protocol", "teltonika")
+        assert done.returncode == 0, done.stderr
+        password = json.loads(done.stdout)["mqtt_password"]
+        assert _can_login(login_broker.port, device_id, password)
+        unknown = siaga("list", "--unknown")
+        assert unknown.returncode == 0 and device_id not in unknown.stdout
+        assert siaga("revoke", device_id).returncode == 0
+        assert not _can_login(login_broker.port, device_id, password)
+        again = siaga("revoke", "uji-tidak-ada")
+        assert again.returncode == 1 and "not found" in again.stderr
+    finally:
+        with Session(engine) as s:
+            s.execute(delete(Device).where(Device.device_id == device_id))
+            s.commit()
