@@ -194,7 +194,9 @@ def _spec(d: Any, where: str, problems: list[str], *, is_default: bool,
     start = _choice(d.get("start"), START_EVENTS, START_NOTIFIED, f"{where}.start", problems)
     judge = _choice(d.get("judge"), JUDGES, JUDGE_EACH, f"{where}.judge", problems)
     label = _text(d.get("label"), f"{where}.label", problems)
-    agency, cats, kind = None, (), None
+    agency: str | None = None
+    cats: tuple[str, ...] = ()
+    kind: str | None = None
     if not is_default:
         agency, cats, kind = _selector(d, where, problems, categories, agencies)
     if len(problems) > before or limit is None:
@@ -291,10 +293,11 @@ def parse_rule_set(doc: Any, *, categories: Mapping[str, str] | None = None,
                      agencies=agencies)
         if spec is None:
             continue
-        key = (spec.agency, tuple(sorted(spec.categories)), spec.kind)
-        if key in seen:
-            problems.append(f"rules[{n}]: sama dengan / same selector as rules[{seen[key]}]")
-        seen[key] = n
+        selector = (spec.agency, tuple(sorted(spec.categories)), spec.kind)
+        if selector in seen:
+            problems.append(f"rules[{n}]: sama dengan / same selector as "
+                            f"rules[{seen[selector]}]")
+        seen[selector] = n
         rules.append(spec)
     if problems or default is None or effective is None:
         raise SlaRuleError(problems or ["default: wajib diisi / required"])

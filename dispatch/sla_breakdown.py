@@ -27,11 +27,14 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from dispatch.judgement import judge, judge_response
 from dispatch.perbup import SlaRuleSpec
 from dispatch.segments import SEGMENTS, Segments, Timeline, segment_stats, segments
 from dispatch.sla import SlaOutcome, summarize
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,8 @@ def _rules(items: Sequence[_Judged]) -> list[RuleJudgement]:
 
 
 def _group(items: Iterable[_Judged],
-           key: Callable[[ResponseRecord], Hashable]) -> dict[Hashable, list[_Judged]]:
-    groups: dict[Hashable, list[_Judged]] = defaultdict(list)
+           key: Callable[[ResponseRecord], K]) -> dict[K, list[_Judged]]:
+    groups: dict[K, list[_Judged]] = defaultdict(list)
     for j in items:
         groups[key(j.record)].append(j)
     return groups
@@ -190,9 +193,8 @@ def agency_sections(records: Iterable[ResponseRecord],
                     now: datetime) -> dict[str, AgencySections]:
     """Per agency code, the Perbup summary, the four segments and the per-rule verdicts."""
     out: dict[str, AgencySections] = {}
-    for agency, items in sorted(_group(_judge_all(records, now), lambda r: r.agency).items(),
-                                key=lambda kv: str(kv[0])):
-        out[str(agency)] = AgencySections(
+    for agency, items in sorted(_group(_judge_all(records, now), lambda r: r.agency).items()):
+        out[agency] = AgencySections(
             perbup=_perbup(items), **_segment_fields(items),
             gps_verified_arrivals=sum(j.segments.gps_verified is True for j in items),
             perbup_rules=_rules(items))
@@ -208,8 +210,8 @@ def breakdown(records: Iterable[ResponseRecord], now: datetime, *,
 
     rows = []
     groups = _group(_judge_all(records, now), key)
-    for k in sorted(groups, key=lambda g: tuple(map(str, g))):  # type: ignore[arg-type]
-        agency, category, month, kode_kec, nama_kec, kode_desa, nama_desa = k  # type: ignore[misc]
+    for k in sorted(groups):
+        agency, category, month, kode_kec, nama_kec, kode_desa, nama_desa = k
         items = groups[k]
         rows.append(BreakdownRow(
             agency=agency, category=category, month=month, kode_kec=kode_kec or None,
