@@ -177,6 +177,31 @@ class DrillRun:
                        {"actor": actor})
         self.say(f"{call_id}: {agency} acknowledged")
 
+    def _wrap_up(self, details: dict[str, dict | None]) -> None:
+        """After the measurements: clear the assignments, close or cancel the drill incidents and
+        put the units back in service, so a drill leaves no unit busy (the records stay until
+        ``siaga drill purge``)."""
+        for call_id, detail in details.items():
+            run = self.calls[call_id]
+            if detail is None or run.incident_id is None:
+                continue
+            actor = {"actor": "drill-dispatcher"}
+            for a in detail.get("assignments", []):
+                if a.get("status") == "active":  # arrived or still on the way: stood down
+                    self.http.post(f"/api/v1/assignments/{a['id']}/clear", json=actor)
+            path = f"/api/v1/incidents/{run.incident_id}/status"
+            if detail["status"] == "on_scene":
+                for status in ("resolved", "closed"):
+                    self.http.post(path, json={"status": status, **actor})
+            elif detail["status"] in ("new", "triaged", "dispatched"):
+                self.http.post(path, json={"status": "cancelled", **actor})
+            for sign in run.assignments:
+                r = self.http.patch(f"/api/v1/units/{self.by_sign[sign]['unit_id']}",
+                                    json={"status": "available", "reason": "latihan selesai / "
+                                          "drill over", **actor})
+                if r.status_code >= 400:
+                    self.say(f"{sign} not released: HTTP {r.status_code} {r.text[:200]}")
+
     # -- the run -------------------------------------------------------------------------
     def _timeline(self, exercise_id: int, link: FleetLink) -> list[tuple[float, str, Callable]]:
         steps: list[tuple[float, str, Callable]] = []
@@ -247,6 +272,7 @@ class DrillRun:
             details = {cid: (self.http.get(f"/api/v1/incidents/{r.incident_id}").json()
                              if r.incident_id else None) for cid, r in self.calls.items()}
             self._post(f"/api/v1/exercises/{exercise['id']}/end")
+            self._wrap_up(details)
         finally:
             sim.terminate()
             try:

@@ -129,6 +129,12 @@ def test_packaged_bangli_drill_runs_end_to_end(platform, tmp_path):
         rows = conn.execute(text("select drill, exercise_id from incident")).all()
         fixes = conn.execute(text(
             "select count(*) from position where device_id = 'bli-damkar-01'")).scalar()
+        busy = conn.execute(text("select call_sign from unit where kode_kab = '51.06' "
+                                 "and status <> 'available'")).scalars().all()
+        statuses = conn.execute(text("select status from incident order by id")).scalars().all()
+        ended = conn.execute(text("select ended_at is not null from exercise")).scalar()
     engine.dispose()
     assert len(rows) == 2 and all(d and e == report["exercise_id"] for d, e in rows)
     assert fixes > 5
+    # the drill leaves no unit busy: arrived incidents closed, the exercise ended
+    assert busy == [] and statuses == ["closed", "closed"] and ended
