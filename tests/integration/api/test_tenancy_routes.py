@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from api.permissions import rule_for
 from api.security import Role
+from dispatch.call_log import CALL_KINDS
 from tests.integration.api import tenancy_world as world
 from tests.integration.api.tenancy_world import CENTRE, DESK_AGENCY, ROLES, A, B, Side
 
@@ -48,6 +49,8 @@ NEUTRAL: dict[tuple[str, str], str] = {
 WEBSOCKETS = {"/api/v1/live": "test_live_stream_carries_only_own_regency"}
 
 NOT_FOUND, LISTED, REFUSED = frozenset({404}), frozenset({200}), frozenset({422})
+#: A kind of non-incident call (prank, wrong number...), from the call log.
+CALL_KIND = next(iter(CALL_KINDS))
 PERIOD = {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
 
 
@@ -146,6 +149,7 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("GET", "/api/v1/rules/{kode_kab}"): [Call(NOT_FOUND)],
         ("GET", "/api/v1/rules/{kode_kab}/versions"): [Call(NOT_FOUND)],
         ("GET", "/api/v1/rules/{kode_kab}/export.yaml"): [Call(NOT_FOUND)],
+        ("GET", "/console/rules"): per_region,
         ("PUT", "/api/v1/rules/{kode_kab}"): [Call(NOT_FOUND, json={
             "effective_from": "2026-01-01T00:00:00Z", "default": {"limit_min": 1}})],
         ("POST", "/api/v1/cap/warnings"): [Call(NOT_FOUND, json={
@@ -177,6 +181,18 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("POST", "/api/v1/complaints/tickets/{ticket_no}/status"): [
             Call(NOT_FOUND, json={"status": "done"})],
         ("GET", "/api/v1/complaints/overdue"): per_region,
+        ("POST", "/api/v1/calls"): [Call(NOT_FOUND, json={"kode_kab": o.kode_kab,
+                                                          "kind": CALL_KIND})],
+        ("GET", "/api/v1/calls/counts"): [
+            Call(NOT_FOUND, params={"kode_kab": o.kode_kab, **PERIOD})],
+        ("GET", "/api/v1/agencies/channels"): per_region,
+        ("POST", "/api/v1/agencies/channels"): [Call(NOT_FOUND, json={
+            "kode_kab": o.kode_kab, "agency_code": DESK_AGENCY, "kind": "email",
+            "target": "curi@contoh.id"})],
+        ("GET", f"{inc}/notifications"): [Call(NOT_FOUND)],
+        ("GET", "/api/v1/analytics/hotspots/desa.csv"): per_region,
+        ("GET", "/api/v1/analytics/hotspots/desa.geojson"): per_region,
+        ("GET", "/console/rules"): per_region,
         ("GET", "/console/registry"): [
             Call(LISTED), Call(LISTED, params={"kode_kab": o.kode_kab}, echoes_code=True)],
     }
