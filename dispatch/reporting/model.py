@@ -122,7 +122,7 @@ def label(key: str, lang: Lang = "id") -> str:
 def parse_month(month: str, tz: str) -> tuple[datetime, datetime]:
     """``"2026-11"`` → the month's ``[start, end)`` as aware datetimes in zone ``tz``."""
     m = _MONTH_RE.match(month or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2999:
         raise ReportInputError(
             f"bulan harus berbentuk YYYY-MM / month must look like YYYY-MM, got {month!r}")
     year, mon = int(m.group(1)), int(m.group(2))

@@ -40,6 +40,7 @@ def test_roles_and_bad_input(client_as, report_month):  # noqa: F811
     assert r.status_code == 422
     err = r.json()["error"]
     assert "bulan" in err["message"] and "month" in err["message"]
+    assert client_as("admin").get(URL, params=q | {"month": "9999-12"}).status_code == 422
     r = client_as("admin").get(URL, params=q | {"kode_kab": "99.99"})
     assert r.status_code == 404 and "/" in r.json()["error"]["message"]
     assert client_as("admin").get(URL, params=q | {"format": "docx"}).status_code == 422

@@ -38,7 +38,8 @@ def test_month_bounds_are_local_midnights():
     assert end.isoformat() == "2027-01-01T00:00:00+08:00"
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-1", "26-11", "", "2026-11-01", "1999-01"])
+@pytest.mark.parametrize("bad", ["2026-13", "2026-1", "26-11", "", "2026-11-01", "1999-01",
+                                 "9999-12", "2026-00"])
 def test_bad_month_is_a_bilingual_input_error(bad):
     with pytest.raises(ReportInputError, match="bulan .* / month"):
         parse_month(bad, "Asia/Jakarta")
