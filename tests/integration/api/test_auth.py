@@ -137,6 +137,25 @@ def test_users_cli(database_url, monkeypatch):
     assert runner.invoke(app, ["users", "revoke", "999999999"]).exit_code == 1
 
 
+def test_users_cli_regencies(database_url, pilot_regions, monkeypatch):
+    """``--kab`` (repeatable) binds a user to regencies; unknown codes are refused whole."""
+    import json
+
+    from api.cli import app
+
+    monkeypatch.setenv("SIAGA_DATABASE_URL", database_url)
+    runner = CliRunner()
+    name = _name("prov")
+    add = runner.invoke(app, ["users", "add", name, "--role", "dispatcher", "--password",
+                              "rahasia-123", "--kab", "51.06", "--kab", "34.71"])
+    assert add.exit_code == 0 and "34.71, 51.06" in add.output, add.output
+    listed = {u["username"]: u for u in json.loads(runner.invoke(app, ["users", "list"]).output)}
+    assert listed[name]["kode_kabs"] == ["34.71", "51.06"]
+    bad = runner.invoke(app, ["users", "add", _name("x"), "--role", "viewer", "--password",
+                              "rahasia-123", "--kab", "51.06", "--kab", "99.99"])
+    assert bad.exit_code == 1 and "99.99" in bad.output
+
+
 def test_phone_masking():
     assert mask_phone("081234567890") == "0812*****890"
     assert mask_phone("112") == "**2"
