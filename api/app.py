@@ -37,6 +37,7 @@ ROUTE_MODULES: list[str] = [
     "units",
     "agencies",
     "rules",
+    "rules_page",
     "complaints",
     "segments",
     "tracking",

@@ -111,6 +111,7 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/rules/{kode_kab}/versions"): ANY,
     ("GET", "/api/v1/rules/{kode_kab}/export.yaml"): ANY,
     ("PUT", "/api/v1/rules/{kode_kab}"): ADMIN_ONLY,
+    ("GET", "/console/rules"): ADMIN_ONLY,
     # complaints forwarded to an OPD (an agency desk sees and moves its own tickets only)
     ("GET", "/api/v1/complaints/tickets"): READ_OPS,
     ("GET", "/api/v1/complaints/tickets/{ticket_no}"): READ_OPS,

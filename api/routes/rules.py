@@ -96,7 +96,7 @@ class RuleVersionsOut(BaseModel):
     versions: list[RuleVersionMeta]
 
 
-def _out(rs: RuleSet) -> dict[str, Any]:
+def rule_set_out(rs: RuleSet) -> dict[str, Any]:
     doc = rs.as_document()
     return {"kode_kab": rs.kode_kab, "version": rs.version,
             "effective_from": doc["effective_from"], "reference": rs.reference,
@@ -109,7 +109,7 @@ def rules_in_force(request: Request, kode_kab: KodeKab,
                        description="the moment to look at (default: now)")] = None,
                    session: Session = Depends(get_session)) -> dict[str, Any]:
     """The regency's Perbup SLA rules in force now (or at ``at``)."""
-    return _out(rules.rule_set_in_force(session, scope_of(request), kode_kab, at))
+    return rule_set_out(rules.rule_set_in_force(session, scope_of(request), kode_kab, at))
 
 
 @router.get("/rules/{kode_kab}/versions", response_model=RuleVersionsOut, responses=ERRORS)
@@ -147,4 +147,4 @@ def put_rules(request: Request, kode_kab: KodeKab,
                                    config=dispatch_config(state), kode_kab=kode_kab,
                                    actor=actor_of(request, "api"))
     session.commit()  # the new version is committed before the answer
-    return _out(stored)
+    return rule_set_out(stored)

@@ -143,3 +143,13 @@ def test_unknown_or_other_regency_is_404(rules_api, engine, pilot_regions):
     assert other.get(f"/api/v1/rules/{KODE}").status_code == 404
     assert other.put(f"/api/v1/rules/{KODE}", json=NEW).status_code == 404
     assert _versions(engine) == 1
+
+
+def test_console_page_for_admins(rules_api):
+    r = rules_api("admin").get("/console/rules", params={"kode_kab": KODE, "lang": "en"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "SLA rules (Perbup)" in r.text and "report received" in r.text
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert rules_api("dispatcher").get("/console/rules",
+                                       params={"kode_kab": KODE}).status_code == 403
+    assert rules_api("admin").get("/static/rules.js").status_code == 200
