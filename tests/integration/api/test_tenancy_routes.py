@@ -149,8 +149,6 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("GET", "/api/v1/rules/{kode_kab}"): [Call(NOT_FOUND)],
         ("GET", "/api/v1/rules/{kode_kab}/versions"): [Call(NOT_FOUND)],
         ("GET", "/api/v1/rules/{kode_kab}/export.yaml"): [Call(NOT_FOUND)],
-        ("GET", "/console/rules"): per_region,
-        ("GET", "/console/rules"): per_region,
         ("PUT", "/api/v1/rules/{kode_kab}"): [Call(NOT_FOUND, json={
             "effective_from": "2026-01-01T00:00:00Z", "default": {"limit_min": 1}})],
         ("POST", "/api/v1/cap/warnings"): [Call(NOT_FOUND, json={
