@@ -56,6 +56,7 @@ TABLES: dict[str, tuple[str, str]] = {
     "breakdown": ("Rincian kecamatan", "Breakdown by kecamatan"),
     "breakdown_desa": ("Rincian desa", "Breakdown by village"),
     "perbup_rules": ("Aturan Perbup", "Perbup rules"),
+    "rule_versions": ("Versi aturan", "Rule versions"),
 }
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -100,6 +101,20 @@ _LABELS: dict[str, tuple[str, str]] = {
     "response_min": ("Waktu respons (menit)", "Response time (min)"),
     "on_scene_min": ("Batas SLA (menit)", "SLA limit (min)"),
     "sla_status": ("Status SLA", "SLA status"),
+    "drills_excluded": ("Kejadian latihan tidak dihitung", "Drill incidents left out"),
+    # columns of the SLA report's extra tables
+    "month": ("Bulan", "Month"),
+    "kode_kec": ("Kode kecamatan", "Kecamatan code"),
+    "nama_kec": ("Kecamatan", "Kecamatan"),
+    "kode_desa": ("Kode desa", "Village code"),
+    "nama_desa": ("Desa/Kelurahan", "Village"),
+    "version": ("Versi", "Version"),
+    "effective_from": ("Berlaku sejak", "Effective from"),
+    "reference": ("Dasar hukum", "Reference"),
+    "categories": ("Kategori", "Categories"),
+    "start": ("Awal jam SLA", "Clock start"),
+    "judge": ("Cara menilai", "Judged by"),
+    "label": ("Keterangan", "Label"),
 }
 
 SLA_STATUS = {"met": ("tepat waktu", "met"), "breached": ("terlambat", "breached"),

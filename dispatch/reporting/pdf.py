@@ -87,6 +87,8 @@ def _cover(report: MonthlyReport, lang: Lang, styles: Any) -> list[Any]:
         [label("period", lang), month_name(report.month, lang)],
         [label("timezone", lang), report.tz_label],
         [label("incidents", lang), fmt_number(len(report.incidents), lang=lang)],
+        [label("drills_excluded", lang),
+         fmt_number(int(report.sla.get("drills_excluded", 0)), lang=lang)],
         [label("generated", lang), f"{fmt_time(report.generated_at, report.tz)} "
                                    f"{report.tz_label}"],
         [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],

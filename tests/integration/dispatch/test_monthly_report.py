@@ -68,6 +68,7 @@ def test_xlsx_read_back_equals_the_sla_report_and_the_database(engine, report_mo
     at = next(i for i, r in enumerate(rows) if r[0] == "Instansi")
     header, table = rows[at], {(r[0], r[1]): r for r in rows[at + 1:]}
     assert wb["Ringkasan"].freeze_panes == f"A{at + 2}"
+    assert ("Kejadian latihan tidak dihitung", 1) in [r[:2] for r in rows]  # the one drill
     checked = 0
     for agency in report.sla["agencies"]:
         for key, seg in segments(agency):
@@ -98,6 +99,7 @@ def test_pdf_text_numbers_and_images(engine, report_month, tmp_path):  # noqa: F
                          capture_output=True, text=True).stdout
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert "Maret 2019" in out and "Kabupaten Bangli (51.06)" in out
+    assert "Kejadian latihan tidak dihitung 1" in lines
     assert any(line.startswith("RPT_DAMKAR Tiba di lokasi 2 2 0 0 10,0 12,0 100,0")
                for line in lines), lines
     assert any(line.startswith("RPT_PSC Tiba di lokasi 1 0 1 0 24,5 24,5 0,0")
