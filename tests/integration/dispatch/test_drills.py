@@ -112,7 +112,9 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     # the audit log is kept: every earlier entry plus the release and the purge entry
     audit_after = db.scalar(select(text("count(*)")).select_from(AuditLog))
     assert audit_after == audit_before + 2
-    purge = db.scalars(select(AuditLog).where(AuditLog.action == "purge_drills")).one()
+    purge = db.scalars(select(AuditLog).where(  # (other purges' entries stay in the log)
+        AuditLog.action == "purge_drills", AuditLog.kode_kab == KAB,
+        AuditLog.at == T0 + timedelta(hours=1))).one()
     assert purge.after["incident_ids"] == list(report.incident_ids) and purge.after["drill"] is True
     kept = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
                                              AuditLog.entity_id == fake_id)).all()
