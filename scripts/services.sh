@@ -7,6 +7,9 @@
 # If SIAGA_DATABASE_URL / SIAGA_MQTT_URL point at other services, those external services are used
 # instead and the corresponding private one is not started. The values this script wrote itself
 # (.siaga/env, marked by SIAGA_PRIVATE_*) are recognised when exported and do not count as external.
+# Roles: the written SIAGA_DATABASE_URL connects as the application role ($SIAGA_APP_ROLE, default
+# siaga_app: may log in, owns nothing), SIAGA_MIGRATE_DATABASE_URL as siaga, the owner that runs
+# the migrations (docs/evidence.md).
 # Ports: SIAGA_PG_PORT / SIAGA_MQTT_PORT pin them; otherwise the saved or default ones (55432,
 # 11883) or the next free ports, retried on a bind failure (another checkout may start at once).
 # Data: under .siaga/ when run as a normal user. PostgreSQL refuses to run as root and Mosquitto
@@ -21,6 +24,7 @@ PORT_FILE="$STATE/ports"
 DIRS_FILE="$STATE/dirs"
 ATTEMPTS=10
 PG_PORT=${SIAGA_PG_PORT:-55432}
+APP_ROLE=${SIAGA_APP_ROLE:-siaga_app}  # the application's database role (owns nothing)
 MQTT_PORT=${SIAGA_MQTT_PORT:-11883}
 # Ports chosen on an earlier start are kept (another checkout's services may hold the defaults).
 if [ -f "$PORT_FILE" ]; then
@@ -153,6 +157,15 @@ CONF
     as_pg "$PG_BIN/createdb" -h "$PGSOCK" -p "$PG_PORT" -U siaga siaga
   fi
   as_pg "$PG_BIN/psql" -q -h "$PGSOCK" -p "$PG_PORT" -U siaga -d siaga -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  # The application's role: it may log in and owns nothing (docs/evidence.md). Its privileges
+  # come from the migrations, which run as siaga (the owner). Idempotent; tolerates a race with
+  # a migration creating the role at the same time.
+  as_pg "$PG_BIN/psql" -q -h "$PGSOCK" -p "$PG_PORT" -U siaga -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET client_min_messages = warning;
+DO \$\$ BEGIN CREATE ROLE "$APP_ROLE";
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$;
+ALTER ROLE "$APP_ROLE" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+SQL
 }
 
 mq_pid() { [ -f "$MQDIR/mosquitto.pid" ] && cat "$MQDIR/mosquitto.pid" || true; }
@@ -254,18 +267,30 @@ is_external() {  # NAME (SIAGA_DATABASE_URL): set by the user to another service
   [ -n "$value" ] || return 1
   [ "$value" = "${!marker:-}" ] && return 1
   [ "$value" = "$(recorded "$marker")" ] && return 1
+  # Before the application role, the private database URL was the owner's (siaga@...).
+  if [ "$1" = SIAGA_DATABASE_URL ]; then
+    [ "$value" = "${SIAGA_PRIVATE_MIGRATE_DATABASE_URL:-}" ] && return 1
+    [ "$value" = "$(recorded SIAGA_PRIVATE_MIGRATE_DATABASE_URL)" ] && return 1
+  fi
   return 0
 }
 
 write_env() {
   mkdir -p "$STATE"
-  local db mq private_db private_mq
-  if $EXTERNAL_DB; then db=$SIAGA_DATABASE_URL; else db="postgresql+psycopg://siaga@127.0.0.1:$PG_PORT/siaga"; private_db=$db; fi
+  local db mq owner private_db private_owner private_mq
+  # The application connects as $APP_ROLE; migrations run as siaga, the owner.
+  if $EXTERNAL_DB; then db=$SIAGA_DATABASE_URL; owner=${SIAGA_MIGRATE_DATABASE_URL:-}
+  else
+    db="postgresql+psycopg://$APP_ROLE@127.0.0.1:$PG_PORT/siaga"; private_db=$db
+    owner="postgresql+psycopg://siaga@127.0.0.1:$PG_PORT/siaga"; private_owner=$owner
+  fi
   if $EXTERNAL_MQ; then mq=$SIAGA_MQTT_URL; else mq="mqtt://127.0.0.1:$MQTT_PORT"; private_mq=$mq; fi
   {
     printf 'SIAGA_DATABASE_URL=%s\nSIAGA_MQTT_URL=%s\n' "$db" "$mq"
+    if [ -n "$owner" ]; then printf 'SIAGA_MIGRATE_DATABASE_URL=%s\n' "$owner"; fi
     # The private services' own URLs: these values do not count as external when exported.
     if [ -n "${private_db:-}" ]; then printf 'SIAGA_PRIVATE_DATABASE_URL=%s\n' "$private_db"; fi
+    if [ -n "${private_owner:-}" ]; then printf 'SIAGA_PRIVATE_MIGRATE_DATABASE_URL=%s\n' "$private_owner"; fi
     if [ -n "${private_mq:-}" ]; then printf 'SIAGA_PRIVATE_MQTT_URL=%s\n' "$private_mq"; fi
   } > "$STATE/env.tmp"
   mv "$STATE/env.tmp" "$STATE/env"
