@@ -6,10 +6,11 @@ like real incidents (with a banner in the console) but left out of SLA reports, 
 planning statistics unless asked for.
 
 Purge: drill incidents are deleted with their agency clocks and assignments (``ON DELETE
-CASCADE``); units still on a purged drill are set back to ``available``; exercises whose drills
-are all gone are deleted. The audit log is append-only and is **kept**: drill entries carry
-``"drill": true`` in the incident's ``create`` entry, and the purge appends one ``purge_drills``
-entry listing the purged incident ids, so an auditor can account for every entry of them.
+CASCADE``); units still on a purged drill are set back to ``available``; the exercises of the
+purged drills are deleted once empty. The audit log is append-only and is **kept**: drill
+entries carry ``"drill": true`` in the incident's ``create`` entry, and the purge appends one
+``purge_drills`` entry listing the purged incident ids, so an auditor can account for every entry
+of them.
 
 Functions take ``*, session``, never commit, and are scoped by :class:`~dispatch.scope.Scope`
 (another regency's exercise is "not found").
@@ -137,6 +138,10 @@ def purge_drills(session: Session, *, scope: Scope, kode_kab: str, actor: str,
         select(Incident.id).where(*cond).order_by(Incident.id).with_for_update()))
     if not ids:
         return PurgeReport(kode_kab, 0, 0, 0, 0, ())
+    touched = set(session.scalars(select(Incident.exercise_id).where(
+        Incident.id.in_(ids), Incident.exercise_id.is_not(None))))
+    if exercise_id is not None:
+        touched.add(exercise_id)
     active = session.execute(select(Assignment.id, Assignment.unit_id).where(
         Assignment.incident_id.in_(ids), Assignment.status == ACTIVE_ASSIGNMENT)).all()
     n_assign = len(session.scalars(select(Assignment.id).where(
@@ -153,12 +158,11 @@ def purge_drills(session: Session, *, scope: Scope, kode_kab: str, actor: str,
         session.execute(update(Incident).where(column.in_(ids), Incident.id.not_in(ids))
                         .values({column.key: None}))
     session.execute(delete(Incident).where(Incident.id.in_(ids)))
-    emptied = select(Exercise.id).where(
-        Exercise.kode_kab == kode_kab,
-        ~select(Incident.id).where(Incident.exercise_id == Exercise.id).exists())
-    if exercise_id is not None:
-        emptied = emptied.where(Exercise.id == exercise_id)
-    gone = list(session.scalars(emptied))
+    # only the exercises whose drills were purged, once empty (an open, still empty exercise
+    # of someone else stays)
+    gone = list(session.scalars(select(Exercise.id).where(
+        Exercise.id.in_(sorted(touched)),
+        ~select(Incident.id).where(Incident.exercise_id == Exercise.id).exists())))
     if gone:
         session.execute(delete(Exercise).where(Exercise.id.in_(gone)))
     report = PurgeReport(kode_kab, len(ids), n_assign, len(released), len(gone), ids)

@@ -94,6 +94,8 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
                         now=T0 + timedelta(minutes=1)).value
     assert unit.status == "dispatched"
     ids = (fake.id, real.id, a.id, ex.id, unit.id)
+    other = drill.create_exercise(db, scope=BANGLI, kode_kab=KAB, name="Baru dibuka",
+                                  actor="admin", now=T0).id  # open, no call yet: stays
     audit_before = db.scalar(select(text("count(*)")).select_from(AuditLog))
     # another regency's scope may not purge Bangli's drills
     with pytest.raises(DispatchNotFound):
@@ -106,7 +108,7 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     db.expunge_all()
     fake_id, real_id, a_id, ex_id, unit_id = ids
     assert db.get(Incident, fake_id) is None and db.get(Assignment, a_id) is None
-    assert db.get(Exercise, ex_id) is None
+    assert db.get(Exercise, ex_id) is None and db.get(Exercise, other) is not None
     assert db.get(Incident, real_id) is not None  # the real call stays
     assert db.get(Unit, unit_id).status == "available"
     # the audit log is kept: every earlier entry plus the release and the purge entry
