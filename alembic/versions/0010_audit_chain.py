@@ -9,7 +9,10 @@ Revises: 0009_sla_rules
   write the tables of this schema (also those created by later migrations, through default
   privileges of the role running the migrations) but only SELECT and INSERT the audit log and
   the chain. The role is created NOLOGIN when missing and the migrating role may create roles;
-  ``scripts/services.sh`` (or the database administrator) gives it LOGIN.
+  ``scripts/services.sh`` or ``siaga db app-role`` gives it LOGIN.
+* ``tracking_ensure_position_partition`` becomes SECURITY DEFINER, so the ingest worker, running
+  as the application role, still creates a day's partition (owned by the owner). Dropping old
+  partitions (``siaga ingest prune``) runs as the owner.
 """
 
 import os
@@ -25,6 +28,7 @@ branch_labels = None
 depends_on = None
 
 AUDIT_TABLES = ("audit_log", "audit_chain")
+PARTITION_FUNCTION = "tracking_ensure_position_partition(date)"
 
 UPGRADE = r"""
 CREATE TABLE audit_chain (
@@ -97,6 +101,13 @@ def _grant(conn: sa.Connection, role: str) -> None:
     for table in AUDIT_TABLES:
         conn.execute(sa.text(f'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} '
                              f'FROM PUBLIC, "{role}"'))
+    # The ingest worker creates a day's position partition when its first fix arrives: the
+    # function runs with its owner's rights (the partition belongs to the owner, and the
+    # default privileges above give the application role its rows).
+    conn.execute(sa.text(f"ALTER FUNCTION {PARTITION_FUNCTION} SECURITY DEFINER "
+                         "SET search_path = public, pg_temp"))
+    conn.execute(sa.text(f"REVOKE EXECUTE ON FUNCTION {PARTITION_FUNCTION} FROM PUBLIC"))
+    conn.execute(sa.text(f'GRANT EXECUTE ON FUNCTION {PARTITION_FUNCTION} TO "{role}"'))
 
 
 def upgrade() -> None:
@@ -118,5 +129,7 @@ def downgrade() -> None:
                              f'REVOKE USAGE, SELECT ON SEQUENCES FROM "{role}"'))
         conn.execute(sa.text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"'))
         conn.execute(sa.text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "{role}"'))
+    conn.execute(sa.text(f"ALTER FUNCTION {PARTITION_FUNCTION} SECURITY INVOKER RESET ALL"))
+    conn.execute(sa.text(f"GRANT EXECUTE ON FUNCTION {PARTITION_FUNCTION} TO PUBLIC"))
     conn.execute(sa.text("DROP TABLE IF EXISTS audit_chain; "
                          "DROP FUNCTION IF EXISTS audit_chain_append_only();"))

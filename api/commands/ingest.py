@@ -89,10 +89,12 @@ def make_worker(sessions, config, *, hooks=(), **options):
 def prune(older_than_days: int = typer.Option(..., "--older-than-days", min=1,
                                               help="Drop positions older than this many days.")
           ) -> None:
-    """Retention: drop daily position partitions (and rejects) older than N days."""
+    """Retention: drop daily position partitions (and rejects) older than N days (as the owner
+    role, SIAGA_MIGRATE_DATABASE_URL: dropping a partition needs its owner)."""
     from tracking import service
 
-    with session_scope() as session:
+    cfg = settings()
+    with session_scope(cfg.model_copy(update={"database_url": cfg.owner_database_url})) as session:
         result = service.prune(session, older_than_days=older_than_days, now=datetime.now(UTC))
     print_json({"dropped_partitions": result.dropped_partitions,
                 "deleted_default_rows": result.deleted_default_rows,

@@ -136,3 +136,23 @@ def test_db_app_role_command_creates_a_login_role_that_owns_nothing(engines, own
     finally:
         with owner.begin() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def test_application_role_stores_fixes_of_a_new_day(engines):
+    """The ingest worker, as the application role, creates a day's position partition through
+    the owner's SECURITY DEFINER function; the partition belongs to the owner."""
+    from datetime import timedelta
+
+    from tests.fixtures.dispatch import make_fix, store_fixes
+
+    owner, app = engines
+    day = datetime(2031, 1, 5, 8, 0, tzinfo=UTC)
+    with Session(app) as s:
+        store_fixes(s, [make_fix("approle-dev", day + timedelta(seconds=n), 110.37, -7.79,
+                                 seq=n) for n in range(3)])
+        s.commit()
+    with owner.connect() as conn:
+        row = conn.execute(text(
+            "SELECT r.rolname, (SELECT count(*) FROM position_p20310105) FROM pg_class c "
+            "JOIN pg_roles r ON r.oid = c.relowner WHERE c.relname = 'position_p20310105'")).one()
+    assert row[0] != APP_ROLE and row[1] == 3
