@@ -68,12 +68,14 @@ def _forbid_nul(node: Any) -> None:
 
 
 def _declared_by_route(response: dict[str, Any] | None) -> bool:
-    """A response the route states itself (e.g. the health check's own 503 body), not FastAPI's
-    default 422 (``HTTPValidationError``, replaced by :class:`ErrorResponse`)."""
+    """A response body of its own the route states (e.g. the health check's 503), not FastAPI's
+    default 422 (``HTTPValidationError``) nor an :class:`ErrorResponse` (always written here as
+    JSON: a route with another response class would document it under its media type)."""
     if response is None:
         return False
     refs = [c.get("schema", {}).get("$ref", "") for c in response.get("content", {}).values()]
-    return bool(refs) and not any(r.endswith("/HTTPValidationError") for r in refs)
+    generic = ("/HTTPValidationError", "/ErrorResponse")
+    return bool(refs) and not any(r.endswith(generic) for r in refs)
 
 
 def complete(schema: dict[str, Any]) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def rule_versions(request: Request, kode_kab: KodeKab,
 
 
 @router.get("/rules/{kode_kab}/export.yaml", response_class=PlainTextResponse,
-            responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}}
+            responses={200: {"content": {"application/yaml": {"schema": {"type": "object"}}}}}
             | ERRORS)
 def export_rules(request: Request, kode_kab: KodeKab,
                  at: Annotated[AwareDatetime | None, Query()] = None,

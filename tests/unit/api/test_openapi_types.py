@@ -16,8 +16,9 @@ from api.app import create_app
 from api.settings import Settings
 
 #: Bodies that are not JSON documents of a model (HTML pages, files, CSV, CAP XML) state at least
-#: their JSON-schema type: an object for GeoJSON, a string for the rest.
-GEOJSON = "application/geo+json"
+#: their JSON-schema type: an object for GeoJSON and YAML documents (Schemathesis parses both and
+#: checks the mapping), a string for the rest.
+MAPPINGS = frozenset({"application/geo+json", "application/yaml"})
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_other_media_types_state_their_type(document) -> None:
               if media != "application/json"]
     assert others, "the HTML pages should be in the document"
     untyped = [f"{where}: {schema}" for where, media, schema in others
-               if schema.get("type") != ("object" if media == GEOJSON else "string")]
+               if schema.get("type") != ("object" if media in MAPPINGS else "string")]
     assert not untyped, "non-JSON 2xx bodies without their type:\n" + "\n".join(untyped)
 
 
