@@ -11,16 +11,34 @@ from sqlalchemy.orm import Session
 
 from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
+from dispatch.perbup import START_RECEIVED
 from dispatch.perbup_report_service import perbup_sections
 from dispatch.scope import Scope
 from dispatch.scoping import EVERYTHING, check_region, incident_condition
 from dispatch.sla import SlaOutcome, evaluate, summarize
+from dispatch.sla_rules_service import rule_in_force
 from dispatch.timestamp import iso_utc
 
 
-def assignment_sla(a: Assignment, ia: IncidentAgency, now: datetime) -> dict[str, Any]:
-    """On-scene SLA of one assignment, measured from the agency's clock start."""
-    start = ia.notified_at or a.dispatched_at
+def clock_start(session: Session, a: Assignment, ia: IncidentAgency) -> datetime | None:
+    """When the on-scene clock of an assignment started: the report's receipt when the Perbup
+    rule in force at receipt says so (Bangli: on site within 2 h *of the report*; fire SPM: from
+    receipt of the information), else the agency's notification (or the dispatch)."""
+    incident = session.get(Incident, a.incident_id)
+    agency = session.scalar(select(Agency.code).where(Agency.id == ia.agency_id))
+    if incident is not None and agency is not None:
+        rule = rule_in_force(session, kode_kab=incident.kode_kab, agency=agency,
+                             category=incident.category, kind=incident.kind,
+                             at=incident.received_at)
+        if rule is not None and rule.start == START_RECEIVED:
+            return incident.received_at
+    return ia.notified_at or a.dispatched_at
+
+
+def assignment_sla(session: Session, a: Assignment, ia: IncidentAgency,
+                   now: datetime) -> dict[str, Any]:
+    """On-scene SLA of one assignment, measured from the clock start of the rule in force."""
+    start = clock_start(session, a, ia)
     out = evaluate(start, a.arrived_at, ia.on_scene_min, now)
     return {"status": out.status, "deadline": iso_utc(out.deadline),
             "response_s": out.elapsed_s, "on_scene_min": ia.on_scene_min,

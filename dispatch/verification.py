@@ -114,7 +114,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
             "previous_arrived_at": iso_utc(previous),
             "evidence_digest": a.evidence_digest, "dwell_s": arrival.dwell_s,
             "fixes_in_dwell": arrival.fixes_in_dwell,
-            "sla": assignment_sla(a, ia, now) if ia is not None else None,
+            "sla": assignment_sla(session, a, ia, now) if ia is not None else None,
         }
         events.append(DomainEvent("arrival", payload))
     session.flush()

@@ -100,7 +100,7 @@ def _incident_detail(session: Session, incident_id: int, reveal: bool,
     items = []
     for a, unit in incident_assignments(session, i.id, scope=scope):
         ia = agency_clock(session, a)
-        item = schemas.assignment_out(a, sla=assignment_sla(a, ia, now) if ia else None)
+        item = schemas.assignment_out(a, sla=assignment_sla(session, a, ia, now) if ia else None)
         item["call_sign"] = unit.call_sign
         items.append(item)
     out["assignments"] = items

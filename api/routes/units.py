@@ -59,7 +59,7 @@ def patch_unit(unit_id: ID, body: schemas.UnitStatusPatch, request: Request,
 def _assignment_body(session: Session, a) -> dict:
     ia = assignments.agency_clock(session, a)
     now = assignments.utcnow()
-    return schemas.assignment_out(a, sla=assignment_sla(a, ia, now) if ia else None)
+    return schemas.assignment_out(a, sla=assignment_sla(session, a, ia, now) if ia else None)
 
 
 @router.post("/assignments", status_code=201, response_model=AssignmentOut)

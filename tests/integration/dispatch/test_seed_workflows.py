@@ -66,10 +66,33 @@ def test_bangli_emergency_two_hour_onsite_sla_five_opd(seeded, dispatch_config, 
         assert a.estimated
         asg.arrive(seeded, a.id, actor=f"{code.lower()}-radio",
                    now=T0 + timedelta(minutes=2 + minutes))
-        outcomes[code] = assignment_sla(a, agencies[code], T0 + timedelta(hours=3))["status"]
+        outcomes[code] = assignment_sla(seeded, a, agencies[code],
+                                        T0 + timedelta(hours=3))["status"]
+    # on site within 2 h of the report: arrivals at 37, 120, 92, 52 and 127 minutes after it
     assert outcomes == {"BPBD": "met", "PUPR": "met", "DISHUB": "met", "PSC119": "met",
                         "SATPOLPP": "breached"}
     assert i.status == "on_scene"
+
+
+def test_bangli_live_sla_counts_from_the_report_not_the_notification(seeded, dispatch_config,
+                                                                     geocoder):
+    # reported at T0, the OPD notified 20 minutes later, on site 130 minutes after the report
+    # (110 after the notification): breached under the Perbup, live as in the report
+    i = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder, category="landslide",
+                            location=LonLat(115.35914, -8.27274), actor="op", received_at=T0,
+                            now=T0).value
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op",
+                        now=T0 + timedelta(minutes=20))
+    agencies = roles(seeded, i.id)
+    best = {r["agency"]: r["units"][0]
+            for r in recommend(seeded, i.id, config=dispatch_config, road_networks=None)}
+    a = asg.assign_unit(seeded, i.id, best["BPBD"]["unit_id"], config=dispatch_config,
+                        actor="op", now=T0 + timedelta(minutes=21)).value
+    asg.arrive(seeded, a.id, actor="bpbd-radio", now=T0 + timedelta(minutes=130))
+    sla = assignment_sla(seeded, a, agencies["BPBD"], T0 + timedelta(hours=3))
+    assert sla["status"] == "breached"
+    assert sla["clock_started_at"] == "2026-06-01T07:30:00Z"  # the report, T0
+    assert sla["response_s"] == 130 * 60
 
 
 def test_muba_eight_opd_configuration(seeded, dispatch_config):
