@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.audit_chain_service import month_head
+from dispatch.call_log import call_counts
 from dispatch.incident_records import utcnow
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency
 from dispatch.report_service import sla_report
@@ -55,6 +56,8 @@ def monthly_report(session: Session, *, scope: Scope, kode_kab: str, month: str,
         generated_at=now, sla=sla, incidents=incidents, agency_rows=agency_rows,
         kecamatan=_kecamatan(session, kode_kab, incidents), chain_head=_chain_head(session, month),
         agency_names=names,
+        non_incident_calls=call_counts(session, scope=scope, kode_kab=kode_kab, start=start,
+                                       end=end),
     )
 
 

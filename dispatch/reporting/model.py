@@ -64,6 +64,12 @@ _LABELS: dict[str, tuple[str, str]] = {
               "Monthly SLA/SPM Report of the 112 Emergency Service"),
     "register": ("Register Kejadian", "Incident Register"),
     "summary": ("Ringkasan", "Summary"),
+    "non_incident_calls": ("Panggilan bukan kejadian", "Calls that were not incidents"),
+    "call_prank": ("iseng", "prank"),
+    "call_silent": ("diam", "silent"),
+    "call_information": ("informasi", "information"),
+    "call_wrong_number": ("salah sambung", "wrong number"),
+    "call_dropped": ("terputus", "dropped"),
     "region": ("Wilayah", "Region"),
     "period": ("Periode", "Period"),
     "generated": ("Dibuat", "Generated"),
@@ -248,6 +254,15 @@ class MonthlyReport:
     kecamatan: Sequence[KecamatanArea] = ()
     chain_head: str | None = None
     agency_names: Mapping[str, str] = field(default_factory=dict)
+    #: calls that were not incidents, per kind (prank, silent, information, wrong number...)
+    non_incident_calls: Mapping[str, int] = field(default_factory=dict)
+
+    def non_incident_text(self, lang: Lang = "id") -> str:
+        """``"3 (iseng 2, salah sambung 1)"``: the total and the kinds that occurred."""
+        total = sum(self.non_incident_calls.values())
+        kinds = [f"{label('call_' + k, lang)} {n}" for k, n in self.non_incident_calls.items()
+                 if n]
+        return f"{total} ({', '.join(kinds)})" if kinds else str(total)
 
     def agency_codes(self) -> list[str]:
         """Agencies of the SLA summary and the register, sorted."""

@@ -64,6 +64,8 @@ def render_pdf(report: MonthlyReport, lang: Lang = "id") -> bytes:
     story.append(_summary_table(report, lang))
     story.append(Spacer(1, 0.3 * cm))
     story.append(Paragraph(f"{label('percentile', lang)}. {label('drills', lang)}.", small))
+    story.append(Paragraph(f"{label('non_incident_calls', lang)}: "
+                           f"{report.non_incident_text(lang)}", styles["Normal"]))
     story.append(PageBreak())
     story.append(Paragraph(label("charts", lang), styles["Heading1"]))
     limit = _common_limit(report)

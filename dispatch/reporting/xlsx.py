@@ -82,6 +82,7 @@ def _summary_sheet(ws: Worksheet, report: MonthlyReport, lang: Lang) -> None:
         [label("period", lang), month_name(report.month, lang)],
         [label("timezone", lang), report.tz_label],
         [label("incidents", lang), len(report.incidents)],
+        [label("non_incident_calls", lang), report.non_incident_text(lang)],
         [label("drills_excluded", lang), report.sla.get("drills_excluded", 0)],
         [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],
     ]

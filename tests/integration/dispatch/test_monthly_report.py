@@ -154,3 +154,35 @@ def test_the_cover_carries_the_chain_head_at_the_month_end(engine, pilot_regions
     out = subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True,
                          capture_output=True, text=True).stdout
     assert f"{seq}:{digest}" in out
+
+
+@needs_poppler
+def test_non_incident_calls_are_counted(engine, report_month, tmp_path):  # noqa: F811
+    with Session(engine) as s:
+        for kind, day in (("prank", 3), ("prank", 9), ("wrong_number", 30), ("silent", 31)):
+            # the last day of March counts, the first half hour of April (WITA) does not
+            s.execute(text(
+                "INSERT INTO call_log (kode_kab, received_at, kind, channel, note, created_by) "
+                "VALUES ('51.06', :at, :k, 'phone_112', 'monthly-report-test', 'op')"),
+                {"at": f"2019-03-{day:02d}T10:00:00+08:00", "k": kind})
+        s.execute(text(
+            "INSERT INTO call_log (kode_kab, received_at, kind, channel, note, created_by) "
+            "VALUES ('51.06', '2019-04-01T00:30:00+08:00', 'prank', 'phone_112', "
+            "'monthly-report-test', 'op')"))
+        s.commit()
+    try:
+        report = _report(engine, report_month)
+        assert report.non_incident_calls == {"prank": 2, "silent": 1, "information": 0,
+                                             "wrong_number": 1, "dropped": 0}
+        ws = load_workbook(io.BytesIO(render_xlsx(report)))[label("summary")]
+        values = {row[0].value: row[1].value for row in ws.iter_rows(max_row=10) if row[0].value}
+        assert values[label("non_incident_calls")] == "4 (iseng 2, diam 1, salah sambung 1)"
+        path = tmp_path / "laporan.pdf"
+        path.write_bytes(render_pdf(report, "en"))
+        out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
+                             text=True).stdout
+        assert "Calls that were not incidents: 4 (prank 2, silent 1, wrong number 1)" in out
+    finally:
+        with Session(engine) as s:
+            s.execute(text("DELETE FROM call_log WHERE note = 'monthly-report-test'"))
+            s.commit()
