@@ -95,9 +95,13 @@ class Checkout:
     def mqtt_port(self) -> int:
         return int(self.read("env")["SIAGA_MQTT_URL"].rsplit(":", 1)[1])
 
-    def query(self, sql: str) -> object:
-        """One value from the checkout's private database, over TCP like the application."""
-        url = self.read("env")["SIAGA_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    def query(self, sql: str, *, as_owner: bool = False) -> object:
+        """One value from the checkout's private database, over TCP like the application (as
+        its role, which owns nothing), or as the owner role that runs the migrations (cluster
+        settings such as ``data_directory`` need it)."""
+        env = self.read("env")
+        url = env["SIAGA_MIGRATE_DATABASE_URL" if as_owner else "SIAGA_DATABASE_URL"]
+        url = url.replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(url, connect_timeout=10) as conn:
             row = conn.execute(sql).fetchone()
         assert row is not None

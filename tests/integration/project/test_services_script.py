@@ -170,8 +170,8 @@ def test_two_checkouts_starting_at_once_get_their_own_services(
 
     assert checkout.pg_port != another_checkout.pg_port
     assert checkout.mqtt_port != another_checkout.mqtt_port
-    one = checkout.query("show data_directory")
-    other = another_checkout.query("show data_directory")
+    one = checkout.query("show data_directory", as_owner=True)
+    other = another_checkout.query("show data_directory", as_owner=True)
     assert one != other
     checkout.mqtt_round_trip()
     another_checkout.mqtt_round_trip()
@@ -218,7 +218,7 @@ def test_a_cluster_made_inside_siaga_by_an_earlier_version_is_kept() -> None:
             )
         c.services("start")
         assert c.read("dirs")["PG_HOME"] == str(legacy)
-        assert Path(str(c.query("show data_directory"))) == legacy / "data"
+        assert Path(str(c.query("show data_directory", as_owner=True))) == legacy / "data"
         assert f"data {legacy / 'data'}" in _status(c)
     finally:
         c.remove()
