@@ -63,14 +63,15 @@ def _kabs(scope: Scope) -> frozenset[str] | None:
 
 @router.get("/latest", response_model=LatestOut)
 def latest(request: Request,
-           device_id: list[DeviceId] | None = Query(None, max_length=500,
-                                                   description="Filter by device id."),
+           device_id: list[DeviceId] = Query([], max_length=500,
+                                             description="Filter by device id (repeatable); "
+                                             "none: every device."),
            session: Session = Depends(get_session)) -> dict:
     """Latest position of each device of the caller's regencies as a GeoJSON
     FeatureCollection (EPSG:4326)."""
     scope = scope_of(request)
     ids = _desk_devices(session, scope)
-    if device_id is not None:
+    if device_id:
         ids = set(device_id) if ids is None else ids & set(device_id)
     fixes = service.latest_positions(session, ids, kode_kabs=_kabs(scope))
     return {"type": "FeatureCollection",
