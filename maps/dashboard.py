@@ -77,7 +77,7 @@ def _colour(value: float | None, classes: Sequence[tuple[float, str]]) -> str:
     return next(c for bound, c in classes if value <= bound)
 
 
-def _bounds(*collections: Mapping[str, Any]) -> list[list[float]] | None:
+def bounds(*collections: Mapping[str, Any]) -> list[list[float]] | None:
     """``[[south, west], [north, east]]`` of every coordinate in the collections."""
     xs: list[float] = []
     ys: list[float] = []
@@ -166,10 +166,10 @@ def render_dashboard(
                             fill_color="#ffffff", fill_opacity=1, tooltip=name).add_to(group)
     group.add_to(fmap)
     folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
-    bounds = _bounds(kecamatan, coverage)
-    if bounds:
+    box = bounds(kecamatan, coverage)
+    if box:
         # leave room on the right for the panel
-        fmap.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(380, 10))
+        fmap.fit_bounds(box, padding_top_left=(10, 10), padding_bottom_right=(380, 10))
 
     tile_html = "".join(
         f'<div class="tile" data-kpi="{html.escape(x.key)}"><div class="v">'

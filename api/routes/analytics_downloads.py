@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
-from api.routes.incidents import scope_of
+from api.routes.analytics import Filter, Permutations
 from dispatch import analytics_service as svc
 from geo.service import region_geojson
 
@@ -26,11 +25,8 @@ GI_CLASS_NAMES = {3: "hot_99", 2: "hot_95", 1: "hot_90", 0: "not_significant", -
 COLUMNS = ("kode_desa", "nama_desa", "count", "value", "measure", "z", "p", "gi_bin", "class")
 
 
-def _rows(request: Request, session: Session, kode_kab: str, date_from: datetime | None,
-          date_to: datetime | None, kind: str | None, category: str | None, agency: str | None,
-          permutations: int, seed: int) -> list[dict[str, Any]]:
-    flt = svc.IncidentFilter(start=date_from, end=date_to, kind=kind, category=category,
-                             agency=agency, scope=scope_of(request))
+def _rows(session: Session, kode_kab: str, flt: svc.IncidentFilter, permutations: int,
+          seed: int) -> list[dict[str, Any]]:
     res = svc.desa_hotspots(session=session, kode_kab=kode_kab, flt=flt,
                             permutations=permutations, seed=seed)
     d = res.desa
@@ -44,18 +40,11 @@ def _rows(request: Request, session: Session, kode_kab: str, date_from: datetime
 @router.get("/hotspots/desa.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def hotspots_csv(
-    request: Request, kode_kab: KODE,
-    date_from: Annotated[datetime | None, Query(alias="from")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to")] = None,
-    kind: Annotated[str | None, Query(max_length=16)] = None,
-    category: Annotated[str | None, Query(max_length=48)] = None,
-    agency: Annotated[str | None, Query(max_length=32)] = None,
-    permutations: Annotated[int, Query(ge=99, le=9999)] = 999, seed: int = 112,
+    kode_kab: KODE, flt: Filter, permutations: Permutations = 999, seed: int = 112,
     session: Session = Depends(get_session),
 ) -> Response:
     """Gi* per desa as CSV (one row per desa)."""
-    rows = _rows(request, session, kode_kab, date_from, date_to, kind, category, agency,
-                 permutations, seed)
+    rows = _rows(session, kode_kab, flt, permutations, seed)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS)
     w.writeheader()
@@ -67,18 +56,11 @@ def hotspots_csv(
 @router.get("/hotspots/desa.geojson", response_class=Response,
             responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def hotspots_geojson(
-    request: Request, kode_kab: KODE,
-    date_from: Annotated[datetime | None, Query(alias="from")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to")] = None,
-    kind: Annotated[str | None, Query(max_length=16)] = None,
-    category: Annotated[str | None, Query(max_length=48)] = None,
-    agency: Annotated[str | None, Query(max_length=32)] = None,
-    permutations: Annotated[int, Query(ge=99, le=9999)] = 999, seed: int = 112,
+    kode_kab: KODE, flt: Filter, permutations: Permutations = 999, seed: int = 112,
     session: Session = Depends(get_session),
 ) -> Response:
     """Gi* per desa as a GeoJSON FeatureCollection of the desa polygons."""
-    rows = {r["kode_desa"]: r for r in _rows(request, session, kode_kab, date_from, date_to,
-                                             kind, category, agency, permutations, seed)}
+    rows = {r["kode_desa"]: r for r in _rows(session, kode_kab, flt, permutations, seed)}
     fc = region_geojson(session, kode_kab, "desa")
     for f in fc["features"]:
         f["properties"] = rows.get(f["properties"]["kode_desa"], f["properties"])

@@ -24,7 +24,7 @@ from dispatch.scoping import check_region
 from geo.service import region_geojson
 from geo.types import LonLat
 from maps.analytics import render_gi_map
-from maps.dashboard import Tile, render_dashboard
+from maps.dashboard import Tile, bounds, render_dashboard
 from maps.exceptions import MapInputError
 
 router = APIRouter(tags=["maps"], include_in_schema=True)
@@ -55,20 +55,8 @@ def _fmt_min(seconds: float | None) -> str:
 
 
 def _center(fc: dict[str, Any]) -> LonLat:
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(c: Any) -> None:
-        if c and isinstance(c[0], (int, float)):
-            xs.append(float(c[0]))
-            ys.append(float(c[1]))
-        else:
-            for part in c:
-                walk(part)
-
-    for f in fc["features"]:
-        walk(f["geometry"]["coordinates"])
-    return LonLat((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+    (south, west), (north, east) = bounds(fc) or ((0.0, 0.0), (0.0, 0.0))
+    return LonLat((west + east) / 2, (south + north) / 2)
 
 
 @router.get("/maps/dashboard", response_class=HTMLResponse)
