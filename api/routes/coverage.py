@@ -57,6 +57,17 @@ def coverage_report(request: Request, state: AppState, session: Session, *, kode
                              spacing_m=spacing_m, **what_if)
 
 
+def _queried_report(
+    request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
+    sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,
+    state: AppState = Depends(get_state), session: Session = Depends(get_session),
+) -> svc.CoverageReport:
+    """The coverage report the query parameters ask for (shared by the JSON, CSV and GeoJSON
+    routes)."""
+    return coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
+                           profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
+
+
 def _row(r: svc.DesaRow) -> dict[str, Any]:
     out = asdict(r)
     out["bands"] = {str(k): v for k, v in r.bands.items()}
@@ -82,14 +93,11 @@ def _out(rep: svc.CoverageReport) -> dict[str, Any]:
 
 @router.get("/api/v1/analytics/coverage", response_model=CoverageOut)
 def coverage(
-    request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
-    sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,
-    state: AppState = Depends(get_state), session: Session = Depends(get_session),
+    rep: Annotated[svc.CoverageReport, Depends(_queried_report)],
 ) -> dict:
     """Share of every desa's population and area within ``sla_minutes`` of the posts (and
     5/10/15/30-minute bands), nearest post and its ETA, and the gap list."""
-    return _out(coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
-                        profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m))
+    return _out(rep)
 
 
 @router.post("/api/v1/analytics/coverage/what-if", response_model=WhatIfOut)
@@ -120,13 +128,9 @@ _CSV_COLUMNS = ("kode_desa", "nama_desa", "kode_kec", "nama_kec", "area_km2", "p
 @router.get("/api/v1/analytics/coverage.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def coverage_csv(
-    request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
-    sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,
-    state: AppState = Depends(get_state), session: Session = Depends(get_session),
+    rep: Annotated[svc.CoverageReport, Depends(_queried_report)],
 ) -> Response:
     """The desa table as CSV (one row per desa; band columns ``within_<m>_min``)."""
-    rep = coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
-                          profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
     buf = io.StringIO()
     bands = list(rep.rows[0].bands) if rep.rows else []
     w = csv.writer(buf)
@@ -135,7 +139,7 @@ def coverage_csv(
         d = asdict(r)
         w.writerow([*("" if d[c] is None else d[c] for c in _CSV_COLUMNS),
                     *(r.bands[m] for m in bands)])
-    name = f"cakupan_{kode_kab}_{profile}_{sla_minutes:g}min.csv"
+    name = f"cakupan_{rep.kode_kab}_{rep.profile}_{rep.sla_minutes:g}min.csv"
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -143,15 +147,12 @@ def coverage_csv(
 @router.get("/api/v1/analytics/coverage.geojson", response_class=Response,
             responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def coverage_geojson(
-    request: Request, kode_kab: KODE, agency: AGENCY = None, profile: PROFILE = "fire_truck",
-    sla_minutes: SLA = 15.0, spacing_m: SPACING = 250.0,
-    state: AppState = Depends(get_state), session: Session = Depends(get_session),
+    rep: Annotated[svc.CoverageReport, Depends(_queried_report)],
+    session: Session = Depends(get_session),
 ) -> Response:
     """Desa polygons with their coverage properties (a FeatureCollection), posts as points."""
-    rep = coverage_report(request, state, session, kode_kab=kode_kab, agency=agency,
-                          profile=profile, sla_minutes=sla_minutes, spacing_m=spacing_m)
     geoms = dict(session.execute(select(Desa.kode_desa, Desa.geom)
-                                 .where(Desa.kode_kab == kode_kab)).all())
+                                 .where(Desa.kode_kab == rep.kode_kab)).all())
     features = [{"type": "Feature", "geometry": mapping(to_shape(geoms[r.kode_desa])),
                  "properties": _row(r)} for r in rep.rows]
     features += [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
