@@ -33,6 +33,7 @@ ROUTE_MODULES: list[str] = [
     "regions",
     "routing",
     "incidents",
+    "incident_panel",
     "drills",
     "units",
     "agencies",

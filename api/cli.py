@@ -25,6 +25,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("demo", "demo"),
     ("analytics", "analytics"),
     ("rules", "rules"),
+    ("sop", "sop"),
     ("audit", "audit"),
     ("drill", "drill"),
     ("worker", "worker"),

@@ -192,9 +192,11 @@ class DrillRun:
             path = f"/api/v1/incidents/{run.incident_id}/status"
             if detail["status"] == "on_scene":
                 for status in ("resolved", "closed"):
-                    self.http.post(path, json={"status": status, **actor})
+                    self.http.post(path, json={"status": status, **actor,
+                                               "reason": "latihan selesai / drill over"})
             elif detail["status"] in ("new", "triaged", "dispatched"):
-                self.http.post(path, json={"status": "cancelled", **actor})
+                self.http.post(path, json={"status": "cancelled", **actor,
+                                           "reason": "latihan selesai / drill over"})
             for sign in run.assignments:
                 r = self.http.patch(f"/api/v1/units/{self.by_sign[sign]['unit_id']}",
                                     json={"status": "available", "reason": "latihan selesai / "

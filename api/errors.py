@@ -33,6 +33,7 @@ from dispatch.registry_fields import RegistryFileError
 from dispatch.reporting.cap import CapError
 from dispatch.reporting.model import ReportInputError
 from dispatch.sla_rules_service import RuleSetNotFound
+from dispatch.sop_service import SopStepRefused
 from geo import exceptions as geo_exc
 from geo.population import PopulationFileError
 from geo.routing.exceptions import NoRouteError, OutsideNetworkError
@@ -78,6 +79,7 @@ _REGISTRY: dict[type[Exception], tuple[int, str]] = {
     TicketNotFound: (404, "not_found"),
     CapError: (422, "invalid_cap"),
     ReportInputError: (422, "invalid_report_request"),
+    SopStepRefused: (403, "not_your_agency"),
 }
 
 

@@ -72,6 +72,15 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/incidents/{incident_id}/status"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/acknowledge"): FIELD,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/handoff"): FIELD,
+    # incident panel: edits, notes, timeline, SOP checklist, the printable sheet
+    ("PATCH", "/api/v1/incidents/{incident_id}"): OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): FIELD,
+    ("GET", "/api/v1/incidents/{incident_id}/timeline"): READ_OPS,
+    ("GET", "/api/v1/incidents/{incident_id}/sop"): READ_OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/sop/{agency_code}/{step_no}"): FIELD,
+    ("GET", "/console/incidents/{incident_id}/sheet"): READ_OPS,
+    ("GET", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,
+    ("PUT", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,
     # drills (latihan): exercises by dispatchers, the purge by admins only
     ("POST", "/api/v1/exercises"): OPS,
     ("GET", "/api/v1/exercises"): READ_OPS,

@@ -102,13 +102,15 @@ def agency_by_code(session: Session, kode_kab: str, code: str, *,
 
 
 def set_incident_status(session: Session, i: Incident, target: str, *, actor: str,
-                        now: datetime, action: str | None = None) -> None:
-    """Move the incident to ``target`` (lifecycle rules), audited."""
+                        now: datetime, action: str | None = None,
+                        reason: str | None = None) -> None:
+    """Move the incident to ``target`` (lifecycle rules), audited (with ``reason`` if any)."""
     before = incident_state(i)
     i.status = incident_transition(i.status, target)
     i.updated_at = now
+    after = incident_state(i) | ({"reason": reason} if reason else {})
     audit.record(session, actor=actor, at=now, entity="incident", entity_id=i.id,
-                 action=action or f"status:{target}", before=before, after=incident_state(i),
+                 action=action or f"status:{target}", before=before, after=after,
                  kode_kab=i.kode_kab)
 
 

@@ -179,6 +179,9 @@ def triage_incident(
     required agency. A triaged incident may be re-triaged (override) until units are sent."""
     now = now or utcnow()
     incident = get_incident(session, incident_id, lock=True, scope=scope)
+    if override is not None and not override.reason.strip():
+        raise DispatchValidationError("Alasan wajib diisi untuk mengubah triase / a reason is "
+                                      "required to override the triage.")
     before = incident_state(incident)
     if incident.status == "triaged":
         if override is None:

@@ -125,6 +125,7 @@ class IncidentStatusRequest(_Body):
     status: Literal["resolved", "closed", "cancelled", "duplicate"]
     duplicate_of: int | None = Field(None, ge=1, le=2**31 - 1)
     actor: str = Field("dispatcher", min_length=1, max_length=120)
+    reason: str = Field("", max_length=1000, description="required to close or cancel")
 
 
 class AgencyActionRequest(_Body):

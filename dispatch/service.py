@@ -47,6 +47,9 @@ __all__ = [
     "timeline", "to_geom", "triage_incident", "utcnow",
 ]
 
+#: Status moves that need the dispatcher's reason.
+REASON_REQUIRED = frozenset({"closed", "cancelled"})
+
 
 def _incident_agency(session: Session, incident: Incident, code: str) -> IncidentAgency:
     agency = agency_by_code(session, incident.kode_kab, code)
@@ -111,9 +114,11 @@ def record_handoff(session: Session, incident_id: int, agency_code: str, *, refe
 
 
 def change_incident_status(session: Session, incident_id: int, target: str, *, actor: str,
-                           duplicate_of: int | None = None, now: datetime | None = None,
+                           duplicate_of: int | None = None, reason: str = "",
+                           now: datetime | None = None,
                            scope: Scope = EVERYTHING) -> Outcome[Incident]:
     """Resolve, close, cancel or mark as duplicate (of ``duplicate_of``), per the lifecycle.
+    Closing and cancelling need a ``reason`` (kept in the audit entry's ``after``).
 
     Cancelling ends the incident's active assignments (status ``cancelled``, with the reason)
     and releases their units (dispatched → available, en route → returning), all audited, in
@@ -123,6 +128,12 @@ def change_incident_status(session: Session, incident_id: int, target: str, *, a
     if target == "cancelled":
         lock_active_assignments(session, incident_id)  # lock order: assignment, unit, incident
     incident = get_incident(session, incident_id, lock=True, scope=scope)
+    if target in REASON_REQUIRED:
+        incident_transition(incident.status, target)  # an illegal move answers 409 first
+        if not reason.strip():
+            raise DispatchValidationError(
+                "Alasan wajib diisi untuk menutup atau membatalkan / a reason is required to "
+                "close or cancel.")
     if target == "duplicate":
         if duplicate_of is None or duplicate_of == incident.id:
             raise DispatchValidationError("duplicate_of must name another incident.")
@@ -135,7 +146,8 @@ def change_incident_status(session: Session, incident_id: int, target: str, *, a
         if active is not None:
             raise IllegalTransition("incident", f"{incident.status} (units still assigned)",
                                     target)
-    set_incident_status(session, incident, target, actor=actor, now=now)
+    set_incident_status(session, incident, target, actor=actor, now=now,
+                        reason=reason.strip() or None)
     events = [incident_event(incident, target)]
     if target == "cancelled":
         events += cancel_assignments(session, incident, actor=actor, now=now,

@@ -250,3 +250,9 @@ STATUS_COLOURS = {
 def strings(lang: str) -> dict[str, str]:
     """The strings of ``lang`` (falls back to Bahasa Indonesia)."""
     return STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
+
+# incident panel: edits, triage override, notes, hand-off, close/cancel, SOP checklist, sheet
+from maps.panel_strings import PANEL_STRINGS  # noqa: E402
+
+for _lang, _strings in PANEL_STRINGS.items():
+    STRINGS[_lang].update(_strings)

@@ -207,6 +207,7 @@ def change_status(incident_id: ID, body: schemas.IncidentStatusRequest, request:
     result = incidents.change_incident_status(session, incident_id, body.status,
                                               actor=actor_of(request, body.actor),
                                               duplicate_of=body.duplicate_of,
+                                              reason=body.reason,
                                               scope=scope_of(request))
     session.commit()  # committed before the events and the response
     publish(state, result.events)

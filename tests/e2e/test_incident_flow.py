@@ -103,7 +103,7 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     svc.change_incident_status(session, incident.id, "resolved", actor="op112",
                                now=T0 + timedelta(minutes=55))
     svc.change_incident_status(session, incident.id, "closed", actor="supervisor",
-                               now=T0 + timedelta(hours=2))
+                               reason="selesai", now=T0 + timedelta(hours=2))
     assert incident.status == "closed"
     # SLA report: one DAMKAR response of 7 min (met); PSC 119 never acknowledged (breached)
     report = {r["agency"]: r for r in sla_report(

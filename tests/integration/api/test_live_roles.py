@@ -110,7 +110,8 @@ def test_each_role_receives_only_what_it_may_see(settings, database_url, mqtt_ur
                 ws.__exit__(None, None, None)
             # leave no open incidents behind in the shared test database
             cancelled = [api.post(f"/api/v1/incidents/{incident_id}/status",
-                                  json={"status": "cancelled"}, headers=bearer).status_code
+                                  json={"status": "cancelled", "reason": "uji selesai"},
+                                  headers=bearer).status_code
                          for incident_id in (ours, theirs)]
     assert cancelled == [200, 200]
 

@@ -51,7 +51,8 @@ def test_cancel_ends_assignments_and_releases_units(world, dispatcher, engine):
     u0, u1 = world["units"][:2]
     iid, (a0, a1) = _dispatched_incident(dispatcher, [u0, u1])
     assert dispatcher.post(f"/api/v1/assignments/{a1}/depart", json={}).status_code == 200
-    r = dispatcher.post(f"/api/v1/incidents/{iid}/status", json={"status": "cancelled"})
+    r = dispatcher.post(f"/api/v1/incidents/{iid}/status", json={"status": "cancelled",
+                                                                    "reason": "uji"})
     assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     with Session(engine) as s:
         rows = {a.id: a for a in s.scalars(select(Assignment).where(

@@ -148,7 +148,7 @@ def test_lifecycle_through_services_and_illegal_steps(seeded, dispatch_config, g
         asg.clear(seeded, a.id, actor="damkar")
     asg.set_unit_status(seeded, u.id, "available", actor="damkar")
     svc.change_incident_status(seeded, i.id, "resolved", actor="op1")
-    svc.change_incident_status(seeded, i.id, "closed", actor="op1")
+    svc.change_incident_status(seeded, i.id, "closed", actor="op1", reason="selesai")
     with pytest.raises(IllegalTransition):
         svc.change_incident_status(seeded, i.id, "cancelled", actor="op1")
     with pytest.raises(IncidentNotFound):

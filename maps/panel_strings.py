@@ -1,0 +1,47 @@
+"""Strings of the incident panel and the incident sheet (Bahasa Indonesia, English), merged
+into :data:`maps.i18n.STRINGS`."""
+
+from __future__ import annotations
+
+PANEL_STRINGS: dict[str, dict[str, str]] = {"id": {
+    "ip_panel": "Panel kejadian", "ip_edit": "Ubah kejadian", "ip_save": "Simpan",
+    "ip_saved": "Tersimpan", "ip_pick_on_map": "Pilih lokasi di peta",
+    "ip_picking": "Klik peta untuk lokasi baru", "ip_new_location": "Lokasi baru",
+    "ip_search_place": "Cari kelurahan/tempat", "ip_triage_override": "Ubah triase",
+    "ip_priority": "Prioritas", "ip_reason": "Alasan", "ip_apply": "Terapkan",
+    "ip_note_add": "Tambah catatan", "ip_note_hint": "Tulis catatan…",
+    "ip_handoff": "Serahkan", "ip_reference": "Nomor referensi", "ip_ack": "OPD menerima",
+    "ip_close": "Tutup", "ip_cancel": "Batalkan", "ip_resolve": "Selesai",
+    "ip_status_reason": "Alasan menutup/membatalkan", "ip_print": "Cetak",
+    "ip_reason_required": "Alasan wajib diisi", "ip_no_sop": "Tidak ada SOP untuk kejadian ini",
+    "ip_sheet_title": "Lembar kejadian", "ip_status": "Status", "ip_received": "Diterima",
+    "ip_kecamatan": "Kec.", "ip_agencies": "OPD yang terlibat", "ip_agency": "OPD",
+    "ip_role": "Peran", "ip_acknowledged": "Diterima OPD", "ip_handoff_ref": "Serah ke / referensi",
+    "ip_sop": "Daftar periksa SOP", "ip_step": "Langkah", "ip_done_by": "Dikerjakan oleh",
+    "ip_notes": "Catatan", "ip_time": "Waktu", "ip_kind": "Jenis", "ip_event": "Peristiwa",
+    "ip_actor": "Oleh", "ip_printed": "Dicetak", "ip_k_call": "Panggilan", "ip_k_triage": "Triase",
+    "ip_k_edit": "Perubahan", "ip_k_note": "Catatan", "ip_k_status": "Status",
+    "ip_k_assignment": "Penugasan", "ip_k_agency": "OPD", "ip_k_handoff": "Serah terima",
+    "ip_k_notification": "Pemberitahuan", "ip_k_sop": "SOP", "ip_k_audit": "Audit",
+}, "en": {
+    "ip_panel": "Incident panel", "ip_edit": "Edit incident", "ip_save": "Save",
+    "ip_saved": "Saved", "ip_pick_on_map": "Pick the location on the map",
+    "ip_picking": "Click the map for the new location", "ip_new_location": "New location",
+    "ip_search_place": "Search kelurahan/place", "ip_triage_override": "Override triage",
+    "ip_priority": "Priority", "ip_reason": "Reason", "ip_apply": "Apply",
+    "ip_note_add": "Add note", "ip_note_hint": "Write a note…",
+    "ip_handoff": "Hand off", "ip_reference": "Reference number", "ip_ack": "Agency acknowledged",
+    "ip_close": "Close", "ip_cancel": "Cancel", "ip_resolve": "Resolve",
+    "ip_status_reason": "Reason to close/cancel", "ip_print": "Print",
+    "ip_reason_required": "A reason is required", "ip_no_sop": "No SOP for this incident",
+    "ip_sheet_title": "Incident sheet", "ip_status": "Status", "ip_received": "Received",
+    "ip_kecamatan": "District", "ip_agencies": "Agencies involved", "ip_agency": "Agency",
+    "ip_role": "Role", "ip_acknowledged": "Acknowledged",
+    "ip_handoff_ref": "Handed off / reference",
+    "ip_sop": "SOP checklist", "ip_step": "Step", "ip_done_by": "Done by",
+    "ip_notes": "Notes", "ip_time": "Time", "ip_kind": "Kind", "ip_event": "Event",
+    "ip_actor": "By", "ip_printed": "Printed", "ip_k_call": "Call", "ip_k_triage": "Triage",
+    "ip_k_edit": "Change", "ip_k_note": "Note", "ip_k_status": "Status",
+    "ip_k_assignment": "Assignment", "ip_k_agency": "Agency", "ip_k_handoff": "Hand-off",
+    "ip_k_notification": "Notification", "ip_k_sop": "SOP", "ip_k_audit": "Audit",
+}}
