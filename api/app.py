@@ -55,6 +55,7 @@ ROUTE_MODULES: list[str] = [
     "analytics_downloads",
     "notifications",
     "calls",
+    "handover",
 ]
 
 

@@ -164,6 +164,9 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/registry/trackers/{device_id}/credentials"): ADMIN_ONLY,
     ("DELETE", "/api/v1/registry/trackers/{device_id}"): ADMIN_ONLY,
     ("GET", "/console/registry"): ADMIN_ONLY,
+    # shift handover (an agency desk: its own part)
+    ("GET", "/api/v1/handover"): READ_OPS,
+    ("GET", "/console/handover"): READ_OPS,
 }
 
 

@@ -192,6 +192,8 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("GET", "/api/v1/analytics/hotspots/desa.csv"): per_region,
         ("GET", "/api/v1/analytics/hotspots/desa.geojson"): per_region,
         ("GET", "/console/rules"): per_region,
+        ("GET", "/api/v1/handover"): per_region,
+        ("GET", "/console/handover"): per_region,
         ("GET", "/console/registry"): [
             Call(LISTED), Call(LISTED, params={"kode_kab": o.kode_kab}, echoes_code=True)],
     }
