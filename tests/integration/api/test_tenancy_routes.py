@@ -91,6 +91,17 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("POST", f"{inc}/agencies/{{agency_code}}/acknowledge"): step,
         ("POST", f"{inc}/agencies/{{agency_code}}/handoff"): [
             Call(NOT_FOUND, json={"reference": "LP/1/2026"})],
+        ("PATCH", inc): [Call(NOT_FOUND, json={"description": "curian"}),
+                         Call(NOT_FOUND, json={"lon": far.lon, "lat": far.lat})],
+        ("POST", f"{inc}/notes"): [Call(NOT_FOUND, json={"text": "catatan curian"})],
+        ("GET", f"{inc}/timeline"): [Call(NOT_FOUND)],
+        ("GET", f"{inc}/sop"): [Call(NOT_FOUND)],
+        ("POST", f"{inc}/sop/{{agency_code}}/{{step_no}}"): step,
+        ("GET", "/console/incidents/{incident_id}/sheet"): [Call(NOT_FOUND)],
+        ("GET", "/api/v1/sop/{kode_kab}"): [Call(NOT_FOUND),
+                                            Call(NOT_FOUND, params={"format": "yaml"})],
+        ("PUT", "/api/v1/sop/{kode_kab}"): [Call(NOT_FOUND, json={"sops": [
+            {"category": "fire", "agency": DESK_AGENCY, "steps": ["curian"]}]})],
         ("POST", "/api/v1/exercises"): [
             Call(NOT_FOUND, json={"kode_kab": o.kode_kab, "name": "Latihan"})],
         ("GET", "/api/v1/exercises"): listed,
@@ -226,7 +237,7 @@ def _path(template: str, side: Side) -> str:
               "unit_id": side.unit_id, "device_id": side.device_id, "kode_kab": side.kode_kab,
               "agency_code": DESK_AGENCY, "token_id": side.token_id,
               "exercise_id": side.exercise_id, "post_id": side.post_id,
-              "ticket_no": side.ticket_no}
+              "ticket_no": side.ticket_no, "step_no": 1}
     return template.format(**values)
 
 
