@@ -534,6 +534,7 @@
   document.querySelectorAll(".lang-switch").forEach(function (b) {
     b.addEventListener("click", function () { lang = lang === "id" ? "en" : "id"; localStorage.setItem("siaga.lang", lang); applyLanguage(); });
   });
+  window.SiagaConsole = Object.assign(window.SiagaConsole || {}, { CFG: CFG, api: api, S: S, esc: esc, state: state, map: map, layers: layers, select: select, refreshIncident: refreshIncident, findUnitById: findUnitById, lonlat: lonlat, fmtDur: fmtDur, fmtTime: fmtTime, fmtDist: fmtDist, notify: notify, lang: function () { return lang; } });
   $("region-name").textContent = CFG.region_name || CFG.kode_kab;
   applyLanguage();
   api("GET", "/api/v1/auth/me").then(start).catch(function () { $("login").hidden = false; });
