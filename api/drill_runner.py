@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 import httpx
 
 from api.drill_report import build_report
+from api.schemas_dispatch import RecommendationsOut
 from dispatch.drill_scenario import Scenario
 from geo.geodesy import haversine_m
 
@@ -126,6 +127,13 @@ class DrillRun:
             raise RuntimeError(f"POST {path}: HTTP {r.status_code} {r.text[:300]}")
         return r.json()
 
+    def _recommendations(self, incident_id: int) -> RecommendationsOut:
+        path = f"/api/v1/incidents/{incident_id}/recommendations"
+        r = self.http.get(path)
+        if r.status_code >= 400:
+            raise RuntimeError(f"GET {path}: HTTP {r.status_code} {r.text[:300]}")
+        return RecommendationsOut.model_validate(r.json())
+
     def _place_call(self, call_id: str, exercise_id: int, link: FleetLink) -> None:
         c, run = self.s.call(call_id), self.calls[call_id]
         body: dict[str, Any] = {"category": c.category, "kode_kab": self.s.kode_kab,
@@ -139,14 +147,13 @@ class DrillRun:
         run.incident_id = self._post("/api/v1/incidents", body)["id"]
         detail = self._post(f"/api/v1/incidents/{run.incident_id}/triage", {})
         scene = detail["location"]
-        recs = self.http.get(f"/api/v1/incidents/{run.incident_id}/recommendations").json()
-        for rec in recs.get("agencies", []):
-            agency = rec["agency"]
+        for rec in self._recommendations(run.incident_id).agencies:
+            agency = rec.agency
             role = next((a["role"] for a in detail["agencies"] if a["agency"] == agency), None)
             if role != "dispatch":
                 continue
             sign = c.units.get(agency) or next(
-                (u["call_sign"] for u in rec["units"] if u["call_sign"] in self.by_sign), None)
+                (u.call_sign for u in rec.units if u.call_sign in self.by_sign), None)
             if sign is None or sign not in self.by_sign:
                 self.failures.append(f"{call_id}: tidak ada unit tersedia / no available "
                                      f"simulated unit for {agency} ({sign or 'none'})")

@@ -32,6 +32,7 @@ from api.settings import Settings
 from dispatch.config import DispatchConfig, load_config
 from dispatch.escalation_service import check_escalations
 from dispatch.events import DomainEvent
+from dispatch.scoping import EVERYTHING
 from geo.routing.kernels import warm_up
 from geo.routing.profiles import load_profiles
 from geo.routing.store import RoadNetworks
@@ -132,7 +133,8 @@ def escalate_once(services: Services) -> list[DomainEvent]:
     nets = services.road_networks
     with unit_of_work(services.sessionmaker) as session:
         result = check_escalations(session, config=services.dispatch_config,
-                                   road_networks=nets, profiles=nets.profiles)
+                                   road_networks=nets, profiles=nets.profiles,
+                                   scope=EVERYTHING)  # the scheduler: every regency
     return result.events
 
 

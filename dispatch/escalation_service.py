@@ -21,9 +21,9 @@ from dispatch.lifecycle import OPEN_INCIDENT_STATUSES
 from dispatch.models import Agency, Incident, IncidentAgency
 from dispatch.notification_service import enqueue
 from dispatch.ports import RoadNetworks
-from dispatch.recommend_service import recommend
+from dispatch.recommend_service import recommend, recommendation_dict
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, kab_condition
+from dispatch.scoping import kab_condition
 from dispatch.timestamp import iso_utc
 
 __all__ = ["check_escalations"]
@@ -37,7 +37,7 @@ def check_escalations(
     kode_kab: str | None = None,
     road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
-    scope: Scope = EVERYTHING,
+    scope: Scope,
 ) -> Outcome[list[dict[str, Any]]]:
     """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
     it, audit it, and return an ``sla`` event carrying the next recommended unit."""
@@ -68,9 +68,10 @@ def check_escalations(
         next_unit = None
         if ia.role in ("dispatch", "standby"):
             recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
-                             profiles=profiles, agency_codes=[code], limit=1)
-            if recs and recs[0]["units"] and recs[0]["units"][0]["reachable"]:
-                next_unit = recs[0]["units"][0]
+                             profiles=profiles, agency_codes=[code], limit=1, scope=scope)
+            first = recs[0].first_reachable if recs else None
+            if first is not None:
+                next_unit = recommendation_dict(first)  # the event's and the reply's JSON
         item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
                 "role": ia.role, "ack_deadline": iso_utc(due.ack_deadline),
                 "overdue_s": due.overdue_s, "next_unit": next_unit}

@@ -4,13 +4,18 @@ Positions: the unit's latest GPS fix (``tracking.service.latest_positions``) if 
 home post (``post``), else an older fix, else its seeded home station. Road ETAs come from
 ``geo.routing`` (one 1×N table per vehicle profile); a region or profile without a road network
 falls back to straight-line estimates (``estimated``).
+
+:func:`recommend` returns typed values (:class:`AgencyRecommendation` holding ranked
+:class:`~dispatch.ranking.Recommendation` units); their JSON form is written only at the edges
+(the HTTP route, the CLI, the escalation event) by :func:`agency_recommendation_dict` and
+:func:`recommendation_dict`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -31,7 +36,6 @@ from dispatch.models import Agency, Post, Station, Unit
 from dispatch.ports import RoadNetworks
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING
 from dispatch.triage import triage
 from geo.exceptions import GeoError
 from geo.routing.profiles import load_profiles
@@ -42,6 +46,27 @@ from tracking.service import latest_positions
 FRESH_FIX_S = 600.0
 #: Straight-line estimates use the profile's speed on this road class (km/h).
 ESTIMATE_ROAD_CLASS = "secondary"
+
+
+@dataclass(frozen=True)
+class AgencyRecommendation:
+    """The ranked units of one agency an incident needs (role ``dispatch`` or ``standby``).
+
+    ``units`` are best first (:func:`dispatch.ranking.rank_units`), at most the caller's
+    ``limit``; ``on_scene_min`` is the agency's on-scene SLA in minutes.
+    """
+
+    agency: str
+    agency_name: str
+    role: str
+    capabilities: tuple[str, ...]
+    on_scene_min: float
+    units: tuple[Recommendation, ...]
+
+    @property
+    def first_reachable(self) -> Recommendation | None:
+        """The best unit if it can reach the incident (unreachable units are ranked last)."""
+        return self.units[0] if self.units and self.units[0].reachable else None
 
 
 @cache
@@ -153,8 +178,8 @@ def recommend(
     profiles: Mapping[str, Any] | None = None,
     agency_codes: Sequence[str] | None = None,
     limit: int = 10,
-    scope: Scope = EVERYTHING,
-) -> list[dict[str, Any]]:
+    scope: Scope,
+) -> list[AgencyRecommendation]:
     """For each agency of the incident that sends units (role dispatch or standby), its units
     ranked by ETA to the incident, each with ``sla_can_be_met`` against the agency's on-scene
     minutes. An untriaged incident is ranked with the triage rules (nothing is written)."""
@@ -172,7 +197,8 @@ def recommend(
     else:
         for req in triage(config, incident.kode_kab, incident.category).agencies:
             if req.role in ("dispatch", "standby"):
-                agency = agency_by_code(session, incident.kode_kab, req.agency)
+                agency = agency_by_code(session, incident.kode_kab, req.agency,
+                                        scope=Scope.everything())
                 needs.append((agency, req.role, req.capabilities,
                               sla_minutes(session, config, agency, incident.category)[1]))
     if agency_codes:
@@ -185,15 +211,21 @@ def recommend(
         ranked = rank_units([c for c in candidates if c.agency_code == agency.code], target,
                             road=road, speeds=speeds, on_scene_s=on_scene_min * 60.0,
                             capabilities=caps)
-        out.append({
-            "agency": agency.code, "agency_name": agency.name, "role": role,
-            "capabilities": list(caps), "on_scene_min": on_scene_min,
-            "units": [recommendation_dict(r) for r in ranked[:limit]],
-        })
+        out.append(AgencyRecommendation(agency.code, agency.name, role, tuple(caps),
+                                        on_scene_min, tuple(ranked[:limit])))
     return out
 
 
+def agency_recommendation_dict(a: AgencyRecommendation) -> dict[str, Any]:
+    """The JSON form of one agency's recommendation (``AgencyRecommendationOut``)."""
+    return {"agency": a.agency, "agency_name": a.agency_name, "role": a.role,
+            "capabilities": list(a.capabilities), "on_scene_min": a.on_scene_min,
+            "units": [recommendation_dict(r) for r in a.units]}
+
+
 def recommendation_dict(r: Recommendation) -> dict[str, Any]:
+    """The JSON form of one ranked unit (``RecommendedUnitOut``): position as ``{lon, lat}``,
+    seconds and metres to 0.1."""
     d = asdict(r)
     d["position"] = None if r.position is None else {"lon": r.position.lon, "lat": r.position.lat}
     for key in ("eta_s", "distance_m", "straight_line_m"):

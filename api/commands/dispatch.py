@@ -36,7 +36,9 @@ def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
               limit: int = typer.Option(5, help="Units per agency.")) -> None:
     """Print the units recommended for an incident, ranked by road ETA, as JSON."""
     from dispatch.exceptions import DispatchError
+    from dispatch.recommend_service import agency_recommendation_dict
     from dispatch.recommend_service import recommend as run
+    from dispatch.scoping import EVERYTHING
     from geo.exceptions import GeoError
 
     cfg = settings()
@@ -45,21 +47,24 @@ def recommend(incident_id: int = typer.Argument(..., help="Incident id."),
     try:
         with session_scope(cfg) as session:
             recs = run(session, incident_id, config=root.dispatch_config, road_networks=nets,
-                       profiles=nets.profiles, limit=limit)
+                       profiles=nets.profiles, limit=limit, scope=EVERYTHING)  # the operator
     except (DispatchError, GeoError) as exc:
         fail(str(exc))
-    print_json({"incident_id": incident_id, "agencies": recs})
+    print_json({"incident_id": incident_id,
+                "agencies": [agency_recommendation_dict(a) for a in recs]})
 
 
 @app.command("escalate")
 def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")) -> None:
     """Escalate agencies that missed their acknowledgement time; print the escalations."""
     from dispatch.escalation_service import check_escalations
+    from dispatch.scoping import EVERYTHING
 
     cfg = settings()
     root = services(cfg)
     nets = root.road_networks
     with session_scope(cfg) as session:
         result = check_escalations(session, config=root.dispatch_config, kode_kab=kode_kab,
-                                   profiles=nets.profiles, road_networks=nets)
+                                   profiles=nets.profiles, road_networks=nets,
+                                   scope=EVERYTHING)  # the operator: every regency
     print_json(result.value)

@@ -47,11 +47,13 @@ def escalation_job(sessions: Any, *, config: Any, road_networks: Any) -> Any:
     messages to publish (the pass is committed before they are returned)."""
     from api.db import unit_of_work
     from dispatch.escalation_service import check_escalations
+    from dispatch.scoping import EVERYTHING
 
     def run() -> list[tuple[str, dict[str, Any]]]:
         with unit_of_work(sessions) as session:
             result = check_escalations(session, config=config, road_networks=road_networks,
-                                       profiles=road_networks.profiles)
+                                       profiles=road_networks.profiles,
+                                       scope=EVERYTHING)  # the scheduler: every regency
         return [e.as_message() for e in result.events]  # committed above
 
     return run

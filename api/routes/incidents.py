@@ -196,7 +196,8 @@ def recommendations(incident_id: ID, request: Request,
     recs = recommend_service.recommend(session, incident_id, config=dispatch_config(state),
                                        road_networks=nets, profiles=nets.profiles, limit=limit,
                                        scope=scope_of(request))
-    return {"incident_id": incident_id, "agencies": recs}
+    return {"incident_id": incident_id,
+            "agencies": [recommend_service.agency_recommendation_dict(a) for a in recs]}
 
 
 @router.post("/incidents/{incident_id}/status", response_model=schemas.IncidentOut)

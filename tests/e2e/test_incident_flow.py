@@ -14,6 +14,7 @@ from dispatch import service as svc
 from dispatch.models import Unit
 from dispatch.recommend_service import recommend
 from dispatch.report_service import assignment_sla, sla_report
+from dispatch.scoping import EVERYTHING
 from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
 from tests.fixtures.dispatch import make_fix, store_fixes
@@ -48,28 +49,27 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     svc.triage_incident(session, incident.id, config=dispatch_config, actor="op112", now=T0)
     assert (incident.status, incident.kind, incident.priority) == ("triaged", "emergency", 1)
     # 3. recommendations by road ETA
-    recs = {r["agency"]: r for r in recommend(session, incident.id, config=dispatch_config,
-                                              road_networks=road_networks)}
+    recs = {r.agency: r for r in recommend(session, incident.id, config=dispatch_config,
+                                           road_networks=road_networks, scope=EVERYTHING)}
     assert set(recs) == {"DAMKAR", "PSC119"}
-    damkar = recs["DAMKAR"]["units"]
-    by_sign = {u["call_sign"]: u for u in damkar}
+    damkar = recs["DAMKAR"].units
+    by_sign = {u.call_sign: u for u in damkar}
     assert set(by_sign) == {"YK-DAMKAR-01", "YK-DAMKAR-02", "YK-DAMKAR-03"}  # pumpers only
     fast, slow = by_sign["YK-DAMKAR-01"], by_sign["YK-DAMKAR-02"]
-    assert not fast["estimated"] and not slow["estimated"]
-    assert fast["position_source"] == slow["position_source"] == "gps"
-    assert by_sign["YK-DAMKAR-03"]["position_source"] == "station"
-    assert slow["straight_line_m"] < fast["straight_line_m"]  # straight line says 02 ...
-    assert fast["eta_s"] < slow["eta_s"]  # ... the road network says 01
-    assert [u["call_sign"] for u in damkar] == sorted(
-        by_sign, key=lambda s: by_sign[s]["eta_s"])
-    straight_order = sorted(by_sign, key=lambda s: by_sign[s]["straight_line_m"])
-    assert [u["call_sign"] for u in damkar] != straight_order
-    assert damkar[0]["call_sign"] == "YK-DAMKAR-01" and damkar[0]["sla_can_be_met"] is True
+    assert not fast.estimated and not slow.estimated
+    assert fast.position_source == slow.position_source == "gps"
+    assert by_sign["YK-DAMKAR-03"].position_source == "station"
+    assert slow.straight_line_m < fast.straight_line_m  # straight line says 02 ...
+    assert fast.eta_s < slow.eta_s  # ... the road network says 01
+    assert [u.call_sign for u in damkar] == sorted(by_sign, key=lambda s: by_sign[s].eta_s)
+    straight_order = sorted(by_sign, key=lambda s: by_sign[s].straight_line_m)
+    assert [u.call_sign for u in damkar] != straight_order
+    assert damkar[0].call_sign == "YK-DAMKAR-01" and damkar[0].sla_can_be_met is True
     # 4. assign the fastest; 5. acknowledge, depart
     u1 = unit(session, "YK-DAMKAR-01")
     a = asg.assign_unit(session, incident.id, u1.id, config=dispatch_config, actor="op112",
                         road_networks=road_networks, now=T0 + timedelta(minutes=1)).value
-    assert a.eta_s == pytest.approx(fast["eta_s"], rel=1e-3) and not a.estimated
+    assert a.eta_s == pytest.approx(fast.eta_s, rel=1e-3) and not a.estimated
     assert (u1.status, incident.status) == ("dispatched", "dispatched")
     asg.acknowledge(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2))
     asg.depart(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2, seconds=30))

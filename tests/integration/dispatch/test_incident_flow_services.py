@@ -20,6 +20,7 @@ from dispatch.exceptions import (
 )
 from dispatch.models import Assignment, AuditLog, Unit
 from dispatch.report_service import sla_report
+from dispatch.scoping import EVERYTHING
 from dispatch.triage import TriageOverride
 from geo.types import LonLat
 
@@ -178,19 +179,19 @@ def test_escalation_on_missed_acknowledgement(seeded, dispatch_config, geocoder)
     u = unit(seeded, "YK-DAMKAR-01")
     asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0)
     # DAMKAR: ack 2 min after assignment; PSC119 standby: ack 5 min after triage
-    out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71",
+    out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=2))
     assert out.value == []
-    out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71",
+    out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=3))
     [esc] = out.value
     assert esc["agency"] == "DAMKAR" and esc["overdue_s"] == 60
     assert esc["next_unit"]["call_sign"] in {"YK-DAMKAR-02", "YK-DAMKAR-03"}
     assert out.events[0].topic == "siaga/v1/events/sla"
-    again = check_escalations(seeded, config=dispatch_config, kode_kab="34.71",
+    again = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                   now=T0 + timedelta(minutes=4))
     assert again.value == []  # escalated once
-    later = check_escalations(seeded, config=dispatch_config, kode_kab="34.71",
+    later = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                   now=T0 + timedelta(minutes=6))
     assert [e["agency"] for e in later.value] == ["PSC119"]
 

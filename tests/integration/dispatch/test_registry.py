@@ -126,12 +126,13 @@ def test_recommendation_ranks_the_imported_units_from_their_posts(seeded, dispat
                         status="new", geom=to_geom(LonLat(115.352, -8.292)))
     seeded.add(incident)
     seeded.flush()
-    recs = {r["agency"]: r for r in recommend(seeded, incident.id, config=dispatch_config)}
-    damkar = [(u["call_sign"], u["position_source"]) for u in recs["DAMKAR"]["units"]]
+    recs = {r.agency: r for r in recommend(seeded, incident.id, config=dispatch_config,
+                                           scope=Scope.of(["51.06"]))}
+    damkar = [(u.call_sign, u.position_source) for u in recs["DAMKAR"].units]
     assert damkar == [("UJI-DAMKAR-KTM-1", "post"), ("UJI-DAMKAR-BGL-2", "post")]
-    assert [u["call_sign"] for u in recs["PSC119"]["units"]] == ["UJI-PSC-BGL-1"]
-    first, second = recs["DAMKAR"]["units"]
-    assert first["eta_s"] < second["eta_s"]
+    assert [u.call_sign for u in recs["PSC119"].units] == ["UJI-PSC-BGL-1"]
+    first, second = recs["DAMKAR"].units
+    assert first.eta_s < second.eta_s
 
 
 def test_trackers_register_on_a_unit_list_unknown_and_revoke(seeded, pilot_regions):

@@ -14,6 +14,7 @@ from dispatch.exceptions import DispatchValidationError
 from dispatch.models import Agency, Assignment, AuditLog, SlaRule, Unit
 from dispatch.recommend_service import recommend
 from dispatch.report_service import assignment_sla
+from dispatch.scoping import EVERYTHING
 from dispatch.triage import triage
 from geo.types import LonLat
 
@@ -53,15 +54,15 @@ def test_bangli_emergency_two_hour_onsite_sla_five_opd(seeded, dispatch_config, 
     agencies = roles(seeded, i.id)
     assert sorted(agencies) == ["BPBD", "DISHUB", "PSC119", "PUPR", "SATPOLPP"]
     assert {ia.on_scene_min for ia in agencies.values()} == {120}
-    recs = recommend(seeded, i.id, config=dispatch_config, road_networks=None)
+    recs = recommend(seeded, i.id, config=dispatch_config, road_networks=None, scope=EVERYTHING)
     assert len(recs) == 5
-    best = {r["agency"]: r["units"][0] for r in recs}
-    assert all(u["estimated"] and u["position_source"] == "station" for u in best.values())
-    assert best["BPBD"]["call_sign"] == "BLI-BPBD-02"  # the Batur post, not the town
+    best = {r.agency: r.units[0] for r in recs}
+    assert all(u.estimated and u.position_source == "station" for u in best.values())
+    assert best["BPBD"].call_sign == "BLI-BPBD-02"  # the Batur post, not the town
     arrivals = {"BPBD": 35, "PUPR": 118, "DISHUB": 90, "PSC119": 50, "SATPOLPP": 125}
     outcomes = {}
     for code, minutes in arrivals.items():
-        a = asg.assign_unit(seeded, i.id, best[code]["unit_id"], config=dispatch_config,
+        a = asg.assign_unit(seeded, i.id, best[code].unit_id, config=dispatch_config,
                             actor="op", now=T0 + timedelta(minutes=2)).value
         assert a.estimated
         asg.arrive(seeded, a.id, actor=f"{code.lower()}-radio",
@@ -84,9 +85,10 @@ def test_bangli_live_sla_counts_from_the_report_not_the_notification(seeded, dis
     svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op",
                         now=T0 + timedelta(minutes=20))
     agencies = roles(seeded, i.id)
-    best = {r["agency"]: r["units"][0]
-            for r in recommend(seeded, i.id, config=dispatch_config, road_networks=None)}
-    a = asg.assign_unit(seeded, i.id, best["BPBD"]["unit_id"], config=dispatch_config,
+    best = {r.agency: r.units[0]
+            for r in recommend(seeded, i.id, config=dispatch_config, road_networks=None,
+                               scope=EVERYTHING)}
+    a = asg.assign_unit(seeded, i.id, best["BPBD"].unit_id, config=dispatch_config,
                         actor="op", now=T0 + timedelta(minutes=21)).value
     asg.arrive(seeded, a.id, actor="bpbd-radio", now=T0 + timedelta(minutes=130))
     sla = assignment_sla(seeded, a, agencies["BPBD"], T0 + timedelta(hours=3))
@@ -129,9 +131,9 @@ def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
     # DINSOS answers its standby line in time; PSC119 and BPBD stay silent.
     svc.acknowledge_agency(seeded, i.id, "DINSOS", actor="hp-siaga-dinsos",
                            now=T0 + timedelta(minutes=4))
-    assert check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
+    assert check_escalations(seeded, config=dispatch_config, kode_kab="17.04", scope=EVERYTHING,
                                  now=T0 + timedelta(minutes=5)).value == []
-    out = check_escalations(seeded, config=dispatch_config, kode_kab="17.04",
+    out = check_escalations(seeded, config=dispatch_config, kode_kab="17.04", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=6, seconds=30))
     by_agency = {e["agency"]: e for e in out.value}
     assert sorted(by_agency) == ["BPBD", "PSC119"]
@@ -171,5 +173,5 @@ def test_dairi_handoff_psc119_bnpb117_police110(seeded, dispatch_config):
                 if e.action == "handoff"]
     assert timeline == [("handoff", r) for r in refs.values()]
     # handed-off lines are not escalated; BPBD (dispatch role, no unit yet) has no clock
-    assert check_escalations(seeded, config=dispatch_config, kode_kab="12.11",
+    assert check_escalations(seeded, config=dispatch_config, kode_kab="12.11", scope=EVERYTHING,
                                  now=T0 + timedelta(hours=1)).value == []

@@ -26,6 +26,7 @@ from dispatch.models import AuditLog
 from dispatch.notification_models import Notification
 from dispatch.notifications import MAX_ATTEMPTS
 from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from tests.integration.api.live_server import free_port
 from tests.integration.dispatch.test_incident_flow_services import T0, new_fire, unit
 
@@ -97,10 +98,11 @@ def test_escalation_reaches_email_sms_and_webhook(seeded, dispatch_config, geoco
     # an escalation whose transaction is rolled back notifies no one
     before = s.scalar(select(func.count()).select_from(Notification))
     nested = s.begin_nested()
-    check_escalations(s, config=dispatch_config, kode_kab="34.71", now=T0 + timedelta(minutes=3))
+    check_escalations(s, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
+                      now=T0 + timedelta(minutes=3))
     nested.rollback()
     assert s.scalar(select(func.count()).select_from(Notification)) == before
-    out = check_escalations(s, config=dispatch_config, kode_kab="34.71",
+    out = check_escalations(s, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                             now=T0 + timedelta(minutes=3))
     assert [e["agency"] for e in out.value] == ["DAMKAR"]
     s.flush()
