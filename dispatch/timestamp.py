@@ -1,15 +1,12 @@
 """The one text form of a timestamp in Siaga's JSON: ISO 8601 in UTC with a ``Z`` suffix
-(``2026-03-01T02:15:00Z``, fractions of a second only when present), as in the MQTT contract."""
+(``2026-03-01T02:15:00Z``, fractions of a second only when present), as in the MQTT contract.
+
+Defined in :mod:`geo.timestamp` (the lowest layer, so tracking and geo write the same form);
+re-exported here for the dispatch services and the API.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from geo.timestamp import iso_utc
 
-
-def iso_utc(value: datetime | None) -> str | None:
-    """``value`` in UTC as ISO 8601 ending in ``Z``; ``None`` stays ``None``. A naive datetime
-    is taken to be UTC already (the database stores ``timestamptz``)."""
-    if value is None:
-        return None
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.isoformat().replace("+00:00", "Z")
+__all__ = ["iso_utc"]

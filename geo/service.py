@@ -43,6 +43,7 @@ from geo.geocode import (
 )
 from geo.models import Desa, Kecamatan, Region
 from geo.regions import BOUNDARY_ATTRIBUTION, RegionData, read_region
+from geo.timestamp import iso_utc
 from geo.types import validate_lonlat
 
 
@@ -80,7 +81,7 @@ class RegionSummary:
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
-        out["imported_at"] = self.imported_at.isoformat()
+        out["imported_at"] = iso_utc(self.imported_at)
         return out
 
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from geo.timestamp import iso_utc
 from tracking.fastpath import Window, native_fix
 from tracking.fields import (
     DEVICE_ID_RE,
@@ -270,8 +271,7 @@ def _parse_owntracks(doc: Any, topic: str, payload: bytes, device_id: str,
 
 def fix_to_payload(fix: Fix) -> dict[str, Any]:
     """The native v1 payload object of a fix (inverse of the native parser)."""
-    fix_time = fix.fix_time.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    out: dict[str, Any] = {"v": 1, "device_id": fix.device_id, "fix_time": fix_time,
+    out: dict[str, Any] = {"v": 1, "device_id": fix.device_id, "fix_time": iso_utc(fix.fix_time),
                            "lat": fix.lat, "lon": fix.lon}
     for name in ("seq", "speed_mps", "heading_deg", "altitude_m", "hdop", "accuracy_m",
                  "satellites", "battery_pct", "ignition"):

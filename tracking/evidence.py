@@ -13,9 +13,10 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from geo.timestamp import iso_utc
 from geo.types import LonLat
 from tracking.arrival import Arrival, ArrivalRule, distance_to_m, sort_fixes
 from tracking.fix import Fix
@@ -23,10 +24,6 @@ from tracking.geodesy import EARTH_RADIUS_M
 
 EVIDENCE_VERSION = 1
 _CIRCLE_VERTICES = 64
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def circle_polygon(center: LonLat, radius_m: float, vertices: int = _CIRCLE_VERTICES) -> list:
@@ -59,8 +56,8 @@ def build_evidence(fixes: Sequence[Fix], target: LonLat, rule: ArrivalRule,
         features.append({
             "type": "Feature",
             "geometry": {"type": "LineString", "coordinates": [[f.lon, f.lat] for f in ordered]},
-            "properties": {"kind": "track", "start": _iso(ordered[0].fix_time),
-                           "end": _iso(ordered[-1].fix_time), "fixes": len(ordered)},
+            "properties": {"kind": "track", "start": iso_utc(ordered[0].fix_time),
+                           "end": iso_utc(ordered[-1].fix_time), "fixes": len(ordered)},
         })
     for fix in ordered:
         in_dwell = bool(dwell_from and dwell_to and dwell_from <= fix.fix_time <= dwell_to)
@@ -68,10 +65,10 @@ def build_evidence(fixes: Sequence[Fix], target: LonLat, rule: ArrivalRule,
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [fix.lon, fix.lat]},
             "properties": {"kind": "fix", "device_id": fix.device_id,
-                           "fix_time": _iso(fix.fix_time), "seq": fix.seq,
+                           "fix_time": iso_utc(fix.fix_time), "seq": fix.seq,
                            "speed_mps": fix.speed_mps, "accuracy_m": fix.accuracy_m,
                            "distance_m": distance_to_m(fix, target), "in_dwell": in_dwell,
-                           "received_at": _iso(fix.received_at)},
+                           "received_at": iso_utc(fix.received_at)},
         })
     features.append({"type": "Feature",
                      "geometry": {"type": "Point", "coordinates": [target.lon, target.lat]},
@@ -83,9 +80,9 @@ def build_evidence(fixes: Sequence[Fix], target: LonLat, rule: ArrivalRule,
                          "properties": {"kind": kind, "radius_m": radius_m}})
     arrival_props = None
     if arrival is not None:
-        arrival_props = {"arrived_at": _iso(arrival.arrived_at),
-                         "first_fix_time": _iso(arrival.first_fix.fix_time),
-                         "last_fix_time": _iso(arrival.last_fix.fix_time),
+        arrival_props = {"arrived_at": iso_utc(arrival.arrived_at),
+                         "first_fix_time": iso_utc(arrival.first_fix.fix_time),
+                         "last_fix_time": iso_utc(arrival.last_fix.fix_time),
                          "fixes_in_dwell": arrival.fixes_in_dwell, "dwell_s": arrival.dwell_s}
     return {
         "type": "FeatureCollection",
@@ -116,7 +113,7 @@ def _canonical(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_canonical(v) for v in value) + "]"
     if isinstance(value, datetime):
-        return json.dumps(_iso(value))
+        return json.dumps(iso_utc(value))
     raise TypeError(f"cannot put {type(value).__name__} into evidence")
 
 

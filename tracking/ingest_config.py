@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from geo.timestamp import iso_utc
 from tracking.exceptions import IngestConfigError
 from tracking.fix import Fix
 from tracking.plausibility import PlausibilityLimits
@@ -66,15 +66,11 @@ class IngestConfig:
         return f"{self.topic_prefix}siaga/v1/events/{kind}"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def position_event(latest: dict[str, Fix]) -> dict:
     """Payload of ``siaga/v1/events/position``: the newest fix of each device in a batch."""
     return {"kind": "position", "fixes": [
-        {"device_id": f.device_id, "fix_time": _iso(f.fix_time), "lon": f.lon, "lat": f.lat,
+        {"device_id": f.device_id, "fix_time": iso_utc(f.fix_time), "lon": f.lon, "lat": f.lat,
          "speed_mps": f.speed_mps, "heading_deg": f.heading_deg, "seq": f.seq,
          "accuracy_m": f.accuracy_m, "battery_pct": f.battery_pct, "source": f.source,
-         "received_at": _iso(f.received_at)}
+         "received_at": iso_utc(f.received_at)}
         for f in sorted(latest.values(), key=lambda f: f.device_id)]}

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from geo.timestamp import iso_utc
+
 
 @dataclass(frozen=True)
 class StaleEvent:
@@ -27,9 +29,9 @@ class StaleEvent:
         return {
             "device_id": self.device_id,
             "state": self.state,
-            "last_fix_at": None if self.last_fix_at is None else self.last_fix_at.isoformat(),
+            "last_fix_at": iso_utc(self.last_fix_at),
             "silent_s": self.silent_s,
-            "at": self.at.isoformat(),
+            "at": iso_utc(self.at),
         }
 
 

@@ -32,6 +32,7 @@ from psycopg import InterfaceError as PgInterfaceError
 from psycopg import OperationalError as PgOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from geo.timestamp import iso_utc
 from tracking import service
 from tracking.contract import Rejection
 from tracking.fix import Fix
@@ -58,9 +59,7 @@ def is_connection_failure(exc: BaseException) -> bool:
 
 def fix_json(fix: Fix) -> dict[str, Any]:
     """A fix as a JSON object (the payload of its rejection row)."""
-    def iso(t: datetime | None) -> str | None:
-        return None if t is None else t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {"device_id": fix.device_id, "fix_time": iso(fix.fix_time), "lon": fix.lon,
+    return {"device_id": fix.device_id, "fix_time": iso_utc(fix.fix_time), "lon": fix.lon,
             "lat": fix.lat, "seq": fix.seq, "speed_mps": fix.speed_mps,
             "heading_deg": fix.heading_deg, "altitude_m": fix.altitude_m, "hdop": fix.hdop,
             "accuracy_m": fix.accuracy_m, "satellites": fix.satellites,

@@ -16,6 +16,7 @@ from api.schemas_tracking import DeviceListOut, LatestOut, RejectsOut, TrackOut
 from dispatch.assignment_service import list_units
 from dispatch.schemas import Timestamp
 from dispatch.scope import Scope
+from dispatch.timestamp import iso_utc
 from tracking import service
 from tracking.exceptions import DeviceNotFoundError, InvalidTimeRangeError
 from tracking.fix import Fix
@@ -28,20 +29,16 @@ MAX_TRACK_WINDOW = timedelta(days=7)
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[^+#/\x00-\x1f\x7f-\x9f]{1,128}$")]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _fix_properties(fix: Fix) -> dict:
-    return {"device_id": fix.device_id, "fix_time": _iso(fix.fix_time), "seq": fix.seq,
+    return {"device_id": fix.device_id, "fix_time": iso_utc(fix.fix_time), "seq": fix.seq,
             "speed_mps": fix.speed_mps, "heading_deg": fix.heading_deg,
             "altitude_m": fix.altitude_m, "hdop": fix.hdop, "accuracy_m": fix.accuracy_m,
             "satellites": fix.satellites, "battery_pct": fix.battery_pct,
-            "ignition": fix.ignition, "source": fix.source, "received_at": _iso(fix.received_at)}
+            "ignition": fix.ignition, "source": fix.source, "received_at": iso_utc(fix.received_at)}
 
 
 def _point(fix: Fix) -> dict:
@@ -86,10 +83,10 @@ def devices(request: Request, registered: bool | None = None,
     without a GPS fix)."""
     scope = scope_of(request)
     desk = _desk_devices(session, scope)
-    return {"devices": [{**asdict(d), "first_seen_at": _iso(d.first_seen_at),
-                         "last_seen_at": _iso(d.last_seen_at),
-                         "last_fix_at": _iso(d.last_fix_at),
-                         "last_status_at": _iso(d.last_status_at),
+    return {"devices": [{**asdict(d), "first_seen_at": iso_utc(d.first_seen_at),
+                         "last_seen_at": iso_utc(d.last_seen_at),
+                         "last_fix_at": iso_utc(d.last_fix_at),
+                         "last_status_at": iso_utc(d.last_status_at),
                          "alive_without_fix": _alive_without_fix(d)}
                         for d in service.list_devices(session, registered=registered,
                                                       kode_kab=kode_kab,
@@ -128,12 +125,12 @@ def track(request: Request, device_id: Annotated[DeviceId, Path()],
                          "geometry": {"type": "LineString",
                                       "coordinates": [[f.lon, f.lat] for f in fixes]},
                          "properties": {"kind": "track", "device_id": device_id,
-                                        "start": _iso(fixes[0].fix_time),
-                                        "end": _iso(fixes[-1].fix_time)}})
+                                        "start": iso_utc(fixes[0].fix_time),
+                                        "end": iso_utc(fixes[-1].fix_time)}})
     features += [_point(f) for f in fixes]
     return {"type": "FeatureCollection", "features": features,
-            "properties": {"device_id": device_id, "start": _iso(start_utc),
-                           "end": _iso(end_utc), "fixes": len(fixes)}}
+            "properties": {"device_id": device_id, "start": iso_utc(start_utc),
+                           "end": iso_utc(end_utc), "fixes": len(fixes)}}
 
 
 @router.get("/rejects", response_model=RejectsOut)
@@ -147,4 +144,4 @@ def rejects(request: Request, reason: str | None = Query(None, max_length=64),
     records = service.rejects(session, since=since_utc, reason=reason, device_id=device_id,
                               limit=limit, kode_kabs=kabs)
     return {"counts": service.reject_counts(session, since=since_utc, kode_kabs=kabs),
-            "rejects": [{**asdict(r), "received_at": _iso(r.received_at)} for r in records]}
+            "rejects": [{**asdict(r), "received_at": iso_utc(r.received_at)} for r in records]}

@@ -26,6 +26,7 @@ import numpy as np
 from geo.exceptions import NoRoadNetworkError, RoadNetworkError
 from geo.routing.index import DEFAULT_MAX_SNAP_M, RoutingIndex
 from geo.routing.profiles import VehicleProfile, get_profile, load_profiles
+from geo.timestamp import iso_utc
 
 FORMAT_VERSION = 1
 _KODE_KAB = re.compile(r"^\d{2}\.\d{2}$")
@@ -185,7 +186,7 @@ def build_networks(
             "simplified": simplify,
             "nodes": int(len(arrays["node_lon"])),
             "edges": int(len(arrays["edge_u"])),
-            "built_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "built_at": iso_utc(datetime.now(UTC)),
         }
         _write_atomic(path, arrays, new_meta)
         report.indexes.append(
