@@ -45,6 +45,7 @@ from geo._reverse import (
     ReverseIndex,
 )
 from geo.area import AdminArea, KecamatanInfo
+from geo.exceptions import InvalidCoordinateError
 from geo.search import NameIndex, SearchCandidate
 from geo.types import LonLat, validate_lonlat
 
@@ -190,8 +191,6 @@ class Geocoder:
         """The :class:`ReverseResult` for entry ``i`` of a batch (invalid entries raise)."""
         code = int(batch.match[i])
         if code == MATCH_INVALID:
-            from geo.exceptions import InvalidCoordinateError
-
             raise InvalidCoordinateError(f"entry {i} has invalid coordinates")
         j = int(batch.area_index[i])
         area = self.areas[j] if j >= 0 else None
