@@ -32,6 +32,7 @@ ROUTE_MODULES: list[str] = [
     "geocode",
     "regions",
     "routing",
+    "call_taking",  # before incidents: /incidents/queue is not an incident id
     "incidents",
     "incident_panel",
     "drills",

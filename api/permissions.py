@@ -72,6 +72,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/incidents/{incident_id}/status"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/acknowledge"): FIELD,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/handoff"): FIELD,
+    # call taking: probable duplicates, further calls on an incident, the queue
+    ("GET", "/api/v1/incidents/duplicates"): OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/calls"): OPS,
+    ("GET", "/api/v1/incidents/{incident_id}/calls"): READ_OPS,
+    ("GET", "/api/v1/incidents/queue"): READ_OPS,
     # incident panel: edits, notes, timeline, SOP checklist, the printable sheet
     ("PATCH", "/api/v1/incidents/{incident_id}"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/notes"): FIELD,

@@ -44,7 +44,7 @@ from dispatch.scoping import EVERYTHING
 from dispatch.triage import TriageOverride, TriageResult, triage
 from geo.types import LonLat
 
-CHANNELS = ("phone_112", "complaint_line", "social_media", "walk_in", "app", "radio")
+CHANNELS = ("phone_112", "whatsapp", "complaint_line", "social_media", "walk_in", "app", "radio")
 #: Roles whose SLA clock starts when the incident is triaged (no unit needs to be sent first).
 CLOCK_AT_TRIAGE = frozenset({"standby", "forward", "handoff"})
 

@@ -86,6 +86,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cat_social_welfare": "Kesejahteraan sosial",
         "cat_public_service_complaint": "Pengaduan layanan publik",
         "ch_phone_112": "Telepon 112",
+        "ch_whatsapp": "WhatsApp",
         "ch_complaint_line": "Nomor pengaduan",
         "ch_social_media": "Media sosial",
         "ch_walk_in": "Datang langsung",
@@ -237,6 +238,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cat_social_welfare": "Social welfare",
         "cat_public_service_complaint": "Public service complaint",
         "ch_phone_112": "Phone 112",
+        "ch_whatsapp": "WhatsApp",
         "ch_complaint_line": "Complaint line",
         "ch_social_media": "Social media",
         "ch_walk_in": "Walk-in",
@@ -336,3 +338,10 @@ from maps.panel_strings import PANEL_STRINGS  # noqa: E402
 
 for _lang, _strings in PANEL_STRINGS.items():
     STRINGS[_lang].update(_strings)
+
+
+# call taking: keyboard-first call form, probable duplicates, queue alerts
+from maps.call_taking_strings import CALL_TAKING_STRINGS  # noqa: E402
+
+for _key, (_id_text, _en_text) in CALL_TAKING_STRINGS.items():
+    STRINGS["id"][_key], STRINGS["en"][_key] = _id_text, _en_text

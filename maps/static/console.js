@@ -69,7 +69,7 @@
   var LabelCanvas = L.Canvas.extend({
     _updateCircle: function (layer) {
       L.Canvas.prototype._updateCircle.call(this, layer);
-      if (!layer.options.label || this._map.getZoom() < 14) return;
+      if (!layer.options.label || this._map.getZoom() < (state.labelMinZoom == null ? 14 : state.labelMinZoom)) return;
       var ctx = this._ctx, p = layer._point;
       ctx.font = "11px sans-serif"; ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.9)";
       ctx.strokeText(layer.options.label, p.x + 8, p.y + 4);
@@ -537,5 +537,6 @@
   window.SiagaConsole = Object.assign(window.SiagaConsole || {}, { CFG: CFG, api: api, S: S, esc: esc, state: state, map: map, layers: layers, select: select, refreshIncident: refreshIncident, findUnitById: findUnitById, lonlat: lonlat, fmtDur: fmtDur, fmtTime: fmtTime, fmtDist: fmtDist, notify: notify, lang: function () { return lang; } });
   $("region-name").textContent = CFG.region_name || CFG.kode_kab;
   applyLanguage();
+  window.SiagaConsole = Object.assign(window.SiagaConsole || {}, { api: api, S: S, esc: esc, state: state, map: map, CFG: CFG, select: select, refreshIncident: refreshIncident, notify: notify, fmtDur: fmtDur, lang: function () { return lang; }, upsertIncident: upsertIncident, renderIncidentList: renderIncidentList }); // call taking
   api("GET", "/api/v1/auth/me").then(start).catch(function () { $("login").hidden = false; });
 })();

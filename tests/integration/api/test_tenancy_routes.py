@@ -102,6 +102,13 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
                                             Call(NOT_FOUND, params={"format": "yaml"})],
         ("PUT", "/api/v1/sop/{kode_kab}"): [Call(NOT_FOUND, json={"sops": [
             {"category": "fire", "agency": DESK_AGENCY, "steps": ["curian"]}]})],
+        ("GET", "/api/v1/incidents/duplicates"): [Call(NOT_FOUND, params={
+            "kode_kab": o.kode_kab, "lat": far.lat, "lon": far.lon, "category": "fire"})],
+        ("GET", "/api/v1/incidents/queue"): [
+            Call(NOT_FOUND, params={"kode_kab": o.kode_kab}),
+            Call(LISTED, params={"kode_kab": me.kode_kab})],
+        ("POST", f"{inc}/calls"): [Call(NOT_FOUND, json={"note": "panggilan curian"})],
+        ("GET", f"{inc}/calls"): [Call(NOT_FOUND)],
         ("POST", "/api/v1/exercises"): [
             Call(NOT_FOUND, json={"kode_kab": o.kode_kab, "name": "Latihan"})],
         ("GET", "/api/v1/exercises"): listed,
