@@ -9,7 +9,8 @@
 #   scripts/cluster-db.sh start NODE  start one node again (it rejoins as standby)
 #   scripts/cluster-db.sh wait        until a primary and a secondary are healthy
 #   scripts/cluster-db.sh primary     name of the node the monitor holds as primary
-# Called by scripts/cluster.sh with the same verb. Connection settings go to .siaga/cluster-db.env:
+# Called by scripts/cluster.sh with the same verb (start/stop: up/down). Connection settings go
+# to .siaga/cluster/db.env ($SIAGA_CLUSTER_DIR), merged by cluster.sh into .siaga/cluster.env:
 # libpq multi-host URLs with target_session_attrs=read-write, so the application and ingest always
 # reach the current primary (docs/deployment-ha.md).
 # Ports: SIAGA_HA_PG_PORT (default 55440) for the monitor, the next two for node1 and node2.
@@ -23,7 +24,7 @@ RUN_BASE=${SIAGA_RUN_BASE:-/var/lib/siaga}
 MON_PORT=${SIAGA_HA_PG_PORT:-55440}
 NODES=(node1 node2)
 APP_ROLE=${SIAGA_APP_ROLE:-siaga_app}
-ENV_FILE="$STATE/cluster-db.env"
+ENV_FILE="$(realpath -m "${SIAGA_CLUSTER_DIR:-$STATE/cluster}")/db.env"  # merged by cluster.sh
 PG_BIN=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v pg_ctl)")
 IS_ROOT=false; [ "$(id -u)" -eq 0 ] && IS_ROOT=true
 if $IS_ROOT; then
@@ -175,6 +176,7 @@ SQL
 }
 
 write_env() {
+  mkdir -p "$(dirname "$ENV_FILE")"
   local hosts="127.0.0.1:$(node_port node1),127.0.0.1:$(node_port node2)" q="target_session_attrs=read-write"
   {
     echo "# Written by scripts/cluster-db.sh: the pg_auto_failover pair (any primary of the two)."
@@ -245,10 +247,11 @@ status() {
 case ${1:-} in
   up) up ;;
   down) down ;;
+  start) if [ -n "${2:-}" ]; then run_node "$2"; else up; fi ;;
+  stop) if [ -n "${2:-}" ]; then lock; stop_node "$2"; else down; fi ;;
   status) status ;;
   clean) down; rm -rf "$HOME_DIR" "$ENV_FILE"; echo "Deleted $HOME_DIR" ;;
   kill) kill_node "${2:?node}" ;;
-  start) run_node "${2:?node}" ;;
   wait) wait_pair; echo "primary: $(primary)" ;;
   primary) primary ;;
   *) echo "usage: $0 up|down|status|clean|kill NODE|start NODE|wait|primary" >&2; exit 2 ;;
