@@ -18,14 +18,40 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-#: Seconds to wait for a TCP connection to PostgreSQL (psycopg ``connect_timeout``).
+#: Seconds to wait for a TCP connection to PostgreSQL (psycopg ``connect_timeout``; with several
+#: hosts, libpq applies it to each host in turn).
 CONNECT_TIMEOUT_S = 5
 
 
+def sqlalchemy_url(database_url: str) -> str:
+    """``database_url`` in the form SQLAlchemy parses, for the psycopg 3 driver.
+
+    ``postgresql://`` becomes ``postgresql+psycopg://``. A libpq multi-host URL, as written for a
+    primary + standby pair (``postgresql://user@h1:5432,h2:5432/db?target_session_attrs=read-write``,
+    docs/deployment-ha.md), has its hosts moved to ``host=h:port`` query parameters, SQLAlchemy's
+    multi-host form: psycopg receives them as one libpq host/port list and connects to the first
+    host that accepts writes. Any other URL is returned unchanged.
+    """
+    scheme, sep, rest = database_url.partition("://")
+    if not sep:
+        return database_url
+    if scheme == "postgresql":
+        scheme = "postgresql+psycopg"
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    userinfo, at, hostlist = netloc.rpartition("@")
+    hosts = hostlist.split(",")
+    if len(hosts) < 2:
+        return f"{scheme}://{rest}"
+    path, _, query = tail.partition("?")
+    params = "&".join([f"host={h}" for h in hosts] + ([query] if query else []))
+    return f"{scheme}://{userinfo}{at}{path or '/'}?{params}"
+
+
 def make_engine(database_url: str, **kwargs: object) -> Engine:
-    """Create a SQLAlchemy engine for PostGIS through psycopg 3."""
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    """Create a SQLAlchemy engine for PostGIS through psycopg 3 (one host or several: see
+    :func:`sqlalchemy_url`)."""
+    database_url = sqlalchemy_url(database_url)
     kwargs.setdefault("pool_pre_ping", True)
     connect_args = dict(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
     connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
+
+from api.db import sqlalchemy_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +91,12 @@ class Settings(BaseSettings):
     #: Seconds a request waits for a pooled connection before it is answered 503.
     db_pool_timeout_s: float = 5.0
 
+
+    @field_validator("database_url", "migrate_database_url")
+    @classmethod
+    def _multi_host(cls, url: str) -> str:
+        """A libpq multi-host URL (primary + standby) in SQLAlchemy's form (api.db)."""
+        return sqlalchemy_url(url) if url else url
 
     @property
     def owner_database_url(self) -> str:
