@@ -91,15 +91,18 @@ def queue_entry(item: QueueInput, now: datetime) -> QueueEntry:
     """The figures of one incident at ``now``: the on-scene clock with the earliest deadline."""
     best: tuple[datetime, OnSceneClock] | None = None
     for c in item.on_scene:
-        deadline = c.started_at + timedelta(minutes=c.limit_min)
-        if best is None or deadline < best[0]:
-            best = (deadline, c)
-    deadline = limit_s = left_s = fraction = None
-    agency = None
+        due = c.started_at + timedelta(minutes=c.limit_min)
+        if best is None or due < best[0]:
+            best = (due, c)
+    deadline: datetime | None = None
+    limit_s: float | None = None
+    left_s: float | None = None
+    fraction: float | None = None
+    agency: str | None = None
     if best is not None:
         deadline, agency = best[0], best[1].agency_code
         limit_s = best[1].limit_min * 60.0
-        left_s = (deadline - now).total_seconds()
+        left_s = (best[0] - now).total_seconds()
         fraction = left_s / limit_s if limit_s > 0 else None
     overdue = tuple(sorted({a.agency_code for a in item.acks
                             if now > a.notified_at + timedelta(minutes=a.ack_min)}))
