@@ -5,7 +5,8 @@ and Ctrl+Enter: the incident is created (the time from F2 to the created inciden
 A second call at the same place and category shows the first incident as a probable duplicate;
 Alt+G attaches it there (checked through the API: one more call, no new incident). The queue
 puts an incident whose SLA is already breached first, in red, with the alert banner and its
-beep, which Alt+K silences. No mouse event reaches the page."""
+beep, as does an OPD that has not acknowledged in time; Alt+K silences them, and a later
+escalation sounds again. The same console in English. No mouse event reaches the page."""
 
 from __future__ import annotations
 
@@ -41,9 +42,13 @@ def _ids_in_list(page) -> list[int]:
 
 
 def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
-        chromium_path, app_factory, role_tokens, console_world):
+        chromium_path, app_factory, role_tokens, console_world, engine):
     from fastapi.testclient import TestClient
     from playwright.sync_api import sync_playwright
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from dispatch.models import IncidentAgency
 
     token = role_tokens["dispatcher"]
     app = app_factory(roads_dir=console_world)
@@ -63,6 +68,11 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
             # seed: a fire reported 20 min ago (Damkar's 15 min from the report: breached)
             breached = incident("fire", 20, TUGU)
             flood = incident("flood", 0, MALIOBORO)
+            with Session(engine) as s:  # the flood's standby lines: notified 10 min ago, silent
+                s.execute(update(IncidentAgency).where(IncidentAgency.incident_id == flood,
+                                                       IncidentAgency.role == "standby")
+                          .values(notified_at=datetime.now(UTC) - timedelta(minutes=10)))
+                s.commit()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
                 ctx = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -113,7 +123,9 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
                                        timeout=10_000)
                 elapsed_s = time.monotonic() - t0
                 print(f"call form opened to incident #{first['id']} created: {elapsed_s:.2f} s")
-                assert elapsed_s < 10  # a sanity bound, not a benchmark
+                # a sanity bound, not a benchmark (about 4 s on a quiet machine; the 2-core test
+                # machine under other suites' load has taken up to 10 s)
+                assert elapsed_s < 15
 
                 # 2. a second call, same place and category: a probable duplicate
                 before = {i["id"] for i in api.get("/api/v1/incidents", params={
@@ -156,8 +168,11 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
                 assert "q-breached" in (row.get_attribute("class") or "")
                 assert row.locator(".q-badge").inner_text().startswith("P1")
                 page.wait_for_selector("#ct-alert:not([hidden])", timeout=10_000)
-                assert f"#{breached}" in page.inner_text("#ct-alert-list")
-                assert int(page.get_attribute("#ct-alert", "data-beeps") or 0) >= 1
+                alerts = page.inner_text("#ct-alert-list")
+                assert f"SLA terlampaui: #{breached}" in alerts
+                assert f"PSC119 belum konfirmasi: #{flood}" in alerts  # OPD late to acknowledge
+                beeps = int(page.get_attribute("#ct-alert", "data-beeps") or 0)
+                assert beeps >= 1
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "call_taking.png"))
                 kb.press("Alt+k")  # acknowledged: silenced, and it stays so
@@ -165,6 +180,26 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
                 page.wait_for_timeout(1500)
                 assert page.is_hidden("#ct-alert")
                 assert page.get_attribute("html", "data-mouse") == "0"
+
+                # 4. an escalation (live event, then the queue) sounds again after the silence
+                r = api.post("/api/v1/escalations/check", params={"kode_kab": KAB})
+                assert flood in {e["incident_id"] for e in r.json()["escalated"]}
+                page.wait_for_selector("#ct-alert:not([hidden])", timeout=20_000)
+                assert f"Eskalasi PSC119: #{flood}" in page.inner_text("#ct-alert-list")
+                assert int(page.get_attribute("#ct-alert", "data-beeps") or 0) > beeps
+
+                # 5. in English: the same queue, hints and alert (silenced ones stay silent)
+                page.evaluate("localStorage.setItem('siaga.lang', 'en')")
+                page.reload()
+                page.wait_for_selector(f'#incident-list li.q-item[data-id="{breached}"]',
+                                       timeout=20_000)
+                badge = page.inner_text(f'#incident-list li[data-id="{breached}"] .q-badge')
+                assert badge.startswith("P1") and badge.endswith("overdue")
+                assert page.inner_text(".ct-keys").startswith("Enter: save")
+                page.wait_for_selector("#ct-alert:not([hidden])", timeout=20_000)
+                alerts = page.inner_text("#ct-alert-list")
+                assert f"Escalated PSC119: #{flood}" in alerts and "SLA breached" not in alerts
+                assert page.inner_text("#ct-alert-ack") == "Acknowledge & silence (Alt+K)"
                 browser.close()
         finally:
             for incident_id in created:
