@@ -88,13 +88,9 @@ run_node() {  # start the node's keeper (which starts and supervises its Postgre
   if [ -n "$(keeper_pid "$node")" ]; then return; fi
   # setsid: a session of its own (outside the caller's job control, whose signals runuser would
   # pass on), so `kill NODE` takes the keeper and its postgres at once
-  if $IS_ROOT; then
-    (cd / && setsid runuser -u postgres -- env "${PG_ENV[@]}" pg_autoctl run \
-      --pgdata "$(pgdata "$node")" >>"$(logfile "$node")" 2>&1 9>&- </dev/null &)
-  else
-    (setsid env "${PG_ENV[@]}" pg_autoctl run --pgdata "$(pgdata "$node")" \
-      >>"$(logfile "$node")" 2>&1 9>&- </dev/null &)
-  fi
+  local as=(); if $IS_ROOT; then as=(runuser -u postgres --); fi
+  (cd / && exec setsid "${as[@]}" env "${PG_ENV[@]}" pg_autoctl run --pgdata "$(pgdata "$node")") \
+    >>"$(logfile "$node")" 2>&1 9>&- </dev/null &
   wait_for 30 "$node's keeper" keeper_up "$node"
 }
 
@@ -250,7 +246,9 @@ case ${1:-} in
   start) if [ -n "${2:-}" ]; then run_node "$2"; else up; fi ;;
   stop) if [ -n "${2:-}" ]; then lock; stop_node "$2"; else down; fi ;;
   status) status ;;
-  clean) down; rm -rf "$HOME_DIR" "$ENV_FILE"; echo "Deleted $HOME_DIR" ;;
+  clean) down; rm -rf "$HOME_DIR" "$ENV_FILE"
+    if $IS_ROOT; then rm -rf "$(dirname "$HOME_DIR")"; fi
+    echo "Deleted $HOME_DIR" ;;
   kill) kill_node "${2:?node}" ;;
   wait) wait_pair; echo "primary: $(primary)" ;;
   primary) primary ;;
