@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from api.dynsec_accounts import MosquittoDynsecAccounts
 from api.settings import Settings
 from dispatch import trackers
 from dispatch.registry_errors import LoginsNotConfigured, ProvisioningError
@@ -20,7 +21,15 @@ from tracking.mqtt_accounts import AccountError, MosquittoFileAccounts, TrackerA
 
 
 def tracker_accounts(settings: Settings) -> TrackerAccounts | None:
-    """The broker login store of the settings, or ``None`` when none is configured."""
+    """The broker login store of the settings (``mqtt_logins``: the broker's files, or its
+    dynamic security plugin), or ``None`` when none is configured."""
+    if settings.mqtt_logins == "dynsec":
+        if not settings.mqtt_dynsec_url:
+            return None
+        try:
+            return MosquittoDynsecAccounts(settings.mqtt_dynsec_url)
+        except AccountError as exc:
+            raise ProvisioningError(str(exc)) from exc
     if settings.mqtt_passwd_file is None or settings.mqtt_acl_file is None:
         return None
     return MosquittoFileAccounts(settings.mqtt_passwd_file, settings.mqtt_acl_file,
@@ -49,8 +58,9 @@ def reset_login(session: Session, device_id: str, *, scope: Scope,
     trackers.get_tracker(session, device_id, scope=scope)  # another regency's: not found
     if accounts is None:
         raise LoginsNotConfigured(
-            "Login MQTT pelacak belum dikonfigurasi (SIAGA_MQTT_PASSWD_FILE, SIAGA_MQTT_ACL_FILE)"
-            " / tracker MQTT logins are not configured.")
+            "Login MQTT pelacak belum dikonfigurasi (SIAGA_MQTT_PASSWD_FILE dan "
+            "SIAGA_MQTT_ACL_FILE, atau SIAGA_MQTT_LOGINS=dynsec dan SIAGA_MQTT_DYNSEC_URL) / "
+            "tracker MQTT logins are not configured.")
     password = _issue(session, device_id, scope=scope, accounts=accounts,
                       now=datetime.now(UTC))
     _commit_or_revoke(session, device_id, accounts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     mqtt_acl_file: Path | None = None
     mqtt_pid_file: Path | None = None
     mqtt_reload_command: str | None = None
+    #: Where tracker logins are kept: ``files`` (the password/ACL files above; the private
+    #: broker's default) or ``dynsec`` (Mosquitto's dynamic security plugin, managed over MQTT
+    #: as ``mqtt_dynsec_url``, e.g. ``mqtt://siaga-dynsec:<password>@mqtt:1883``; the compose
+    #: deployment, whose broker files the API cannot reach).
+    mqtt_logins: Literal["files", "dynsec"] = "files"
+    mqtt_dynsec_url: str | None = None
     state_dir: Path = _state_dir()
     data_dir: Path = REPO_ROOT / "data"
     #: Where compiled routing indexes are cached (one file per region and profile).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -23,6 +24,7 @@ from urllib.parse import quote
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from websockets.sync.client import connect as ws_connect
 
 from tests.fixtures.tracking import REPO, free_port, wait_port
@@ -41,6 +43,9 @@ def _compose_conf(workdir: Path, port: int) -> Path:
         "listener 1883\n": f"listener {port} 127.0.0.1\n",
         "password_file /mosquitto/config/passwd\n": f"password_file {workdir / 'passwd'}\n",
         "acl_file /mosquitto/config/acl\n": f"acl_file {DEPLOY / 'acl'}\n",
+        "plugin /usr/lib/mosquitto_dynamic_security.so\n": f"plugin {_dynsec_plugin()}\n",
+        "plugin_opt_config_file /mosquitto/data/dynamic-security.json\n":
+            f"plugin_opt_config_file {data / 'dynamic-security.json'}\n",
         "persistence_location /mosquitto/data/\n": f"persistence_location {data}/\n",
         "log_dest stdout\n": f"log_dest file {workdir / 'mosquitto.log'}\n",
     }
@@ -52,9 +57,31 @@ def _compose_conf(workdir: Path, port: int) -> Path:
     return conf
 
 
+def _dynsec_plugin() -> Path:
+    """This machine's copy of the plugin the eclipse-mosquitto image has in /usr/lib."""
+    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+    if not found:
+        from tests.conftest import service_missing
+
+        service_missing("mosquitto_dynamic_security.so is not installed (package mosquitto)")
+    return found[0]
+
+
+def _init_dynsec(workdir: Path, password: str) -> None:
+    """Run the compose file's ``mqtt-init`` command as written, on ``workdir/data``."""
+    command = yaml.safe_load(COMPOSE.read_text())["services"]["mqtt-init"]["command"]
+    assert command[:2] == ["sh", "-c"]
+    script = (command[2].replace("$$", "$").replace("/mosquitto/data", str(workdir / "data"))
+              .replace("chown -R 1883:1883", "chown -R $(id -u):$(id -g)"))
+    env = {"PATH": os.environ["PATH"], "SIAGA_MQTT_DYNSEC_PASSWORD": password}
+    for _ in range(2):  # the second start keeps the file
+        subprocess.run(["sh", "-c", script], check=True, timeout=60, capture_output=True,
+                       env=env)
+
+
 @pytest.fixture
 def compose_broker(tmp_path):
-    for tool in ("mosquitto", "mosquitto_passwd"):
+    for tool in ("mosquitto", "mosquitto_passwd", "mosquitto_ctrl"):
         if shutil.which(tool) is None:
             from tests.conftest import service_missing
 
@@ -67,7 +94,10 @@ def compose_broker(tmp_path):
     subprocess.run([str(DEPLOY / "make-passwd.sh"), str(listing), str(tmp_path / "passwd")],
                    check=True, timeout=60, capture_output=True)
     port = free_port()
-    proc = subprocess.Popen(["mosquitto", "-c", str(_compose_conf(tmp_path, port))],
+    conf = _compose_conf(tmp_path, port)
+    users["siaga-dynsec"] = f"dynsec-{token}"
+    _init_dynsec(tmp_path, users["siaga-dynsec"])
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port)
@@ -173,3 +203,105 @@ def test_compose_broker_carries_api_events_and_keeps_devices_apart(
     assert sorted(topic for topic, _ in received) == [
         f"owntracks/{budi}/hp", f"siaga/v1/pos/{amb}"]  # not the one forged for imei
     assert marker not in json.dumps(seen + late)
+
+
+class _Device:
+    """A tracker's MQTT v5 connection; ``refused`` when the broker turns the login down."""
+
+    def __init__(self, port: int, user: str, password: str) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                                  client_id=f"t-{uuid.uuid4().hex[:10]}")
+        self.client.username_pw_set(user, password)
+        self.answered, self.dropped = threading.Event(), threading.Event()
+        self.refused = False
+
+        def on_connect(c, u, f, rc, p) -> None:  # noqa: ANN001
+            self.refused = rc.is_failure
+            self.answered.set()
+
+        self.client.on_connect = on_connect
+        self.client.on_disconnect = lambda *a: self.dropped.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.answered.wait(10), "no CONNACK"
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _logs_in(port: int, user: str, password: str) -> bool:
+    device = _Device(port, user, password)
+    device.close()
+    return not device.refused
+
+
+def test_compose_api_provisions_and_revokes_tracker_logins_through_dynsec(
+        compose_broker, tmp_path, app_factory, role_tokens, engine):
+    """The compose API (SIAGA_MQTT_LOGINS=dynsec, admin siaga-dynsec made by mqtt-init)
+    registers a tracker: it logs in, publishes its own topic and not another's; a new password
+    replaces the old; revoked, it is dropped and cannot log in again."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from tracking.models import Device
+
+    port, users, token = compose_broker
+    compose = yaml.safe_load(COMPOSE.read_text())["services"]["api"]["environment"]
+    assert compose["SIAGA_MQTT_LOGINS"] == "dynsec"
+    assert compose["SIAGA_MQTT_DYNSEC_URL"].startswith("mqtt://siaga-dynsec:")
+    own, other = f"trk-{token}-1", f"trk-{token}-2"
+    app = app_factory(mqtt_logins="dynsec", mqtt_dynsec_url=(
+        f"mqtt://siaga-dynsec:{quote(users['siaga-dynsec'])}@127.0.0.1:{port}"))
+    received: list[str] = []
+    ingest = _client(port, "siaga-ingest", users["siaga-ingest"])
+    ingest.on_message = lambda c, u, m: received.append(m.topic)
+    ingest.subscribe("siaga/v1/pos/+", qos=1)
+    headers = {"Authorization": f"Bearer {role_tokens['admin']}"}
+    device = None
+    try:
+        with TestClient(app, headers=headers) as api:
+            made = {}
+            for device_id in (own, other):
+                r = api.post("/api/v1/registry/trackers",
+                             json={"device_id": device_id, "kode_kab": "51.06"})
+                assert r.status_code == 201, r.text
+                made[device_id] = r.json()["mqtt_password"]
+            assert own not in (tmp_path / "passwd").read_text()  # not a file login
+            stored = (tmp_path / "data" / "dynamic-security.json").read_text()
+            assert f'"{own}"' in stored and made[own] not in stored  # hashed by the plugin
+
+            device = _Device(port, own, made[own])
+            assert not device.refused
+            for topic in (f"siaga/v1/pos/{own}", f"siaga/v1/pos/{other}"):
+                device.client.publish(topic, b"{}", qos=1).wait_for_publish(10)
+            deadline = time.monotonic() + 10
+            while not received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            assert received == [f"siaga/v1/pos/{own}"]  # not the other tracker's topic
+            assert not _logs_in(port, own, "salah")
+
+            renewed = api.post(f"/api/v1/registry/trackers/{own}/credentials")
+            assert renewed.status_code == 200, renewed.text
+            assert device.dropped.wait(10), "the old session survived a password reset"
+            device.close()
+            assert not _logs_in(port, own, made[own])
+            device = _Device(port, own, renewed.json()["mqtt_password"])
+            assert not device.refused
+
+            gone = api.delete(f"/api/v1/registry/trackers/{own}")
+            assert gone.status_code == 200 and not gone.json()["registered"], gone.text
+            assert device.dropped.wait(10), "revoked tracker stayed connected"
+            assert not _logs_in(port, own, renewed.json()["mqtt_password"])
+            assert _logs_in(port, other, made[other])  # the other tracker is untouched
+            assert f'"{own}"' not in (tmp_path / "data" / "dynamic-security.json").read_text()
+    finally:
+        if device is not None:
+            device.close()
+        ingest.disconnect()
+        ingest.loop_stop()
+        with Session(engine) as s:
+            s.execute(delete(Device).where(Device.device_id.in_([own, other])))
+            s.commit()
