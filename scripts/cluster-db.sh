@@ -121,6 +121,18 @@ wait_pair() {  # a primary and a secondary, both seen healthy after this call
 
 is_state() { [ "$(node_state "$1")" = "$2" ]; }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+check_ports() {  # before creating anything: the three ports must be free (another cluster?)
+  local n
+  for n in monitor node1 node2; do
+    if [ -z "$(keeper_pid "$n")" ] && port_busy "$(node_port "$n")"; then
+      echo "Port $(node_port "$n") ($n) is taken by another process; set SIAGA_HA_PG_PORT" >&2
+      exit 1
+    fi
+  done
+}
+
 create_monitor() {
   local d; d=$(pgdata monitor)
   [ -f "$d/PG_VERSION" ] && return
@@ -187,6 +199,7 @@ write_env() {
 up() {
   lock
   prepare_dirs
+  check_ports
   create_monitor
   run_node monitor
   wait_for 60 "the monitor" pg_ready monitor
