@@ -12,6 +12,7 @@ allow → 403. WebSockets are closed with code 1008 (policy violation) instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import anyio
@@ -20,7 +21,7 @@ from starlette.requests import HTTPConnection
 
 from api.auth import service as auth_service
 from api.auth.exceptions import InvalidTokenError
-from api.security import ALL_ROLES, Principal, Role, token_from_connection
+from api.security import ALL_ROLES, Principal, Role, token_digest, token_from_connection
 from api.state import AppState
 
 #: Marker for routes anyone may call without logging in.
@@ -72,11 +73,6 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/incidents/{incident_id}/status"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/acknowledge"): FIELD,
     ("POST", "/api/v1/incidents/{incident_id}/agencies/{agency_code}/handoff"): FIELD,
-    # call taking: probable duplicates, further calls on an incident, the queue
-    ("GET", "/api/v1/incidents/duplicates"): OPS,
-    ("POST", "/api/v1/incidents/{incident_id}/calls"): OPS,
-    ("GET", "/api/v1/incidents/{incident_id}/calls"): READ_OPS,
-    ("GET", "/api/v1/incidents/queue"): READ_OPS,
     # incident panel: edits, notes, timeline, SOP checklist, the printable sheet
     ("PATCH", "/api/v1/incidents/{incident_id}"): OPS,
     ("POST", "/api/v1/incidents/{incident_id}/notes"): FIELD,
@@ -86,6 +82,11 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/incidents/{incident_id}/sheet"): READ_OPS,
     ("GET", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,
     ("PUT", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,
+    # call taking: probable duplicates, further calls on an incident, the queue
+    ("GET", "/api/v1/incidents/duplicates"): OPS,
+    ("POST", "/api/v1/incidents/{incident_id}/calls"): OPS,
+    ("GET", "/api/v1/incidents/{incident_id}/calls"): READ_OPS,
+    ("GET", "/api/v1/incidents/queue"): READ_OPS,
     # drills (latihan): exercises by dispatchers, the purge by admins only
     ("POST", "/api/v1/exercises"): OPS,
     ("GET", "/api/v1/exercises"): READ_OPS,
@@ -199,13 +200,18 @@ def _cross_origin(conn: HTTPConnection) -> bool:
     return urlparse(origin).netloc.lower() != conn.headers.get("host", "").lower()
 
 
-def _resolve_now(state: AppState, token: str) -> Principal | None:
-    """Look the token up in its own short transaction (connection back in the pool at once)."""
+def _resolve_now(state: AppState, token: str, digest: str) -> Principal | None:
+    """Look the token up in its own short transaction (connection back in the pool at once)
+    and cache what was read, unless tokens or users changed meanwhile."""
+    cache = state.principal_cache
+    generation = cache.generation
     with state.sessionmaker() as session:
         try:
-            return auth_service.resolve_token(session=session, token=token)
+            principal = auth_service.resolve_token(session=session, token=token)
         except InvalidTokenError:
             return None
+    cache.put(digest, principal, expires_at=principal.expires_at, generation=generation)
+    return principal
 
 
 async def _resolve(conn: HTTPConnection) -> Principal | None:
@@ -213,11 +219,17 @@ async def _resolve(conn: HTTPConnection) -> Principal | None:
     if not token:
         return None
     state: AppState = conn.app.state.siaga
-    # Always read from the database (no cache): a revoked token is refused from the moment the
-    # revocation is committed. The lookup runs on a worker thread and its connection is
-    # returned before the handler starts, so no request holds one connection while waiting
-    # for another.
-    return await anyio.to_thread.run_sync(_resolve_now, state, token)
+    digest = token_digest(token)
+    # The cache is cleared by every change of a token or a user (a PostgreSQL NOTIFY, and at
+    # once by a commit of this process) and is off while that cannot be guaranteed, so a
+    # revoked token is refused from the moment the revocation is committed
+    # (api/principal_cache.py). A hit costs neither a thread nor a connection.
+    cached = state.principal_cache.get(digest, datetime.now(UTC))
+    if cached is not None:
+        return cached
+    # The lookup runs on a worker thread and its connection is returned before the handler
+    # starts, so no request holds one connection while waiting for another.
+    return await anyio.to_thread.run_sync(_resolve_now, state, token, digest)
 
 
 async def enforce(conn: HTTPConnection) -> None:

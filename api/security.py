@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -55,7 +56,10 @@ class Principal:
         The session or API token used (for logout and audit).
     kode_kabs
         The regencies the user acts for, ``None`` for every regency of the installation; read
-        from the user on every request, so tokens and sessions follow a change at once.
+        from the user (or the principal cache, cleared on every change: ``api.principal_cache``),
+        so tokens and sessions follow a change at once.
+    expires_at
+        When the token used expires (``None``: it does not).
     """
 
     user_id: int
@@ -64,6 +68,7 @@ class Principal:
     agency_code: str | None = None
     token_id: int | None = None
     kode_kabs: frozenset[str] | None = None
+    expires_at: datetime | None = None
 
     @property
     def scope(self) -> Scope:

@@ -22,12 +22,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.throttle import ACCOUNT_POLICY, ADDRESS_POLICY, Backoff
+from api.auth_listener import AuthListener, watch_sessions
 from api.db import make_api_engine, make_sessionmaker, unit_of_work
 from api.geocoder_holder import GeocoderHolder
 from api.health_probe import DatabaseProbe
 from api.http_limits import HttpLimits
 from api.live import EVENTS_TOPIC, LiveHub, MqttEventSource
 from api.live_scope import DbAgencyScope
+from api.principal_cache import PrincipalCache
 from api.settings import Settings
 from dispatch.config import DispatchConfig, load_config
 from dispatch.escalation_service import check_escalations
@@ -68,6 +70,7 @@ class Running:
     live_hub: LiveHub | None = None
     live_source: MqttEventSource | None = None
     escalation_task: asyncio.Task[None] | None = None
+    auth_listener: AuthListener | None = None
     #: GeoJSON text of each region's road lines, built on first request.
     roads_geojson: dict[str, str] = field(default_factory=dict)
 
@@ -92,6 +95,8 @@ class Services:
     publish_events: EventSink | None = None
     #: The broker's tracker logins (registry); ``None`` when no password/ACL file is configured.
     tracker_accounts: TrackerAccounts | None = None
+    #: Principals of recently seen tokens, cleared on every change of tokens or users.
+    principal_cache: PrincipalCache = field(default_factory=PrincipalCache)
     running: Running = field(default_factory=Running)
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
@@ -125,7 +130,9 @@ def build_services(settings: Settings, *, engine: Engine | None = None,
         built["health_probe"] = DatabaseProbe(url.render_as_string(hide_password=False))
     if "http_limits" not in overrides:
         built["http_limits"] = HttpLimits()
-    return Services(**built, **overrides)
+    services = Services(**built, **overrides)
+    watch_sessions(services.sessionmaker, services.principal_cache)
+    return services
 
 
 def escalate_once(services: Services) -> list[DomainEvent]:
@@ -161,6 +168,12 @@ async def start(services: Services) -> None:
     source = MqttEventSource(services.settings.mqtt_url, hub, topic=services.live.topic)
     source.start()
     services.running.live_hub, services.running.live_source = hub, source
+    # The principal cache is on only while this listener is listening (api/principal_cache.py).
+    listener = AuthListener(
+        services.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+        services.principal_cache)
+    listener.start()
+    services.running.auth_listener = listener
     if services.publish_events is None:
         # Domain events of the dispatch routes go to the broker (and so to every API instance).
         services.publish_events = source.publish
@@ -177,6 +190,9 @@ async def stop(services: Services) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    listener, running.auth_listener = running.auth_listener, None
+    if listener is not None:
+        await asyncio.to_thread(listener.stop)
     source, running.live_source = running.live_source, None
     if source is not None:
         await asyncio.to_thread(source.stop)
