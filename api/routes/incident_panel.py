@@ -227,7 +227,8 @@ def tick(incident_id: ID, agency_code: AgencyCode, step_no: StepNo, body: TickIn
     return _checklist(session, incident_id, request)
 
 
-@router.get("/api/v1/sop/{kode_kab}", response_model=SopDocumentOut, responses=ERRORS)
+@router.get("/api/v1/sop/{kode_kab}", response_model=SopDocumentOut, responses={
+    200: {"content": {"application/yaml": {"schema": {"type": "object"}}}}} | ERRORS)
 def get_sop(kode_kab: KodeKab, request: Request,
             format: Annotated[str, Query(pattern="^(json|yaml)$")] = "json",
             session: Session = Depends(get_session)) -> Any:
