@@ -135,8 +135,8 @@
         q.rank = i; ct.byId[q.incident_id] = q;
         if (!state.incidents[q.incident_id]) C.upsertIncident({ id: q.incident_id, category: q.category, status: q.status,
           priority: q.priority, received_at: q.received_at, nama_desa: q.nama_desa, place_text: q.place_text, drill: q.drill });
-        (q.ack_overdue || []).forEach(function (a) { raise("ack:" + q.incident_id + ":" + a, { kind: "ack", id: q.incident_id, agency: a }); });
-        (q.escalated || []).forEach(function (a) { raise("esc:" + q.incident_id + ":" + a, { kind: "esc", id: q.incident_id, agency: a }); });
+        (q.ack_overdue || []).forEach(function (a) { raise("ack:" + q.incident_id + ":" + a, { kind: "ack", id: q.incident_id, agency: a, via: "queue" }); });
+        (q.escalated || []).forEach(function (a) { raise("esc:" + q.incident_id + ":" + a, { kind: "esc", id: q.incident_id, agency: a, via: "queue" }); });
       });
       applyQueue(); tick();
     }).catch(function (e) { console.warn("queue", e); });
@@ -170,7 +170,7 @@
       li.setAttribute("data-urgency", u);
       li.querySelector(".q-badge").textContent = (q.priority ? "P" + q.priority : "–") +
         (left == null ? "" : " · " + C.fmtDur(Math.abs(left)) + " " + S(left < 0 ? "ct_overdue" : "ct_left"));
-      if (u === "breached") raise("breach:" + q.incident_id, { kind: "breach", id: q.incident_id });
+      if (u === "breached") raise("breach:" + q.incident_id, { kind: "breach", id: q.incident_id, via: "queue" });
     });
   }
   setInterval(tick, 1000);
@@ -191,7 +191,7 @@
     var keys = Object.keys(ct.alerts);
     banner.hidden = !keys.length;
     $("ct-alert-list").innerHTML = keys.map(function (k) {
-      return '<li data-key="' + esc(k) + '" data-id="' + esc(ct.alerts[k].id) + '">' + esc(alertText(ct.alerts[k])) + "</li>";
+      return '<li data-key="' + esc(k) + '" data-id="' + esc(ct.alerts[k].id) + '" data-via="' + esc(ct.alerts[k].via) + '">' + esc(alertText(ct.alerts[k])) + "</li>";
     }).join("");
     $("ct-alert-ack").textContent = S("ct_alert_silence");
   }
@@ -232,7 +232,7 @@
     (data.events || []).forEach(function (ev) {
       var d = ev.data || {};
       if (ev.kind === "sla" && d.action === "escalated" && d.incident_id != null) {
-        raise("esc:" + d.incident_id + ":" + d.agency, { kind: "esc", id: d.incident_id, agency: d.agency }); refresh = true;
+        raise("esc:" + d.incident_id + ":" + d.agency, { kind: "esc", id: d.incident_id, agency: d.agency, via: "live" }); refresh = true;
       } else if (ev.kind === "incident" || ev.kind === "sla") refresh = true;
     });
     if (refresh) { clearTimeout(refreshTimer); refreshTimer = setTimeout(loadQueue, 500); }

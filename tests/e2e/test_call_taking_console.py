@@ -186,6 +186,9 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
                 assert flood in {e["incident_id"] for e in r.json()["escalated"]}
                 page.wait_for_selector("#ct-alert:not([hidden])", timeout=20_000)
                 assert f"Eskalasi PSC119: #{flood}" in page.inner_text("#ct-alert-list")
+                # raised by the live WebSocket's escalation event (before the queue's refresh)
+                assert page.get_attribute(f'#ct-alert-list li[data-key="esc:{flood}:PSC119"]',
+                                          "data-via") == "live"
                 assert int(page.get_attribute("#ct-alert", "data-beeps") or 0) > beeps
 
                 # 5. in English: the same queue, hints and alert (silenced ones stay silent)
