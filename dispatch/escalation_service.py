@@ -17,7 +17,7 @@ from dispatch.config import DispatchConfig
 from dispatch.escalation import AgencyClock, due_escalations
 from dispatch.events import DomainEvent, Outcome
 from dispatch.incident_records import utcnow
-from dispatch.lifecycle import OPEN_INCIDENT_STATUSES
+from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, UNIT_SENDING_ROLES
 from dispatch.models import Agency, Incident, IncidentAgency
 from dispatch.notification_service import enqueue
 from dispatch.ports import RoadNetworks
@@ -66,7 +66,7 @@ def check_escalations(
                             "ack_deadline": due.ack_deadline, "overdue_s": due.overdue_s},
                      kode_kab=ia.kode_kab)
         next_unit = None
-        if ia.role in ("dispatch", "standby"):
+        if ia.role in UNIT_SENDING_ROLES:
             recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
                              profiles=profiles, agency_codes=[code], limit=1, scope=scope)
             first = recs[0].first_reachable if recs else None

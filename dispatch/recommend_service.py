@@ -32,6 +32,7 @@ from dispatch.incident_records import (
     point_of,
     sla_minutes,
 )
+from dispatch.lifecycle import UNIT_SENDING_ROLES
 from dispatch.models import Agency, Post, Station, Unit
 from dispatch.ports import RoadNetworks
 from dispatch.ranking import Candidate, ProfileSpeed, Recommendation, RoadEstimate, rank_units
@@ -192,11 +193,11 @@ def recommend(
     needs: list[tuple[Agency, str, tuple[str, ...], float]] = []
     if rows:
         for ia, agency in rows:
-            if ia.role in ("dispatch", "standby"):
+            if ia.role in UNIT_SENDING_ROLES:
                 needs.append((agency, ia.role, tuple(ia.capabilities), ia.on_scene_min))
     else:
         for req in triage(config, incident.kode_kab, incident.category).agencies:
-            if req.role in ("dispatch", "standby"):
+            if req.role in UNIT_SENDING_ROLES:
                 agency = agency_by_code(session, incident.kode_kab, req.agency,
                                         scope=Scope.everything())
                 needs.append((agency, req.role, req.capabilities,
