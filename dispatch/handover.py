@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from dispatch.sla import evaluate
+from dispatch.timestamp import iso_utc
 
 SlaState = Literal["breached", "pending", "met", "none"]
 FollowUpKind = Literal["complaint", "unacknowledged", "handoff"]
@@ -225,7 +226,7 @@ def summarize(incidents: Iterable[OpenIncident], tickets: Iterable[OverdueTicket
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+    return iso_utc(value) if isinstance(value, datetime) else value
 
 
 def handover_out(h: Handover) -> dict[str, Any]:

@@ -3,7 +3,7 @@ that need attention, ordering, and properties over arbitrary inputs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -145,3 +145,9 @@ def test_properties(parts_per_incident, unit_specs):
     for u in h.units:
         assert u.status == "out_of_service" or (u.device_id and (u.silent_s or 601) > 600)
     handover_out(h)  # always serialisable
+
+
+def test_json_times_are_utc_with_z_whatever_the_offset_given():
+    wita = timezone(timedelta(hours=8))
+    out = handover_out(summarize([], [], [], now=NOW.astimezone(wita)))
+    assert out["generated_at"] == "2026-11-27T14:00:00Z"
