@@ -5,6 +5,7 @@
 #                                     benchmarks), Mosquitto
 #   scripts/system-deps.sh test       the above + docker-compose (config validation) + Chromium (browser tests)
 #                                     + pg_auto_failover (high-availability database tests)
+#                                     + nats-server (high-availability broker tests)
 #                                     + poppler-utils (report PDF tests)
 # Runs apt-get only when something is missing; as non-root it prints the command to run instead.
 set -euo pipefail
@@ -26,6 +27,8 @@ if [ "$want" = test ]; then
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
   # pdftotext, pdfimages, pdftoppm: the report tests read the PDFs back
   command -v pdftotext >/dev/null 2>&1 || pkgs+=(poppler-utils)
+  # high-availability broker tests (scripts/cluster-broker.sh): three-node NATS JetStream + MQTT
+  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || pkgs+=(nats-server)
   # high-availability database tests (scripts/cluster-db.sh): pg_auto_failover monitor + pair
   [ -f /usr/share/postgresql/15/extension/pgautofailover.control ] || pkgs+=(postgresql-15-auto-failover)
   command -v pg_autoctl >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/pg_autoctl ] || pkgs+=(pg-auto-failover-cli)

@@ -1,10 +1,11 @@
 """The ingest worker: MQTT (QoS 1, persistent session) -> batches -> PostGIS, with zero loss.
 
-* paho-mqtt 2.x, MQTT v5, fixed client id, clean start off and a session expiry interval, so the
-  broker queues what is published while the worker is down; optional shared subscription
-  (``$share/<group>/...``) so several workers split the load (see ``IngestConfig.shared_group``
-  for its limit with Mosquitto 2.0 broker restarts).
-* Messages are acknowledged manually (``manual_ack=True`` + ``client.ack(mid, qos)``) only after
+* The messages come through a :class:`tracking.transport.Transport`: by default
+  :class:`tracking.transport_mqtt.MqttTransport` (paho-mqtt 2.x, MQTT v5, fixed client id,
+  persistent session, optional shared subscription); in a high-availability deployment
+  :class:`tracking.transport_jetstream.JetStreamTransport` (a replicated NATS JetStream stream fed
+  by the cluster's MQTT listeners, one durable consumer shared by the workers).
+* Messages are acknowledged (``Transport.ack``) only after
   the batch containing them committed. A crash before commit means the broker redelivers them;
   the unique key (device_id, fix_time, seq) absorbs the duplicates.
 * A pipeline of two threads: the receiving thread (:meth:`IngestWorker.run`) parses messages as
@@ -33,12 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlparse
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracking import service
@@ -48,6 +44,7 @@ from tracking.fix import Fix
 from tracking.ingest_config import IngestConfig, IngestHook, OnDuty, position_event
 from tracking.plausibility import JumpGuard
 from tracking.stale import StaleMonitor
+from tracking.transport import Transport
 from tracking.writer import BatchWriter, fix_json
 
 log = logging.getLogger("siaga.tracking.ingest")
@@ -55,11 +52,13 @@ log = logging.getLogger("siaga.tracking.ingest")
 __all__ = ["IngestConfig", "IngestHook", "IngestWorker", "OnDuty", "position_event"]
 
 class IngestWorker:
-    """Consumes position messages from MQTT and stores them; see the module docstring."""
+    """Consumes position messages from a transport (MQTT by default) and stores them; see the
+    module docstring."""
 
     def __init__(self, sessions: sessionmaker[Session], config: IngestConfig, *,
                  hooks: Sequence[IngestHook] = (), on_duty: OnDuty | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 transport: Transport | None = None) -> None:
         self.sessions = sessions
         self.config = config
         self.hooks = list(hooks)
@@ -67,13 +66,8 @@ class IngestWorker:
         self.clock = clock
         self.counters: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
-        self.ready = threading.Event()
         self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._generation = 0
-        # Acks never cross a connection: the generation changes (under this lock) on connect and
-        # disconnect, and a message is acked only on the connection that delivered it.
-        self._ack_lock = threading.Lock()
         self._guard = JumpGuard(config.limits)
         self._stale = StaleMonitor(config.stale_after_s)
         self._db = BatchWriter(sessions, topic_for=self._topic_for,
@@ -84,72 +78,27 @@ class IngestWorker:
         self._in_flight = 0  # batches handed over and not yet fully processed by the writer
         self._flight_lock = threading.Lock()
         self._writer: threading.Thread | None = None
-        self._client = self._make_client()
+        if transport is None:
+            from tracking.transport_mqtt import MqttTransport
 
-    # -- MQTT ---------------------------------------------------------------------------------
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
-                             protocol=mqtt.MQTTv5, manual_ack=True)
-        url = urlparse(self.config.mqtt_url)
-        if url.username:  # percent-encoded in the URL (a password may hold '@' or ':')
-            client.username_pw_set(unquote(url.username),
-                                   None if url.password is None else unquote(url.password))
-        client.on_connect = self._on_connect
-        client.on_message = self._on_message
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.max_inflight_messages_set(1000)  # our event publishes (QoS 1)
-        return client
+            transport = MqttTransport(config)
+        self.transport = transport
+        self.ready = transport.ready
+        self._started = False
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            log.error("MQTT connection refused: %s", reason_code)
-            return
-        with self._ack_lock:
-            self._generation += 1
-        log.info("MQTT connected (session present: %s)", flags.session_present)
-        options = SubscribeOptions(qos=1)
-        client.subscribe([(topic, options) for topic in self.config.subscriptions()])
-
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        failed = [rc for rc in reason_codes if rc.is_failure]
-        if failed:
-            log.error("MQTT subscription refused: %s", failed)
-        else:
-            self.ready.set()
-
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        with self._ack_lock:
-            self._generation += 1
-        self.ready.clear()
-        if not self._stop.is_set():
-            log.warning("MQTT disconnected (%s); reconnecting", reason_code)
-
-    def _on_message(self, client, userdata, message) -> None:
-        try:
-            topic = message.topic
-        except UnicodeDecodeError:  # brokers validate UTF-8; keep the message rejectable anyway
-            topic = message._topic.decode("utf-8", "backslashreplace")  # noqa: SLF001
-        self._queue.put(Message(topic, message.payload, message.mid, message.qos,
-                                self._generation, self.clock()))
+    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
+        self._queue.put(Message(topic, payload, mid, qos, generation, self.clock()))
 
     def publish(self, topic: str, payload: dict) -> None:
-        self._client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
+        self.transport.publish(topic, json.dumps(payload, separators=(",", ":")).encode())
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Connect (non-blocking) and start the network thread."""
-        url = urlparse(self.config.mqtt_url)
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.config.session_expiry_s
-        props.ReceiveMaximum = self.config.receive_maximum
+        """Connect the transport (non-blocking) and start receiving."""
         with self.sessions() as session:
             self._guard.seed(service.latest_positions(session).values())
-        self._client.connect_async(url.hostname or "127.0.0.1", url.port or 1883,
-                                   keepalive=self.config.keepalive_s, clean_start=False,
-                                   properties=props)
-        self._client.loop_start()
+        self._started = True
+        self.transport.start(self._deliver)
 
     def stop(self) -> None:
         """Ask :meth:`run` to flush the current batch and return (signal-safe)."""
@@ -157,7 +106,7 @@ class IngestWorker:
 
     def run(self) -> None:
         """Start if needed and process batches until :meth:`stop`; then disconnect."""
-        if self._client._thread is None:  # noqa: SLF001 - paho has no public "started" flag
+        if not self._started:
             self.start()
         self._writer = threading.Thread(target=self._write_loop, name="siaga-ingest-writer",
                                         daemon=True)
@@ -186,8 +135,7 @@ class IngestWorker:
             self._hand_over(None)
             self._writer.join()
             self.log_counters()
-            self._client.disconnect()
-            self._client.loop_stop()
+            self.transport.close()
 
     # -- receiving thread: parse as messages arrive, hand batches to the writer -----------------
     def _writer_idle(self) -> bool:
@@ -269,16 +217,10 @@ class IngestWorker:
         if written is None:
             return  # stopping before the batch could be stored: not acknowledged, redelivered
         outcome = written.outcome
-        with self._ack_lock:
-            current = self._generation
-            ack = self._client.ack
-            for message in batch.messages:
-                if message.qos > 0:
-                    if message.generation == current:
-                        ack(message.mid, message.qos)
-                    else:
-                        self.counters["ack_skipped_reconnected"] += 1
+        skipped = self.transport.ack(batch.messages)
         with self._counter_lock:
+            if skipped:
+                self.counters["ack_skipped_reconnected"] += skipped
             counters = self.counters
             counters["messages"] += len(batch.messages)
             counters["stored"] += outcome.stored

@@ -41,6 +41,13 @@ def run(
     stats_interval_s: float = typer.Option(60.0, envvar="SIAGA_INGEST_STATS_INTERVAL_S"),
     session_expiry_s: int = typer.Option(7 * 86400, envvar="SIAGA_INGEST_SESSION_EXPIRY_S",
                                          help="How long the broker keeps the session (backlog)."),
+    transport: str = typer.Option(
+        "mqtt", envvar="SIAGA_INGEST_TRANSPORT",
+        help="mqtt: one MQTT broker (SIAGA_MQTT_URL, the default); jetstream: the NATS JetStream "
+             "cluster of a high-availability deployment (SIAGA_NATS_URLS, docs/ha-messaging.md)."),
+    nats_urls: str = typer.Option(
+        "", envvar="SIAGA_NATS_URLS",
+        help="Comma-separated NATS URLs of the cluster's nodes (jetstream transport)."),
 ) -> None:
     """Run the ingest worker until SIGTERM/SIGINT (then flush the batch and exit)."""
     if ctx.invoked_subcommand is not None:
@@ -63,7 +70,19 @@ def run(
     )
     engine = make_engine(cfg.database_url)
     require_database(engine)
-    worker = make_worker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg))
+    options = {}
+    if transport == "jetstream":
+        from tracking.transport_jetstream import JetStreamTransport
+
+        servers = [u.strip() for u in nats_urls.split(",") if u.strip()]
+        if not servers:
+            raise typer.BadParameter("SIAGA_NATS_URLS is empty / SIAGA_NATS_URLS kosong",
+                                     param_hint="--nats-urls")
+        options["transport"] = JetStreamTransport(config, servers)
+    elif transport != "mqtt":
+        raise typer.BadParameter(f"unknown transport {transport!r} (mqtt, jetstream) / "
+                                 f"transport tidak dikenal", param_hint="--transport")
+    worker = make_worker(make_sessionmaker(engine), config, hooks=ingest_hooks(cfg), **options)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
     try:
