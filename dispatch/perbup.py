@@ -37,6 +37,7 @@ from typing import Any
 
 from dispatch.config import KINDS, DispatchConfig, SlaMinutes
 from dispatch.exceptions import SlaRuleError
+from dispatch.timestamp import iso_utc
 
 START_RECEIVED, START_NOTIFIED = "received", "notified"
 START_EVENTS = (START_RECEIVED, START_NOTIFIED)
@@ -122,8 +123,7 @@ class RuleSet:
         """The document form (what :func:`parse_rule_set` reads back to an equal rule set)."""
         default = self.default.as_document()
         return {"version": 1, "kode_kab": self.kode_kab,
-                "effective_from": self.effective_from.astimezone(UTC).isoformat()
-                .replace("+00:00", "Z"),
+                "effective_from": iso_utc(self.effective_from),
                 "reference": self.reference, "default": default,
                 "rules": [r.as_document() for r in self.rules]}
 
