@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test services stop status clean migrate venv lint bench
+.PHONY: demo test services stop status clean migrate venv lint bench demo-ha
 
 $(VENV)/.installed: pyproject.toml
 	@scripts/system-deps.sh python
@@ -20,6 +20,13 @@ venv: $(VENV)/.installed
 services: venv
 	@scripts/system-deps.sh services
 	@scripts/services.sh start
+
+# High-availability cluster on loopback from Debian packages (docs/deployment-ha.md): three NATS
+# JetStream nodes with MQTT and the PostgreSQL pair; settings in .siaga/cluster.env.
+demo-ha: venv
+	@scripts/system-deps.sh test
+	@scripts/cluster.sh up
+	@scripts/cluster.sh status
 
 stop:
 	@scripts/services.sh stop

@@ -1,0 +1,369 @@
+"""Broker-node loss on the high-availability cluster (issue #17, messaging; docs/ha-messaging.md).
+
+The three-node NATS JetStream cluster is started from nothing by ``scripts/cluster.sh up broker``
+(module fixture) and removed afterwards. 200 simulated devices publish MQTT 3.1.1 QoS 1 fixes to
+the cluster's three MQTT listeners (a third on each); nats-server stores each publication in its
+replicated ``$MQTT_msgs`` stream before PUBACK; two ingest workers share one durable consumer of
+that stream (competing consumers) and write into PostGIS through the usual writer and arrival
+hook. Mid-stream the node leading ``$MQTT_msgs`` (the worst case) is killed with SIGKILL: the
+other nodes time out storing until a new leader is elected and drop their MQTT connections, so
+every device reconnects (to the next node), re-sends what was not acknowledged and, as
+``siaga-bridge`` does, replays its last acknowledged messages; a device left without PUBACK for
+8 s reconnects too. The workers fail over to the surviving nodes.
+
+Scaled for a 2-core CI machine: ``SIAGA_HA_FIXES`` (default 50,000, the issue's figure) over
+``SIAGA_HA_DEVICES`` (default 200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import select, text
+
+from tests.conftest import service_missing
+
+ROOT = Path(__file__).resolve().parents[3]
+CLUSTER = ROOT / "scripts" / "cluster.sh"
+BROKER = ROOT / "scripts" / "cluster-broker.sh"
+FIXES = int(os.environ.get("SIAGA_HA_FIXES", "50000"))
+DEVICES = int(os.environ.get("SIAGA_HA_DEVICES", "200"))
+REPLAY_LAST = 200  # as siaga-bridge --replay-last
+PUBACK_TIMEOUT_S = 8.0  # a tracker that waits longer for a PUBACK reconnects
+SPACING_S = float(os.environ.get("SIAGA_HA_SPACING_S", "0.05"))  # between a device's fixes
+
+pytestmark = pytest.mark.timeout(420)
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines()
+             if "=" in line and not line.startswith("#"))
+    return {k: v for k, v in pairs}
+
+
+@pytest.fixture(scope="module")
+def nats_cluster(tmp_path_factory):
+    """A fresh three-node cluster in a directory of its own, removed afterwards."""
+    if shutil.which("nats-server") is None and not Path("/usr/sbin/nats-server").exists():
+        service_missing("nats-server is not installed (scripts/system-deps.sh test)")
+    state = tmp_path_factory.mktemp("ha-broker-state")
+    env = {**os.environ, "SIAGA_STATE_DIR": str(state)}
+    up = subprocess.run([str(CLUSTER), "up", "broker"], env=env, capture_output=True, text=True,
+                        timeout=120)
+    try:
+        if up.returncode != 0:
+            service_missing(f"the NATS cluster did not start: {up.stderr[-800:]}")
+        settings = _env_file(state / "cluster.env")
+        yield {"env": env, "nats": settings["SIAGA_NATS_URLS"].split(","),
+               "mqtt": settings["SIAGA_CLUSTER_MQTT_URLS"].split(",")}
+    finally:
+        subprocess.run([str(CLUSTER), "clean", "broker"], env=env, capture_output=True,
+                       timeout=120)
+
+
+def _ports(urls: list[str]) -> list[int]:
+    return [int(u.rsplit(":", 1)[1]) for u in urls]
+
+
+class Device:
+    """A tracker publishing QoS 1 over MQTT 3.1.1 (what nats-server speaks) that moves to the
+    next node when its connection drops and then replays its last acknowledged messages."""
+
+    def __init__(self, device_id: str, ports: list[int], first: int) -> None:
+        self.device_id, self.ports, self.node = device_id, ports, first
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id,
+                                  protocol=mqtt.MQTTv311, clean_session=False)
+        self.client.max_inflight_messages_set(20)
+        self.pending: dict[int, tuple[str, bytes]] = {}
+        self.recent: deque[tuple[str, bytes]] = deque(maxlen=REPLAY_LAST)
+        self.early: set[int] = set()
+        self.lock = threading.Lock()
+        self.connected = threading.Event()
+        self.dropped = threading.Event()
+        self.reconnects = 0
+        self.last_ack = time.monotonic()
+        self.client.on_connect = lambda c, u, f, rc, p: (not rc.is_failure) and self.connected.set()
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        self.dropped.set()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        with self.lock:
+            self.last_ack = time.monotonic()
+            message = self.pending.pop(mid, None)
+            if message is not None:
+                self.recent.append(message)
+            else:  # acknowledged before publish() recorded it
+                self.early.add(mid)
+
+    def connect(self) -> None:
+        self.client.connect_async("127.0.0.1", self.ports[self.node], keepalive=10)
+        self.client.loop_start()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        # not under self.lock: paho calls on_publish holding its own lock (lock order)
+        info = self.client.publish(topic, payload, qos=1)
+        with self.lock:
+            if info.mid in self.early:
+                self.early.discard(info.mid)
+                self.recent.append((topic, payload))
+            else:
+                self.pending[info.mid] = (topic, payload)
+
+    def failover(self) -> None:
+        """Reconnect to the next node: paho re-sends what was not acknowledged (same client id,
+        session kept), then the replay of the last acknowledged messages."""
+        self.client.loop_stop()
+        self.dropped.clear()
+        self.last_ack = time.monotonic()
+        for _ in range(60):
+            self.node = (self.node + 1) % len(self.ports)
+            try:
+                self.client.reconnect_delay_set(1, 2)
+                self.client.connect("127.0.0.1", self.ports[self.node], keepalive=10)
+                break
+            except OSError:
+                time.sleep(0.5)
+        self.client.loop_start()
+        self.connected.wait(20)
+        self.reconnects += 1
+        with self.lock:
+            replay = list(self.recent)
+        for topic, payload in replay:
+            self.publish(topic, payload)
+
+    def stalled(self) -> bool:
+        """Publications wait for PUBACK for longer than a tracker waits (then it reconnects)."""
+        with self.lock:
+            return bool(self.pending) and time.monotonic() - self.last_ack > PUBACK_TIMEOUT_S
+
+    def check(self) -> None:
+        if self.dropped.is_set() or self.stalled():
+            self.failover()
+
+    def run(self, payloads: list[bytes], spacing_s: float, done: threading.Event) -> None:
+        """Publish ``payloads`` in order (at most 20 in flight), moving node when dropped."""
+        topic = f"siaga/v1/pos/{self.device_id}"
+        for payload in payloads:
+            while True:
+                self.check()
+                with self.lock:
+                    if len(self.pending) < 20:
+                        break
+                time.sleep(0.01)
+            self.publish(topic, payload)
+            time.sleep(spacing_s)
+        deadline = time.monotonic() + 120
+        while not self.idle() and time.monotonic() < deadline:
+            self.check()
+            time.sleep(0.05)
+        done.set()
+
+    def idle(self) -> bool:
+        with self.lock:
+            return not self.pending
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _fix(device_id: str, seq: int, at: datetime, lon: float, lat: float) -> bytes:
+    return json.dumps({"v": 1, "device_id": device_id, "seq": seq,
+                       "fix_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "lat": lat, "lon": lon,
+                       "speed_mps": 1.0}).encode()
+
+
+@pytest.fixture
+def arrival_scene(engine):
+    """An incident with one assigned unit whose tracker will dwell at the scene: its fixes, and
+    ``arrived()``: the assignment's arrival was verified by GPS (the ingest hook)."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from dispatch import assignment_service as asg
+    from dispatch import service as svc
+    from dispatch.config import load_config, parse_config
+    from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station, Unit
+    from dispatch.scoping import EVERYTHING
+    from dispatch.seed_service import seed_region
+    from geo.types import LonLat
+
+    kode, token = "99.17", uuid.uuid4().hex[:8]
+    device = f"ha-scene-{token}"
+    base = load_config()
+    config = parse_config([{"categories": {"fire": {
+        "kind": "emergency", "geofence_radius_m": base.categories["fire"].geofence_radius_m,
+        "agencies": [{"agency": "DAMKAR", "capabilities": ["pumper"]}]}},
+        "regions": {kode: {"agencies": [{"code": "DAMKAR", "name": "Damkar uji"}],
+                           "sla": {"default": {"ack_min": 2, "on_scene_min": 15}}}}}])
+    scene = LonLat(110.3700, -7.8000)
+    fleet = {"kode_kab": kode, "stations": [{"code": "S", "agency": "DAMKAR", "name": "Pos",
+                                             "lon": 110.38, "lat": -7.80}],
+             "units": [{"call_sign": f"HA-{token}", "agency": "DAMKAR", "vehicle_type": "p",
+                        "profile": "fire_truck", "capabilities": ["pumper"], "station": "S",
+                        "device_id": device}]}
+
+    def cleanup():
+        with Session(engine) as s:
+            s.execute(delete(Assignment).where(Assignment.kode_kab == kode))
+            s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
+            s.execute(delete(Incident).where(Incident.kode_kab == kode))
+            for model in (Unit, Station, SlaRule, Agency):
+                s.execute(delete(model).where(model.kode_kab == kode))
+            s.execute(text("DELETE FROM latest_position WHERE device_id = :d"), {"d": device})
+            s.execute(text("DELETE FROM position WHERE device_id = :d"), {"d": device})
+            s.commit()
+
+    cleanup()
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as s:
+        seed_region(s, config, kode, fleet=fleet)
+        i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode, category="fire",
+                                location=scene, actor="op", now=now - timedelta(minutes=3),
+                                scope=EVERYTHING).value
+        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3),
+                            scope=EVERYTHING)
+        u = s.scalars(select(Unit).where(Unit.device_id == device)).one()
+        a = asg.assign_unit(s, i.id, u.id, config=config, actor="op",
+                            now=now - timedelta(minutes=2), scope=EVERYTHING).value
+        s.commit()
+        assignment_id = a.id
+
+    def arrived() -> bool:
+        with Session(engine) as s:
+            return s.get(Assignment, assignment_id).arrival_source == "gps"
+
+    fixes = [_fix(device, k, now - timedelta(seconds=60 - 10 * k), scene.lon + 0.0002 * (k % 2),
+                  scene.lat) for k in range(5)]
+    try:
+        yield {"config": config, "device": device, "fixes": fixes, "arrived": arrived}
+    finally:
+        cleanup()
+
+
+async def _stream_leader(servers: list[str], stream: str) -> str:
+    import nats
+
+    nc = await nats.connect(servers)
+    try:
+        info = await nc.jetstream().stream_info(stream)
+        return info.cluster.leader
+    finally:
+        await nc.close()
+
+
+def _wait(predicate, timeout_s: float, step_s: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step_s)
+    return predicate()
+
+
+def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_scene):
+    from api.db import make_sessionmaker
+    from api.ingest_hooks import arrival_verification_hook
+    from tracking.ingest import IngestConfig, IngestWorker
+    from tracking.transport_jetstream import JetStreamTransport
+
+    token = uuid.uuid4().hex[:8]
+    per_device = FIXES // DEVICES
+    total = per_device * DEVICES
+    ports = _ports(nats_cluster["mqtt"])
+    config = IngestConfig(mqtt_url="mqtt://unused", client_id="siaga-ingest",
+                          batch_max_delay_s=0.05, stats_interval_s=3600)
+    sessions = make_sessionmaker(engine)
+    workers = [IngestWorker(sessions, config, hooks=[arrival_verification_hook(
+                   arrival_scene["config"])],
+                   transport=JetStreamTransport(config, nats_cluster["nats"], ack_wait_s=15.0,
+                                                max_held=5000))
+               for _ in range(2)]
+    runners = [threading.Thread(target=w.run, daemon=True) for w in workers]
+    for r in runners:
+        r.start()
+    devices = [Device(f"ha-{token}-{i:03d}", ports, i % len(ports)) for i in range(DEVICES)]
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM position WHERE device_id LIKE :p"),
+                                {"p": f"ha-{token}-%"}).scalar_one()
+    try:
+        for d in devices:  # the first MQTT connections also create the server's MQTT streams
+            d.connect()
+        assert all(d.connected.wait(20) for d in devices), "devices could not connect"
+        assert all(w.ready.wait(30) for w in workers), "the workers did not bind the consumer"
+        # worst case: the node leading the stream that holds the QoS 1 publications
+        leader = asyncio.run(_stream_leader(nats_cluster["nats"], "$MQTT_msgs"))
+        victim = int(leader.removeprefix("siaga-n"))
+        t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5 * per_device + 60)
+        started = time.monotonic()
+        done = [threading.Event() for _ in devices]
+        threads = [threading.Thread(target=d.run, daemon=True, args=(
+            [_fix(d.device_id, k, t0 + timedelta(seconds=5 * k),
+                  110.30 + 0.01 * (i % 20) + 0.00002 * k, -7.70 - 0.01 * (i // 20))
+             for k in range(per_device)], SPACING_S, done[i]))
+            for i, d in enumerate(devices)]
+        for t in threads:
+            t.start()
+        assert _wait(lambda: stored() >= total * 2 // 5, 120, 0.05), "the stream did not flow"
+        subprocess.run([str(BROKER), "kill", str(victim)], env=nats_cluster["env"], check=True,
+                       timeout=30)
+        killed_at = stored()
+        assert killed_at < total, "killed too late to matter"
+        # the arrival: the unit's tracker dwells at the scene (a surviving node)
+        scene_device = Device(arrival_scene["device"], [p for n, p in enumerate(ports, 1)
+                                                        if n != victim], 0)
+        scene_device.connect()
+        assert scene_device.connected.wait(30)
+        for payload in arrival_scene["fixes"]:
+            scene_device.publish(f"siaga/v1/pos/{arrival_scene['device']}", payload)
+        assert all(e.wait(180) for e in done), "devices still wait for acknowledgements"
+        assert all(d.idle() for d in devices), "unacknowledged publications remain"
+        assert _wait(lambda: stored() >= total, 120), f"{stored()} of {total} stored"
+        time.sleep(16)  # one more ack_wait: a late redelivery must not add a row either
+        with engine.connect() as conn:
+            count, distinct = conn.execute(text(
+                "SELECT count(*), count(DISTINCT (device_id, seq)) FROM position "
+                "WHERE device_id LIKE :p"), {"p": f"ha-{token}-%"}).one()
+        elapsed_s = time.monotonic() - started
+        assert (count, distinct) == (total, total), (count, distinct)
+        moved = sum(d.reconnects for d in devices)
+        assert moved >= DEVICES // len(ports) - 1, moved  # the killed node's devices moved
+        assert all(w.counters["stored"] > 0 for w in workers), "one worker got nothing"
+        assert _wait(lambda: arrival_scene["arrived"](), 30), "no GPS arrival after the failover"
+        scene_device.close()
+        print(f"\nnode siaga-n{victim} (leader of $MQTT_msgs) killed at {killed_at} stored; "
+              f"{total} stored, 0 duplicated in {elapsed_s:.0f} s; {moved} device reconnects; "
+              f"per worker {[w.counters['stored'] for w in workers]}; duplicates absorbed "
+              f"{sum(w.counters['duplicates'] for w in workers)}")
+    finally:
+        for d in devices:
+            d.close()
+        for w in workers:
+            w.stop()
+        for r in runners:
+            r.join(timeout=20)
+        subprocess.run([str(BROKER), "up"], env=nats_cluster["env"], capture_output=True,
+                       timeout=120)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM latest_position WHERE device_id LIKE :p"),
+                         {"p": f"ha-{token}-%"})
+            conn.execute(text("DELETE FROM position WHERE device_id LIKE :p"),
+                         {"p": f"ha-{token}-%"})
