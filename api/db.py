@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +47,14 @@ def sqlalchemy_url(database_url: str) -> str:
     path, _, query = tail.partition("?")
     params = "&".join([f"host={h}" for h in hosts] + ([query] if query else []))
     return f"{scheme}://{userinfo}{at}{path or '/'}?{params}"
+
+
+def libpq_conninfo(engine: Engine) -> str:
+    """The libpq connection string of ``engine``'s URL, several hosts included (for a plain
+    psycopg connection beside the pool, such as the health probe's)."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    return make_conninfo(**{k: v for k, v in params.items()
+                            if isinstance(v, (str, int, float)) and not isinstance(v, bool)})
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.throttle import ACCOUNT_POLICY, ADDRESS_POLICY, Backoff
 from api.auth_listener import AuthListener, watch_sessions
-from api.db import make_api_engine, make_sessionmaker, unit_of_work
+from api.db import libpq_conninfo, make_api_engine, make_sessionmaker, unit_of_work
 from api.geocoder_holder import GeocoderHolder
 from api.health_probe import DatabaseProbe
 from api.http_limits import HttpLimits
@@ -126,8 +126,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None,
     if "geocoder" not in overrides:
         built["geocoder"] = GeocoderHolder(sessions)
     if "health_probe" not in overrides:
-        url = engine.url.set(drivername="postgresql")
-        built["health_probe"] = DatabaseProbe(url.render_as_string(hide_password=False))
+        built["health_probe"] = DatabaseProbe(libpq_conninfo(engine))
     if "http_limits" not in overrides:
         built["http_limits"] = HttpLimits()
     services = Services(**built, **overrides)

@@ -62,3 +62,17 @@ def test_any_host_list_reaches_psycopg_in_order(hosts, db):
     assert args["host"] == ",".join(h for h, _ in hosts)
     assert str(args["port"]) == ",".join(str(p) for _, p in hosts)
     assert args["dbname"] == db and args["target_session_attrs"] == "read-write"
+
+
+def test_plain_psycopg_connections_get_the_same_host_list():
+    """The health probe connects beside the pool: with the pair's hosts, not a URL libpq rejects."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from api.db import libpq_conninfo, make_engine
+
+    info = conninfo_to_dict(libpq_conninfo(make_engine(PAIR.replace("siaga_app@",
+                                                                     "siaga_app:rahasia@"))))
+    assert info["host"] == "127.0.0.1,127.0.0.1" and info["port"] == "55441,55442"
+    assert info["target_session_attrs"] == "read-write" and info["password"] == "rahasia"
+    single = conninfo_to_dict(libpq_conninfo(make_engine("postgresql://s@127.0.0.1:55432/siaga")))
+    assert (single["host"], single["port"], single["dbname"]) == ("127.0.0.1", "55432", "siaga")
