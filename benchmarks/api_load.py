@@ -1,13 +1,15 @@
 """API load benchmark: concurrent dispatcher consoles and a 50-way assignment race, over HTTP.
 
     .venv/bin/python benchmarks/api_load.py [--levels 10,50,200,500] [--seconds 15]
-                                            [--baseline e9e2cc6] [--skip-baseline]
+                                            [--workers 1,2] [--baseline e9e2cc6]
+                                            [--skip-baseline]
 
-Two servers run one after the other in one run, each from its own source tree with the same
+Servers run one after the other in one run, each from its own source tree with the same
 virtual environment, on its own port and its own database (created, migrated and seeded by that
 tree's code; the road index is built by that tree's code too):
 
-* Siaga: the working tree (``siaga serve`` defaults);
+* Siaga: the working tree (``siaga serve`` defaults), once per ``--workers`` value (1: one
+  process, as ``siaga serve``; 2: ``siaga serve --workers 2``);
 * baseline: commit ``--baseline`` checked out with ``git worktree add`` into a temporary
   directory and served from there (``PYTHONPATH=<worktree>``).
 
@@ -62,17 +64,38 @@ migrate.upgrade(url)
 build_networks(root / "data" / "kota-yogyakarta" / "roads_drive.osm", "34.71", roads_dir)
 config = load_config()
 engine = make_engine(url)
+def scoped(fn, **kw):
+    # The same seed runs in both trees: newer code takes an explicit scope and requires a
+    # dispatcher to name its regencies; the baseline's code takes neither.
+    import inspect
+    params = inspect.signature(fn).parameters
+    if "scope" in params:
+        from dispatch.scoping import EVERYTHING
+        kw["scope"] = EVERYTHING
+    if "kode_kabs" in params and fn.__name__ == "create_user":
+        kw["kode_kabs"] = ["34.71"]
+    return kw
+
+
 with Session(engine) as s:
+    from geo.service import import_region
+    base = root / "data" / "kota-yogyakarta"
+    import_region(s, base / "desa.geojson", kecamatan_path=base / "kecamatan.geojson",
+                  kabupaten_path=base / "kabupaten.geojson")
     seed_region(s, config, "34.71", fleet=fleet_path("34.71"))
-    auth.create_user(session=s, username="bench", password="bench-api-123", role="dispatcher")
+    auth.create_user(session=s, **scoped(auth.create_user, username="bench",
+                                         password="bench-api-123", role="dispatcher"))
     s.commit()
-    token = auth.issue_api_token(session=s, username="bench", name="bench").token
+    token = auth.issue_api_token(session=s, **scoped(auth.issue_api_token, username="bench",
+                                                     name="bench")).token
     points = [LonLat(110.355 + 0.004 * (k % 10), -7.815 + 0.004 * (k // 10)) for k in range(70)]
     ids = []
     for p in points:
-        i = svc.create_incident(s, config=config, geocoder=None, kode_kab="34.71",
-                                category="fire", actor="bench", location=p).value
-        svc.triage_incident(s, i.id, config=config, actor="bench")
+        i = svc.create_incident(s, **scoped(svc.create_incident, config=config, geocoder=None,
+                                            kode_kab="34.71", category="fire", actor="bench",
+                                            location=p)).value
+        svc.triage_incident(s, i.id, **scoped(svc.triage_incident, config=config,
+                                              actor="bench"))
         ids.append(i.id)
     unit = s.scalars(select(Unit.id).where(Unit.kode_kab == "34.71").order_by(Unit.id)).first()
     s.commit()
@@ -83,9 +106,13 @@ _SERVE = r"""
 import sys, uvicorn
 from api.app import create_app
 from api.settings import load_settings
-app = create_app(load_settings())
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096,
-            timeout_keep_alive=30)
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+if workers == 1:
+    uvicorn.run(create_app(load_settings()), host="127.0.0.1", port=port, log_level="error",
+                backlog=4096, timeout_keep_alive=30)
+else:  # as `siaga serve --workers N`: each process builds its app from the environment
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, host="127.0.0.1",
+                port=port, log_level="error", backlog=4096, timeout_keep_alive=30)
 """
 
 
@@ -113,8 +140,8 @@ def _fresh_db(name: str) -> str:
 class Server:
     """One tree's API in a subprocess, with its database and road index."""
 
-    def __init__(self, label: str, tree: Path, db: str, work: Path) -> None:
-        self.label, self.tree = label, tree
+    def __init__(self, label: str, tree: Path, db: str, work: Path, workers: int = 1) -> None:
+        self.label, self.tree, self.workers = label, tree, workers
         self.url = _fresh_db(db)
         self.roads = work / f"roads-{db}"
         from api.settings import load_settings
@@ -135,7 +162,8 @@ class Server:
     def __enter__(self) -> Server:
         import httpx
 
-        self.proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(self.port),
+                                      str(self.workers)],
                                      env=self.env, cwd=str(self.tree),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(600):
@@ -307,6 +335,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--baseline", default="e9e2cc6")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--workers", default="1,2",
+                        help="Siaga API processes to measure, one run each (siaga serve --workers)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="siaga-api-load-"))
@@ -315,8 +345,10 @@ def main() -> int:
     try:
         print(f"Siaga API load: levels {levels}, {args.seconds:.0f} s each; load average "
               f"{os.getloadavg()[0]:.1f} at start", flush=True)
-        results["siaga"] = _run(Server("siaga", ROOT, "siaga_bench_api", work), levels,
-                                args.seconds)
+        for n in (int(x) for x in args.workers.split(",")):
+            label = "siaga" if n == 1 else f"siaga-w{n}"
+            results[label] = _run(Server(label, ROOT, f"siaga_bench_api_w{n}", work, n),
+                                  levels, args.seconds)
         if not args.skip_baseline:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree),
                             args.baseline], check=True, capture_output=True)
@@ -328,9 +360,8 @@ def main() -> int:
                             str(worktree)], check=False, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     _report(results, levels)
-    s = results["siaga"]
-    met = (all(r["errors"] == 0 and r["health_max"] < 1.0 for r in s["levels"])
-           and s["race"]["ok"])
+    met = all(all(r["errors"] == 0 and r["health_max"] < 1.0 for r in res["levels"])
+              and res["race"]["ok"] for label, res in results.items() if label != "baseline")
     return 0 if met else 1
 
 
@@ -348,11 +379,13 @@ def _report(results: dict[str, dict], levels: list[int]) -> None:
     for label, res in results.items():
         print(f"race ({label}): {res['race']['codes']}, slowest answer "
               f"{res['race']['max_s']:.2f} s, {'OK' if res['race']['ok'] else 'WRONG'}")
-    if "baseline" in results:
+    if "baseline" not in results:
+        return
+    for label in (k for k in results if k != "baseline"):
         for i, clients in enumerate(levels):
-            s, b = results["siaga"]["levels"][i], results["baseline"]["levels"][i]
-            print(f"ratio at {clients} clients: throughput x{s['rps'] / b['rps']:.1f}, "
-                  f"p99 {b['p99'] / s['p99']:.1f}x lower, health max "
+            s, b = results[label]["levels"][i], results["baseline"]["levels"][i]
+            print(f"ratio {label} / baseline at {clients} clients: throughput "
+                  f"x{s['rps'] / b['rps']:.1f}, p99 {b['p99'] / s['p99']:.1f}x lower, health max "
                   f"{b['health_max'] / s['health_max']:.1f}x lower")
 
 

@@ -17,7 +17,7 @@ def register(root: typer.Typer) -> None:
         workers: int = typer.Option(
             1, min=1, max=64,
             help="API processes (uvicorn workers). Each holds up to SIAGA_API_CONCURRENCY + 2 "
-                 "+ SIAGA_DB_MAX_OVERFLOW + 1 database connections (docs/api-workers.md)."),
+                 "+ SIAGA_DB_MAX_OVERFLOW + 2 database connections (docs/api-workers.md)."),
     ) -> None:
         """Run the API (OpenAPI docs at /docs) and the live map."""
         import uvicorn
@@ -28,8 +28,8 @@ def register(root: typer.Typer) -> None:
         cfg = load_settings()
         _check_setup(cfg)
         h, p = host or cfg.api_host, port or cfg.api_port
-        # pool + overflow + the health probe's own connection
-        per_worker = api_pool_size(cfg.api_concurrency, cfg.db_pool_size) + cfg.db_max_overflow + 1
+        # pool + overflow + the health probe's and the token-change listener's own connections
+        per_worker = api_pool_size(cfg.api_concurrency, cfg.db_pool_size) + cfg.db_max_overflow + 2
         typer.echo(f"Siaga API: http://{h}:{p}/  (docs: http://{h}:{p}/docs)")
         typer.echo(f"{workers} worker(s) x {cfg.api_concurrency} requests at once; up to "
                    f"{workers * per_worker} database connections.")
