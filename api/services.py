@@ -168,9 +168,7 @@ async def start(services: Services) -> None:
     source.start()
     services.running.live_hub, services.running.live_source = hub, source
     # The principal cache is on only while this listener is listening (api/principal_cache.py).
-    listener = AuthListener(
-        services.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
-        services.principal_cache)
+    listener = AuthListener(libpq_conninfo(services.engine), services.principal_cache)
     listener.start()
     services.running.auth_listener = listener
     if services.publish_events is None:
