@@ -363,6 +363,13 @@ def position_partitions(session: Session) -> list[str]:
     return [r[0] for r in rows]
 
 
+def premake_partitions(session: Session, *, days_ahead: int) -> list[str]:
+    """Create today's and the next ``days_ahead`` UTC days' ``position`` partitions before their
+    first fix (migration 0019); the names of the partitions of those days."""
+    return list(session.scalars(text("SELECT tracking_premake_position_partitions(:d)"),
+                                {"d": days_ahead}))
+
+
 def prune(session: Session, *, older_than_days: int, now: datetime) -> PruneResult:
     """Drop daily partitions older than the cut-off; trim the default partition and rejects.
 

@@ -59,6 +59,26 @@ def escalation_job(sessions: Any, *, config: Any, road_networks: Any) -> Any:
     return run
 
 
+#: Seconds between passes creating the coming days' position partitions (migration 0019).
+PARTITION_INTERVAL_S = 3600.0
+#: Days ahead of today whose position partitions the scheduler keeps ready.
+PARTITION_DAYS_AHEAD = 2
+
+
+def partition_job(sessions: Any) -> Any:
+    """The scheduler's partition pass: today's and the next days' partitions, before their
+    first fix, so that no ingest worker runs the DDL at midnight."""
+    from api.db import unit_of_work
+    from tracking import service
+
+    def run() -> list[tuple[str, dict[str, Any]]]:
+        with unit_of_work(sessions) as session:
+            service.premake_partitions(session, days_ahead=PARTITION_DAYS_AHEAD)
+        return []
+
+    return run
+
+
 def register(root: typer.Typer) -> None:
     @root.command("worker")
     def worker(
@@ -95,9 +115,11 @@ def register(root: typer.Typer) -> None:
         typer.echo(f"[worker] {label}: escalation every {escalation_interval:g} s "
                    "(leader by advisory lock)")
         notify = notify_job(make_sessionmaker(engine), NotifyConfig.from_settings(cfg))
+        partitions = partition_job(make_sessionmaker(engine))
         try:
             Worker(LeaderLock(engine), {"escalation": (escalation_interval, job),
-                                        "notify": (cfg.notify_interval_s, notify)},
+                                        "notify": (cfg.notify_interval_s, notify),
+                                        "partitions": (PARTITION_INTERVAL_S, partitions)},
                    publish=publisher, name=label).run(stop)
         finally:
             publisher.close()
