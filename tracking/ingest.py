@@ -45,6 +45,7 @@ from tracking.ingest_config import IngestConfig, IngestHook, OnDuty, position_ev
 from tracking.plausibility import JumpGuard
 from tracking.stale import StaleMonitor
 from tracking.transport import Transport
+from tracking.transport_mqtt import MqttTransport
 from tracking.writer import BatchWriter, fix_json
 
 log = logging.getLogger("siaga.tracking.ingest")
@@ -79,8 +80,6 @@ class IngestWorker:
         self._flight_lock = threading.Lock()
         self._writer: threading.Thread | None = None
         if transport is None:
-            from tracking.transport_mqtt import MqttTransport
-
             transport = MqttTransport(config)
         self.transport = transport
         self.ready = transport.ready
