@@ -70,11 +70,14 @@ def _bench_db(base_url: str) -> str:
     from sqlalchemy.orm import Session
 
     from api.auth import service
+    from dispatch.scoping import EVERYTHING
 
     engine = make_engine(url)
     with Session(engine) as session:
+        # The bench database holds no regions: only an installation-wide login (the
+        # administrator) may exist without regencies, and it receives every live event.
         service.create_user(session=session, username="bench", password="bench-live-1",
-                            role="dispatcher")
+                            role="admin", scope=EVERYTHING)
         session.commit()
     engine.dispose()
     return url

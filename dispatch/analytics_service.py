@@ -13,7 +13,7 @@ Functions take ``*, session`` and never commit (they only read).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +35,7 @@ from dispatch.analytics.hotspot import (
 )
 from dispatch.models import Agency, Incident, IncidentAgency
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, check_region, incident_condition
+from dispatch.scoping import check_region, incident_condition
 from geo.geodesy import M_PER_DEG
 from geo.models import Desa, Region
 from geo.population_store import latest_population
@@ -71,7 +71,8 @@ class IncidentFilter:
     include_duplicates: bool = False
     include_drills: bool = False
     #: The caller's tenancy scope: a region outside it is not found, a desk sees its agency's.
-    scope: Scope = EVERYTHING
+    #: Required (keyword): a forgotten scope must not silently count every regency.
+    scope: Scope = field(kw_only=True)
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):

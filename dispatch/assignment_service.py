@@ -66,7 +66,7 @@ ASSIGNABLE_INCIDENT_STATUSES = frozenset({"triaged", "dispatched", "on_scene"})
 
 
 def get_unit(session: Session, unit_id: int, *, lock: bool = False,
-             scope: Scope = EVERYTHING) -> Unit:
+             scope: Scope) -> Unit:
     """The unit if ``scope`` may see it, else :class:`UnitNotFound`."""
     unit = fetch_by_id(session, Unit, unit_id, lock=lock, where=unit_condition(scope))
     if unit is None:
@@ -75,7 +75,7 @@ def get_unit(session: Session, unit_id: int, *, lock: bool = False,
 
 
 def get_assignment(session: Session, assignment_id: int, *, lock: bool = False,
-                   scope: Scope = EVERYTHING) -> Assignment:
+                   scope: Scope) -> Assignment:
     """The assignment if ``scope`` may see it (a desk: its agency's), else not found."""
     a = fetch_by_id(session, Assignment, assignment_id, lock=lock,
                     where=assignment_condition(scope))
@@ -140,7 +140,7 @@ def assign_unit(
     road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
     now: datetime | None = None,
-    scope: Scope = EVERYTHING,
+    scope: Scope,
 ) -> Outcome[Assignment]:
     """Send a unit: lock it, check it is free, record the predicted ETA, start the agency's SLA
     clock, move unit → dispatched and incident → dispatched. Raises UnitUnavailable (taken),
@@ -159,9 +159,9 @@ def assign_unit(
     prediction = (predict_for_unit(session, unit, target, road_networks=road_networks,
                                    profiles=profiles) if target is not None else None)
     # Then under the row locks (unit before incident): the state may have changed meanwhile.
-    unit = get_unit(session, unit_id, lock=True)
+    unit = get_unit(session, unit_id, lock=True, scope=EVERYTHING)
     _check_assignable(session, unit)
-    incident = get_incident(session, incident_id, lock=True)
+    incident = get_incident(session, incident_id, lock=True, scope=EVERYTHING)
     _check_incident_open(incident)
     ia = session.scalars(select(IncidentAgency).where(
         IncidentAgency.incident_id == incident.id, IncidentAgency.agency_id == unit.agency_id)
@@ -209,13 +209,13 @@ def assign_unit(
     return Outcome(assignment, events)
 
 
-def _active(session: Session, assignment_id: int,
-            scope: Scope = EVERYTHING) -> tuple[Assignment, Unit]:
+def _active(session: Session, assignment_id: int, *,
+            scope: Scope) -> tuple[Assignment, Unit]:
     get_assignment(session, assignment_id, scope=scope)  # outside the scope: not found
-    a = get_assignment(session, assignment_id, lock=True)
+    a = get_assignment(session, assignment_id, lock=True, scope=EVERYTHING)
     if a.status != "active":
         raise IllegalTransition("assignment", a.status, "active")
-    return a, get_unit(session, a.unit_id, lock=True)
+    return a, get_unit(session, a.unit_id, lock=True, scope=EVERYTHING)
 
 
 def _audit_assignment(session: Session, a: Assignment, before: dict, action: str, *,
@@ -225,10 +225,10 @@ def _audit_assignment(session: Session, a: Assignment, before: dict, action: str
 
 
 def acknowledge(session: Session, assignment_id: int, *, actor: str,
-                now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
+                now: datetime | None = None, scope: Scope) -> Outcome[Assignment]:
     """The unit/agency confirmed the tasking (also stops the agency's acknowledgement clock)."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id, scope)
+    a, unit = _active(session, assignment_id, scope=scope)
     if a.acknowledged_at is not None:
         raise IllegalTransition("assignment", "acknowledged", "acknowledged")
     before = assignment_state(a)
@@ -243,9 +243,9 @@ def acknowledge(session: Session, assignment_id: int, *, actor: str,
 
 
 def depart(session: Session, assignment_id: int, *, actor: str,
-           now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
+           now: datetime | None = None, scope: Scope) -> Outcome[Assignment]:
     now = now or utcnow()
-    a, unit = _active(session, assignment_id, scope)
+    a, unit = _active(session, assignment_id, scope=scope)
     before = assignment_state(a)
     _move_unit(session, unit, "en_route", actor=actor, now=now, reason=f"assignment {a.id}")
     a.departed_at = now
@@ -268,7 +268,7 @@ def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime,
     _audit_assignment(session, a, before, f"arrive:{source}", actor=actor, now=now)
     events = [unit_event(unit, "on_scene", assignment_id=a.id, arrived_at=iso_utc(at),
                          arrival_source=source)]
-    incident = get_incident(session, a.incident_id, lock=True)
+    incident = get_incident(session, a.incident_id, lock=True, scope=EVERYTHING)
     if incident.status == "dispatched":
         set_incident_status(session, incident, "on_scene", actor=actor, now=now)
         events.append(incident_event(incident, "on_scene"))
@@ -276,10 +276,10 @@ def record_arrival(session: Session, a: Assignment, unit: Unit, *, at: datetime,
 
 
 def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | None = None,
-           now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
+           now: datetime | None = None, scope: Scope) -> Outcome[Assignment]:
     """Manual arrival confirmed by ``actor`` (radio call, console button)."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id, scope)
+    a, unit = _active(session, assignment_id, scope=scope)
     if a.arrived_at is not None:
         raise IllegalTransition("assignment", "arrived", "arrived")
     at = now if at is None else check_manual_arrival(at, dispatched_at=a.dispatched_at, now=now)
@@ -289,11 +289,11 @@ def arrive(session: Session, assignment_id: int, *, actor: str, at: datetime | N
 
 
 def clear(session: Session, assignment_id: int, *, actor: str,
-          now: datetime | None = None, scope: Scope = EVERYTHING) -> Outcome[Assignment]:
+          now: datetime | None = None, scope: Scope) -> Outcome[Assignment]:
     """The unit leaves the incident: on scene → returning; dispatched → available (stood down
     before leaving); en route → returning."""
     now = now or utcnow()
-    a, unit = _active(session, assignment_id, scope)
+    a, unit = _active(session, assignment_id, scope=scope)
     before = assignment_state(a)
     target = "available" if unit.status == "dispatched" else "returning"
     _move_unit(session, unit, target, actor=actor, now=now, reason=f"cleared {a.id}")
@@ -309,7 +309,7 @@ def lock_active_assignments(session: Session, incident_id: int) -> list[Assignme
                                  Assignment.status == "active")
         .order_by(Assignment.id).with_for_update().execution_options(populate_existing=True)))
     for unit_id in sorted({a.unit_id for a in rows}):
-        get_unit(session, unit_id, lock=True)
+        get_unit(session, unit_id, lock=True, scope=EVERYTHING)
     return rows
 
 
@@ -319,7 +319,7 @@ def cancel_assignments(session: Session, incident: Incident, *, actor: str, now:
     dispatched → available, en route / on scene → returning. Audited; returns unit events."""
     events: list[DomainEvent] = []
     for a in lock_active_assignments(session, incident.id):
-        unit = get_unit(session, a.unit_id, lock=True)
+        unit = get_unit(session, a.unit_id, lock=True, scope=EVERYTHING)
         before = assignment_state(a)
         target = "available" if unit.status == "dispatched" else "returning"
         if unit.status in ("dispatched", "en_route", "on_scene"):
@@ -334,7 +334,7 @@ def cancel_assignments(session: Session, incident: Incident, *, actor: str, now:
 
 def set_unit_status(session: Session, unit_id: int, status: str, *, actor: str,
                     reason: str = "", now: datetime | None = None,
-                    scope: Scope = EVERYTHING) -> Outcome[Unit]:
+                    scope: Scope) -> Outcome[Unit]:
     """Manual status change (out of service, back in service, back at base). Statuses that
     belong to an assignment (dispatched, en route, on scene) change only through it."""
     now = now or utcnow()

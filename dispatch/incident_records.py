@@ -21,7 +21,7 @@ from dispatch.exceptions import AgencyNotFound, IncidentNotFound
 from dispatch.lifecycle import incident_transition
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, agency_condition, incident_condition
+from dispatch.scoping import agency_condition, incident_condition
 from dispatch.sla_rules_service import rule_in_force
 from geo.types import LonLat
 
@@ -79,7 +79,7 @@ def fetch_by_id(session: Session, model: type[_M], ident: int, *, lock: bool = F
 
 
 def get_incident(session: Session, incident_id: int, *, lock: bool = False,
-                 scope: Scope = EVERYTHING) -> Incident:
+                 scope: Scope) -> Incident:
     """The incident if ``scope`` may see it, else :class:`IncidentNotFound` (no existence
     leak across regencies or agencies)."""
     incident = fetch_by_id(session, Incident, incident_id, lock=lock,
@@ -91,7 +91,7 @@ def get_incident(session: Session, incident_id: int, *, lock: bool = False,
 
 
 def agency_by_code(session: Session, kode_kab: str, code: str, *,
-                   scope: Scope = EVERYTHING) -> Agency:
+                   scope: Scope) -> Agency:
     agency = session.scalars(
         select(Agency).where(Agency.kode_kab == kode_kab, Agency.code == code,
                              agency_condition(scope))).first()

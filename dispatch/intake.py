@@ -92,7 +92,7 @@ def create_incident(
     duplicate_window_s: float = DEFAULT_WINDOW_S,
     drill: bool = False,
     exercise_id: int | None = None,
-    scope: Scope = EVERYTHING,
+    scope: Scope,
 ) -> Outcome[Incident]:
     """Record a call: locate it (point → desa by reverse geocoding, or place name → point by
     forward search), flag a probable duplicate, audit. ``kode_kab`` is required when the
@@ -173,7 +173,7 @@ def triage_incident(
     actor: str,
     override: TriageOverride | None = None,
     now: datetime | None = None,
-    scope: Scope = EVERYTHING,
+    scope: Scope,
 ) -> Outcome[TriageResult]:
     """Apply the triage rules (or the dispatcher's audited override) and open one SLA clock per
     required agency. A triaged incident may be re-triaged (override) until units are sent."""
@@ -200,7 +200,7 @@ def triage_incident(
         select(IncidentAgency).where(IncidentAgency.incident_id == incident.id))}
     keep: set[int] = set()
     for req in result.agencies:
-        agency = agency_by_code(session, incident.kode_kab, req.agency)
+        agency = agency_by_code(session, incident.kode_kab, req.agency, scope=EVERYTHING)
         ack_min, on_scene_min = sla_minutes(session, config, agency, incident.category,
                                             at=incident.received_at)
         ia = existing.get(agency.id) or IncidentAgency(

@@ -14,7 +14,7 @@ from dispatch.models import Agency, Assignment, Incident, IncidentAgency
 from dispatch.perbup import START_RECEIVED
 from dispatch.perbup_report_service import perbup_sections
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, check_region, incident_condition
+from dispatch.scoping import check_region, incident_condition
 from dispatch.sla import SlaOutcome, evaluate, summarize
 from dispatch.sla_rules_service import rule_in_force
 from dispatch.timestamp import iso_utc
@@ -46,7 +46,7 @@ def assignment_sla(session: Session, a: Assignment, ia: IncidentAgency,
 
 
 def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
-               now: datetime | None = None, scope: Scope = EVERYTHING, tz: str = "UTC",
+               now: datetime | None = None, scope: Scope, tz: str = "UTC",
                include_drills: bool = False) -> dict[str, Any]:
     """Per agency, for incidents received in ``[start, end)``: on-scene response (first
     arriving unit of the agency per incident) and acknowledgement, each with counts, mean and

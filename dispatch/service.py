@@ -52,7 +52,7 @@ REASON_REQUIRED = frozenset({"closed", "cancelled"})
 
 
 def _incident_agency(session: Session, incident: Incident, code: str) -> IncidentAgency:
-    agency = agency_by_code(session, incident.kode_kab, code)
+    agency = agency_by_code(session, incident.kode_kab, code, scope=EVERYTHING)
     ia = session.scalars(select(IncidentAgency).where(
         IncidentAgency.incident_id == incident.id, IncidentAgency.agency_id == agency.id)
         .with_for_update()).first()
@@ -70,7 +70,7 @@ def _ia_state(ia: IncidentAgency) -> dict[str, Any]:
 
 def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, actor: str,
                        now: datetime | None = None,
-                       scope: Scope = EVERYTHING) -> Outcome[IncidentAgency]:
+                       scope: Scope) -> Outcome[IncidentAgency]:
     """The agency's standby line confirmed it has taken the incident (stops its ack clock)."""
     now = now or utcnow()
     incident = get_incident(session, incident_id, scope=scope)
@@ -90,11 +90,11 @@ def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, 
 
 def record_handoff(session: Session, incident_id: int, agency_code: str, *, reference: str,
                    actor: str, now: datetime | None = None,
-                   scope: Scope = EVERYTHING) -> Outcome[IncidentAgency]:
+                   scope: Scope) -> Outcome[IncidentAgency]:
     """Record the hand-off to an external line (110, 117, 119) with its reference number."""
     now = now or utcnow()
     incident = get_incident(session, incident_id, scope=scope)
-    agency = agency_by_code(session, incident.kode_kab, agency_code)
+    agency = agency_by_code(session, incident.kode_kab, agency_code, scope=EVERYTHING)
     if agency.kind != "external":
         raise DispatchValidationError(
             f"{agency_code} bukan saluran eksternal / {agency_code} is not an external hand-off.")
@@ -116,7 +116,7 @@ def record_handoff(session: Session, incident_id: int, agency_code: str, *, refe
 def change_incident_status(session: Session, incident_id: int, target: str, *, actor: str,
                            duplicate_of: int | None = None, reason: str = "",
                            now: datetime | None = None,
-                           scope: Scope = EVERYTHING) -> Outcome[Incident]:
+                           scope: Scope) -> Outcome[Incident]:
     """Resolve, close, cancel or mark as duplicate (of ``duplicate_of``), per the lifecycle.
     Closing and cancelling need a ``reason`` (kept in the audit entry's ``after``).
 
@@ -172,7 +172,7 @@ def list_incidents(
     offset: int = 0,
     agency_code: str | None = None,
     drill: bool | None = None,
-    scope: Scope = EVERYTHING,
+    scope: Scope,
 ) -> list[Incident]:
     """Incidents newest first; ``agency_code`` keeps only those that agency takes part in;
     ``drill`` True/False keeps only drill (latihan) or only real incidents (None: both)."""
@@ -205,7 +205,7 @@ def incident_involves_agency(session: Session, incident_id: int, agency_code: st
     return session.scalar(stmt.limit(1)) is not None
 
 
-def timeline(session: Session, incident_id: int, *, scope: Scope = EVERYTHING) -> list[Any]:
+def timeline(session: Session, incident_id: int, *, scope: Scope) -> list[Any]:
     """Audit entries of the incident, its agencies and its assignments, oldest first (the
     incident must be visible to ``scope``)."""
     get_incident(session, incident_id, scope=scope)

@@ -15,7 +15,7 @@ from dispatch.analytics_service import IncidentFilter, incident_where
 from dispatch.coverage_service import posts_of
 from dispatch.models import Incident
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, check_region
+from dispatch.scoping import check_region
 from geo.geodesy import M_PER_DEG
 
 __all__ = ["existing_posts", "incident_demand"]
@@ -46,7 +46,7 @@ def incident_demand(
 
 
 def existing_posts(
-    *, session: Session, kode_kab: str, agency: str | None = None, scope: Scope = EVERYTHING
+    *, session: Session, kode_kab: str, agency: str | None = None, scope: Scope
 ) -> list[tuple[str, float, float]]:
     """Existing posts of the region (registry posts and seeded stations) as
     ``(name, lon, lat)``, optionally one agency's."""

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Agency, Assignment, IncidentAgency, Unit
 from dispatch.scope import Scope
-from dispatch.scoping import EVERYTHING, agency_condition, assignment_condition, unit_condition
+from dispatch.scoping import agency_condition, assignment_condition, unit_condition
 
 
 def list_units(session: Session, *, kode_kab: str | None = None, agency: str | None = None,
                status: str | None = None,
-               scope: Scope = EVERYTHING) -> list[tuple[Unit, Agency]]:
+               scope: Scope) -> list[tuple[Unit, Agency]]:
     """Units of ``scope`` (a desk: its agency's) with their agency, by region and call sign."""
     stmt = (select(Unit, Agency).join(Agency, Agency.id == Unit.agency_id)
             .where(unit_condition(scope)))
@@ -28,7 +28,7 @@ def list_units(session: Session, *, kode_kab: str | None = None, agency: str | N
 
 
 def incident_assignments(session: Session, incident_id: int, *,
-                         scope: Scope = EVERYTHING) -> list[tuple[Assignment, Unit]]:
+                         scope: Scope) -> list[tuple[Assignment, Unit]]:
     """The incident's assignments visible to ``scope`` (a desk: its agency's), oldest first."""
     rows = session.execute(select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
                            .where(Assignment.incident_id == incident_id,
@@ -44,7 +44,7 @@ def agency_clock(session: Session, a: Assignment) -> IncidentAgency | None:
 
 
 def list_agencies(session: Session, *, kode_kab: str | None = None,
-                  scope: Scope = EVERYTHING) -> list[Agency]:
+                  scope: Scope) -> list[Agency]:
     """Agencies of ``scope``'s regencies, by region and code."""
     stmt = select(Agency).where(agency_condition(scope)).order_by(Agency.kode_kab, Agency.code)
     if kode_kab:

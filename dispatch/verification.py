@@ -29,6 +29,7 @@ from dispatch.incident_records import point_of, utcnow
 from dispatch.models import Assignment, Incident, IncidentAgency, Unit
 from dispatch.report_service import assignment_sla
 from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from dispatch.timestamp import iso_utc
 from tracking.arrival import ArrivalRule, detect_arrival
 from tracking.evidence import build_evidence, evidence_digest
@@ -82,7 +83,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         previous = a.arrived_at
         if previous is not None and arrival.arrived_at >= previous:
             continue  # already recorded at this time or earlier: never move later
-        a = get_assignment(session, a.id, lock=True)
+        a = get_assignment(session, a.id, lock=True, scope=EVERYTHING)
         evidence_track = [f for f in track if a.dispatched_at <= f.fix_time
                           <= arrival.last_fix.fix_time]
         evidence = build_evidence(evidence_track, target, rule, arrival,
@@ -90,7 +91,7 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
         if previous is None:
             if a.status != "active":
                 continue
-            unit = get_unit(session, unit.id, lock=True)
+            unit = get_unit(session, unit.id, lock=True, scope=EVERYTHING)
             events.extend(record_arrival(session, a, unit, at=arrival.arrived_at, source="gps",
                                          actor=GPS_ACTOR, now=now, evidence=evidence))
             action = "arrived"
@@ -123,17 +124,14 @@ def verify_arrivals(session: Session, fixes: Sequence[Fix], *, config: DispatchC
 
 def assignment_evidence(session: Session, assignment_id: int, *,
                         config: DispatchConfig | None = None, now: datetime | None = None,
-                        scope: Scope | None = None) -> dict[str, Any]:
+                        scope: Scope) -> dict[str, Any]:
     """The stored evidence and digest, with ``digest_valid`` recomputed (tamper check), and
     ``check``: the arrival recomputed from the stored positions with the recorded rule and the
     audit chain's record of it, with every disagreement listed. Without stored evidence, the
     track since dispatch is returned with no arrival (nothing stored). A row outside ``scope``
     is not found."""
     now = now or utcnow()
-    a = get_assignment(session, assignment_id)
-    if scope is not None and not scope.allows(a.kode_kab):
-        raise AssignmentNotFound(f"Penugasan {assignment_id} tidak ditemukan / assignment "
-                                 f"{assignment_id} not found.")
+    a = get_assignment(session, assignment_id, scope=scope)  # outside the scope: not found
     unit = session.get(Unit, a.unit_id)
     incident = session.get(Incident, a.incident_id)
     if unit is None or incident is None:

@@ -16,7 +16,10 @@ class AppUser(Base):
 
     __tablename__ = "app_user"
     __table_args__ = (CheckConstraint("kode_kabs IS NULL OR cardinality(kode_kabs) > 0",
-                                      name="kode_kabs_not_empty"),)
+                                      name="kode_kabs_not_empty"),
+                      # Only an administrator acts for the whole installation (0020).
+                      CheckConstraint("role = 'admin' OR kode_kabs IS NOT NULL",
+                                      name="kode_kabs_unless_admin"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -26,7 +29,7 @@ class AppUser(Base):
     #: Agency (OPD) code the user acts for; required for role ``agency``, else optional.
     agency_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     #: Regencies (kabupaten/kota codes) the user acts for; ``None``: every regency of the
-    #: installation (installation administrators; revision ``0007_tenancy``).
+    #: installation (``admin`` only; revisions ``0007_tenancy``, ``0020_registry_tenancy``).
     kode_kabs: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -73,14 +73,23 @@ def _check_role(role: str, agency_code: str | None) -> Role:
     return parsed
 
 
-def _check_regencies(session: Session, kode_kabs: Iterable[str] | None,
+def _check_regencies(session: Session, kode_kabs: Iterable[str] | None, role: Role,
                      scope: Scope) -> list[str] | None:
     """The sorted, known regency codes of a new user, inside the creator's ``scope``.
 
-    ``None`` (every regency) only from an installation-wide creator; a regency administrator's
-    users default to its own regencies."""
+    ``None`` (every regency of the installation) only for an ``admin`` made by an
+    installation-wide creator; a regency administrator's users default to its own regencies;
+    every other user must name its regencies (a province desk: the explicit list)."""
     if kode_kabs is None:
-        return None if scope.kode_kabs is None else sorted(scope.kode_kabs)
+        if scope.kode_kabs is not None:
+            return sorted(scope.kode_kabs)
+        if role is Role.ADMIN:
+            return None
+        raise InvalidUserError(
+            f"Pengguna berperan {role.value!r} wajib diberi wilayah (kode_kabs, mis. 51.06; "
+            "beberapa untuk provinsi); hanya admin yang boleh mencakup seluruh instalasi / "
+            f"a {role.value!r} user must name its regencies (kode_kabs, e.g. 51.06; several "
+            "for a province); only an admin may act for the whole installation")
     codes = sorted({k.strip() for k in kode_kabs})
     if not codes:
         raise InvalidUserError("kode_kabs wajib berisi minimal satu wilayah / kode_kabs must name "
@@ -108,17 +117,17 @@ def _visible_users(scope: Scope):  # noqa: ANN202 - a SQL condition
 
 def create_user(*, session: Session, username: str, password: str, role: str,
                 agency_code: str | None = None, display_name: str = "",
-                kode_kabs: Iterable[str] | None = None, scope: Scope = EVERYTHING) -> AppUser:
-    """Add a user acting for ``kode_kabs`` (``None``: every regency; only an installation-wide
-    ``scope`` may create such users); raises :class:`UserExistsError` /
-    :class:`InvalidUserError`."""
+                kode_kabs: Iterable[str] | None = None, scope: Scope) -> AppUser:
+    """Add a user acting for ``kode_kabs`` (``None``: every regency, for an ``admin`` only and
+    only from an installation-wide ``scope``; other roles must name one or more regencies);
+    raises :class:`UserExistsError` / :class:`InvalidUserError`."""
     username = username.strip()
     if not username or len(username) > 64:
         raise InvalidUserError("username must be 1-64 characters")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     parsed = _check_role(role, agency_code)
-    regencies = _check_regencies(session, kode_kabs, scope)
+    regencies = _check_regencies(session, kode_kabs, parsed, scope)
     if session.scalar(select(AppUser.id).where(AppUser.username == username)) is not None:
         raise UserExistsError(f"user {username!r} already exists")
     user = AppUser(username=username, password_hash=hash_password(password), role=parsed.value,
@@ -138,7 +147,7 @@ def create_user(*, session: Session, username: str, password: str, role: str,
     return user
 
 
-def get_user(*, session: Session, username: str, scope: Scope = EVERYTHING) -> AppUser:
+def get_user(*, session: Session, username: str, scope: Scope) -> AppUser:
     """The user named ``username`` if ``scope`` may see it, else :class:`UserNotFoundError`."""
     user = session.scalar(select(AppUser).where(AppUser.username == username,
                                                 _visible_users(scope)))
@@ -147,21 +156,23 @@ def get_user(*, session: Session, username: str, scope: Scope = EVERYTHING) -> A
     return user
 
 
-def list_users(*, session: Session, scope: Scope = EVERYTHING) -> list[AppUser]:
+def list_users(*, session: Session, scope: Scope) -> list[AppUser]:
     """Users ``scope`` may see (a regency administrator: those inside its regencies)."""
     return list(session.scalars(select(AppUser).where(_visible_users(scope))
                                 .order_by(AppUser.username)))
 
 
-def set_password(*, session: Session, username: str, password: str) -> None:
+def set_password(*, session: Session, username: str, password: str, scope: Scope) -> None:
+    """A new password for a user ``scope`` may see, else :class:`UserNotFoundError`."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    get_user(session=session, username=username).password_hash = hash_password(password)
+    get_user(session=session, username=username, scope=scope).password_hash = \
+        hash_password(password)
 
 
-def set_active(*, session: Session, username: str, active: bool) -> None:
-    """Enable or disable a user; disabling revokes every token of the user."""
-    user = get_user(session=session, username=username)
+def set_active(*, session: Session, username: str, active: bool, scope: Scope) -> None:
+    """Enable or disable a user ``scope`` may see; disabling revokes every token of the user."""
+    user = get_user(session=session, username=username, scope=scope)
     user.active = active
     if not active:
         session.execute(update(AuthToken).where(AuthToken.user_id == user.id,
@@ -199,7 +210,7 @@ def start_session(*, session: Session, user: AppUser, ttl_s: int) -> IssuedToken
 
 
 def issue_api_token(*, session: Session, username: str, name: str,
-                    ttl_s: int | None = None, scope: Scope = EVERYTHING) -> IssuedToken:
+                    ttl_s: int | None = None, scope: Scope) -> IssuedToken:
     """A revocable API token for a machine client (no expiry unless ``ttl_s``); the user must
     be visible to ``scope``."""
     user = get_user(session=session, username=username, scope=scope)
@@ -227,7 +238,7 @@ def resolve_token(*, session: Session, token: str, now: datetime | None = None) 
                      kode_kabs=None if user.kode_kabs is None else frozenset(user.kode_kabs))
 
 
-def revoke_token(*, session: Session, token_id: int, scope: Scope = EVERYTHING) -> None:
+def revoke_token(*, session: Session, token_id: int, scope: Scope) -> None:
     """Revoke a token of a user ``scope`` may see, else :class:`TokenNotFoundError`."""
     tok = session.scalar(select(AuthToken).join(AppUser, AppUser.id == AuthToken.user_id)
                          .where(AuthToken.id == token_id, _visible_users(scope)))
@@ -238,7 +249,7 @@ def revoke_token(*, session: Session, token_id: int, scope: Scope = EVERYTHING) 
 
 
 def list_tokens(*, session: Session, username: str | None = None,
-                scope: Scope = EVERYTHING) -> list[tuple[AuthToken, str]]:
+                scope: Scope) -> list[tuple[AuthToken, str]]:
     """Tokens (never their secrets) of users ``scope`` may see, with the owner's username,
     newest first."""
     stmt = (select(AuthToken, AppUser.username).join(AppUser, AppUser.id == AuthToken.user_id)

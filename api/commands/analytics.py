@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from api.commands._common import fail, print_json, session_scope
+from dispatch.scoping import EVERYTHING
 
 app = typer.Typer(
     help="Analitik perencana / planner analytics (hotspots, time, emerging).",
@@ -29,7 +30,7 @@ def _filter(date_from: str | None, date_to: str | None, kind: str | None,
             raise typer.BadParameter(f"{name}: expected an ISO 8601 time, got {value!r}") from None
 
     return IncidentFilter(start=parse(date_from, "--from"), end=parse(date_to, "--to"),
-                          kind=kind, category=category, agency=agency)
+                          kind=kind, category=category, agency=agency, scope=EVERYTHING)
 
 
 _REGION = typer.Option(..., "--region", help="Kemendagri kabupaten/kota code.")

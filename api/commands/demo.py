@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 import typer
 
 from api.commands._common import fail, session_scope, settings
+from dispatch.scoping import EVERYTHING
 
 REGION = "34.71"
 ROAD_REGIONS = {"34.71": "kota-yogyakarta/roads_drive.osm",
@@ -89,12 +90,16 @@ def prepare(cfg: Any, *, regions: bool = True, roads: bool = True) -> dict[str, 
         seed(session, load_config(cfg.agencies_path))
         for username, (password, role, agency) in DEMO_USERS.items():
             try:
-                auth.get_user(session=session, username=username)
+                auth.get_user(session=session, username=username, scope=EVERYTHING)
             except UserNotFoundError:
+                # Only the administrator is installation-wide; the others act for the pilots.
                 auth.create_user(session=session, username=username, password=password,
-                                 role=role, agency_code=agency, display_name=f"Demo {role}")
+                                 role=role, agency_code=agency, display_name=f"Demo {role}",
+                                 kode_kabs=None if role == "admin" else sorted(PILOT_FOLDERS),
+                                 scope=EVERYTHING)
     with session_scope(cfg) as session:
-        units = [u for u, _a in list_units(session, kode_kab=REGION) if u.device_id]
+        units = [u for u, _a in list_units(session, kode_kab=REGION, scope=EVERYTHING)
+                 if u.device_id]
         positions = unit_positions(session, units)
         fleet = [{"unit_id": u.id, "device_id": u.device_id, "call_sign": u.call_sign,
                   "lon": positions[u.id][0].lon, "lat": positions[u.id][0].lat}
@@ -114,7 +119,7 @@ def api_token(cfg: Any, username: str = "demo") -> str:
 
     with session_scope(cfg) as session:
         return auth.issue_api_token(session=session, username=username, name="demo-generator",
-                                    ttl_s=7 * 86400).token
+                                    ttl_s=7 * 86400, scope=EVERYTHING).token
 
 
 def kelurahan_points(cfg: Any) -> list[tuple[str, float, float]]:
@@ -196,7 +201,7 @@ class GotoRelay:
         from dispatch.service import get_incident, point_of
 
         with session_scope(self.cfg) as session:
-            return point_of(get_incident(session, incident_id).geom)
+            return point_of(get_incident(session, incident_id, scope=EVERYTHING).geom)
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         try:

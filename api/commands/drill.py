@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from api.commands._common import fail, print_json, session_scope, settings
+from dispatch.scoping import EVERYTHING
 
 app = typer.Typer(help="Latihan / drills: scenarios, readiness reports, purge.",
                   no_args_is_help=True)
@@ -39,13 +40,14 @@ def drill_token(cfg: Any, kode_kab: str) -> str:
 
     with session_scope(cfg) as session:
         try:
-            auth.get_user(session=session, username=DRILL_USER)
+            auth.get_user(session=session, username=DRILL_USER, scope=EVERYTHING)
         except UserNotFoundError:
             auth.create_user(session=session, username=DRILL_USER,
                              password=secrets.token_urlsafe(24), role="dispatcher",
-                             display_name="Latihan / drill runner", kode_kabs=[kode_kab])
+                             display_name="Latihan / drill runner", kode_kabs=[kode_kab],
+                             scope=EVERYTHING)
         return auth.issue_api_token(session=session, username=DRILL_USER, name="drill-run",
-                                    ttl_s=3600).token
+                                    ttl_s=3600, scope=EVERYTHING).token
 
 
 def drill_fleet(cfg: Any, kode_kab: str) -> list[dict[str, Any]]:
@@ -54,7 +56,8 @@ def drill_fleet(cfg: Any, kode_kab: str) -> list[dict[str, Any]]:
     from dispatch.recommend_service import unit_positions
 
     with session_scope(cfg) as session:
-        units = [u for u, _a in list_units(session, kode_kab=kode_kab) if u.device_id]
+        units = [u for u, _a in list_units(session, kode_kab=kode_kab, scope=EVERYTHING)
+                 if u.device_id]
         where = unit_positions(session, units)
         return [{"unit_id": u.id, "device_id": u.device_id, "call_sign": u.call_sign,
                  "lon": where[u.id][0].lon, "lat": where[u.id][0].lat}

@@ -6,6 +6,7 @@ import typer
 
 from api.commands._common import fail, print_json, services, session_scope, settings
 from api.readiness import NO_REGIONS
+from dispatch.scoping import EVERYTHING
 
 app = typer.Typer(help="Kejadian / incidents.", no_args_is_help=True)
 
@@ -44,10 +45,12 @@ def create(
                 session, config=config, geocoder=root.geocoder.get(session), category=category,
                 actor=actor, kode_kab=kode_kab,
                 location=LonLat(lon, lat) if lon is not None and lat is not None else None,
-                place=place, description=description, channel=channel, caller_phone=caller)
+                place=place, description=description, channel=channel, caller_phone=caller,
+                scope=EVERYTHING)
             incident = result.value
             if triage:
-                incidents.triage_incident(session, incident.id, config=config, actor=actor)
+                incidents.triage_incident(session, incident.id, config=config, actor=actor,
+                                          scope=EVERYTHING)
             out = schemas.incident_out(incident, reveal_caller=reveal_caller)
             out["agencies"] = [schemas.incident_agency_out(ia, a)
                                for ia, a in incidents.incident_agencies(session, incident.id)]

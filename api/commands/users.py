@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.commands._common import fail, print_json, session_scope
+from dispatch.scoping import EVERYTHING
 
 app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 
@@ -17,8 +18,9 @@ def add(
     password: str = typer.Option(None, help="Password (prompted when omitted)."),
     display_name: str = typer.Option("", help="Full name shown in the console."),
     kab: list[str] = typer.Option(None, "--kab", help="Regency (kabupaten/kota) code the user "
-                                  "acts for, e.g. 51.06; repeat for several. Omitted: every "
-                                  "regency of the installation."),
+                                  "acts for, e.g. 51.06; repeat for several (a province "
+                                  "desk). Required, except for role admin (omitted: every "
+                                  "regency of the installation)."),
 ) -> None:
     """Create a user with a role and the regencies it acts for."""
     from api.auth import service
@@ -30,7 +32,7 @@ def add(
         with session_scope() as session:
             user = service.create_user(session=session, username=username, password=password,
                                        role=role, agency_code=agency, display_name=display_name,
-                                       kode_kabs=kab or None)
+                                       kode_kabs=kab or None, scope=EVERYTHING)
             where = ", ".join(user.kode_kabs) if user.kode_kabs else "every regency"
             typer.echo(f"user {user.username} ({user.role}) created for {where}")
     except AuthError as exc:
@@ -46,7 +48,7 @@ def list_users() -> None:
         print_json([{"username": u.username, "role": u.role, "agency_code": u.agency_code,
                      "kode_kabs": u.kode_kabs, "active": u.active,
                      "created_at": u.created_at}
-                    for u in service.list_users(session=session)])
+                    for u in service.list_users(session=session, scope=EVERYTHING)])
 
 
 @app.command("token")
@@ -62,7 +64,8 @@ def token(
     try:
         with session_scope() as session:
             issued = service.issue_api_token(session=session, username=username, name=name,
-                                             ttl_s=ttl_days * 86400 if ttl_days else None)
+                                             ttl_s=ttl_days * 86400 if ttl_days else None,
+                                             scope=EVERYTHING)
             print_json({"id": issued.token_id, "token": issued.token,
                         "expires_at": issued.expires_at})
     except AuthError as exc:
@@ -78,7 +81,8 @@ def tokens(username: str = typer.Argument(None, help="Only this user's tokens.")
         print_json([{"id": t.id, "username": u, "kind": t.kind, "name": t.name,
                      "created_at": t.created_at, "expires_at": t.expires_at,
                      "revoked_at": t.revoked_at}
-                    for t, u in service.list_tokens(session=session, username=username)])
+                    for t, u in service.list_tokens(session=session, username=username,
+                                                         scope=EVERYTHING)])
 
 
 @app.command("revoke")
@@ -89,7 +93,7 @@ def revoke(token_id: int = typer.Argument(..., help="Token id ('siaga users toke
 
     try:
         with session_scope() as session:
-            service.revoke_token(session=session, token_id=token_id)
+            service.revoke_token(session=session, token_id=token_id, scope=EVERYTHING)
             typer.echo(f"token {token_id} revoked")
     except AuthError as exc:
         fail(str(exc))
@@ -103,7 +107,8 @@ def disable(username: str = typer.Argument(...)) -> None:
 
     try:
         with session_scope() as session:
-            service.set_active(session=session, username=username, active=False)
+            service.set_active(session=session, username=username, active=False,
+                               scope=EVERYTHING)
             typer.echo(f"user {username} disabled")
     except AuthError as exc:
         fail(str(exc))

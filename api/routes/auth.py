@@ -164,7 +164,8 @@ def logout(response: Response, principal: Principal = Depends(current_principal)
            session: Session = Depends(get_session)) -> StatusOut:
     """End the current session (revokes the token used for this request)."""
     if principal.token_id is not None:
-        service.revoke_token(session=session, token_id=principal.token_id)
+        service.revoke_token(session=session, token_id=principal.token_id,
+                             scope=principal.scope)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return StatusOut(status="logged_out")
 

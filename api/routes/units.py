@@ -110,5 +110,5 @@ for _name in ("acknowledge", "depart", "arrive", "clear"):
 def evidence(assignment_id: ID, request: Request, state: AppState = Depends(get_state),
              session: Session = Depends(get_session)) -> dict:
     """GPS arrival evidence (GeoJSON track + rule) and its digest, re-checked."""
-    assignments.get_assignment(session, assignment_id, scope=scope_of(request))  # else 404
-    return assignment_evidence(session, assignment_id, config=dispatch_config(state))
+    return assignment_evidence(session, assignment_id, config=dispatch_config(state),
+                               scope=scope_of(request))  # outside the scope: 404

@@ -42,11 +42,13 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     incident = svc.create_incident(
         session, config=dispatch_config, geocoder=geocoder, category="fire",
         place="Kelurahan Suryatmajan", kode_kab="34.71", caller_phone="081234567890",
-        description="Rumah terbakar, asap tebal", actor="op112", received_at=T0, now=T0).value
+        description="Rumah terbakar, asap tebal", actor="op112", received_at=T0, now=T0,
+        scope=EVERYTHING).value
     assert (incident.kode_desa, incident.nama_desa, incident.nama_kec) == (
         "34.71.04.1001", "Suryatmajan", "Danurejan")
     # 2. triage: Damkar sends a pumper, PSC 119 on standby
-    svc.triage_incident(session, incident.id, config=dispatch_config, actor="op112", now=T0)
+    svc.triage_incident(session, incident.id, config=dispatch_config, actor="op112", now=T0,
+                        scope=EVERYTHING)
     assert (incident.status, incident.kind, incident.priority) == ("triaged", "emergency", 1)
     # 3. recommendations by road ETA
     recs = {r.agency: r for r in recommend(session, incident.id, config=dispatch_config,
@@ -68,11 +70,14 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     # 4. assign the fastest; 5. acknowledge, depart
     u1 = unit(session, "YK-DAMKAR-01")
     a = asg.assign_unit(session, incident.id, u1.id, config=dispatch_config, actor="op112",
-                        road_networks=road_networks, now=T0 + timedelta(minutes=1)).value
+                        road_networks=road_networks, now=T0 + timedelta(minutes=1),
+                        scope=EVERYTHING).value
     assert a.eta_s == pytest.approx(fast.eta_s, rel=1e-3) and not a.estimated
     assert (u1.status, incident.status) == ("dispatched", "dispatched")
-    asg.acknowledge(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2))
-    asg.depart(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2, seconds=30))
+    asg.acknowledge(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2),
+                    scope=EVERYTHING)
+    asg.depart(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=2, seconds=30),
+               scope=EVERYTHING)
     assert u1.status == "en_route"
     # 6. the tracker reports the run and the dwell at the scene; verification proves arrival
     scene = svc.point_of(incident.geom)
@@ -95,25 +100,26 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     sla = assignment_sla(session, a, ia, T0 + timedelta(minutes=9))
     # the fire SPM counts from the receipt of the call (T0), not from the dispatch (T0+1)
     assert sla["status"] == "met" and sla["response_s"] == 8 * 60
-    evidence = assignment_evidence(session, a.id)
+    evidence = assignment_evidence(session, a.id, scope=EVERYTHING)
     assert evidence["digest_valid"] and evidence["digest"] == a.evidence_digest
     # 7. clear, resolve, close
     asg.clear(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=50))
     assert (u1.status, a.status) == ("returning", "cleared")
     svc.change_incident_status(session, incident.id, "resolved", actor="op112",
-                               now=T0 + timedelta(minutes=55))
+                               now=T0 + timedelta(minutes=55), scope=EVERYTHING)
     svc.change_incident_status(session, incident.id, "closed", actor="supervisor",
-                               reason="selesai", now=T0 + timedelta(hours=2))
+                               reason="selesai", now=T0 + timedelta(hours=2), scope=EVERYTHING)
     assert incident.status == "closed"
     # SLA report: one DAMKAR response of 7 min (met); PSC 119 never acknowledged (breached)
     report = {r["agency"]: r for r in sla_report(
         session, kode_kab="34.71", start=T0, end=T0 + timedelta(hours=1),
-        now=T0 + timedelta(hours=3))["agencies"]}
+        now=T0 + timedelta(hours=3), scope=EVERYTHING)["agencies"]}
     assert report["DAMKAR"]["on_scene"]["mean_response_s"] == 420
     assert report["DAMKAR"]["acknowledgement"]["met"] == 1
     assert report["PSC119"]["acknowledgement"]["breached"] == 1
     # the audit trail tells the whole story, with who did what
-    trail = [(e.entity, e.action, e.actor) for e in svc.timeline(session, incident.id)]
+    trail = [(e.entity, e.action, e.actor) for e in svc.timeline(session, incident.id,
+                                                                 scope=EVERYTHING)]
     assert trail == [
         ("incident", "create", "op112"),
         ("incident", "triage", "op112"),
@@ -181,11 +187,13 @@ def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
     with Session(engine) as s:
         seed_region(s, config, kode, fleet=fleet)
         i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode, category="fire",
-                                location=scene, actor="op", now=now - timedelta(minutes=3)).value
-        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3))
+                                location=scene, actor="op", now=now - timedelta(minutes=3),
+                                scope=EVERYTHING).value
+        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3),
+                            scope=EVERYTHING)
         u = s.scalars(select(Unit).where(Unit.device_id == device)).one()
         a = asg.assign_unit(s, i.id, u.id, config=config, actor="op",
-                            now=now - timedelta(minutes=2)).value
+                            now=now - timedelta(minutes=2), scope=EVERYTHING).value
         s.commit()
         assignment_id = a.id
 

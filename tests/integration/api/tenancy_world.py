@@ -29,6 +29,7 @@ from dispatch.incident_records import to_geom
 from dispatch.models import Agency, Assignment, Exercise, Incident, IncidentAgency, Post, Unit
 from dispatch.rule_models import ComplaintTicket
 from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import fleet_path, seed_region
 from geo.types import LonLat
 from tracking import service as tracking_service
@@ -116,18 +117,22 @@ def build_side(engine: Any, kode_kab: str) -> Side:
         incident = intake.create_incident(
             session, config=config, geocoder=None, category="fire", actor=side.mark,
             kode_kab=kode_kab, location=centre, description=f"Kebakaran {side.mark}",
-            caller_name=f"Pelapor {side.mark}", caller_phone="081234567890").value
-        intake.triage_incident(session, incident.id, config=config, actor=side.mark)
+            caller_name=f"Pelapor {side.mark}", caller_phone="081234567890", scope=EVERYTHING).value
+        intake.triage_incident(session, incident.id, config=config, actor=side.mark,
+                               scope=EVERYTHING)
         side.incident_id = incident.id
         complaint = intake.create_incident(
             session, config=config, geocoder=None, category="road_damage", actor=side.mark,
-            kode_kab=kode_kab, location=centre, description=f"Jalan rusak {side.mark}").value
-        intake.triage_incident(session, complaint.id, config=config, actor=side.mark)
+            kode_kab=kode_kab, location=centre, description=f"Jalan rusak {side.mark}",
+            scope=EVERYTHING).value
+        intake.triage_incident(session, complaint.id, config=config, actor=side.mark,
+                               scope=EVERYTHING)
         side.complaint_id = complaint.id
         side.ticket_no = session.scalars(select(ComplaintTicket.ticket_no).where(
             ComplaintTicket.incident_id == complaint.id)).one()
         side.assignment_id = assignment_service.assign_unit(
-            session, incident.id, side.unit_id, config=config, actor=side.mark).value.id
+            session, incident.id, side.unit_id, config=config, actor=side.mark,
+            scope=EVERYTHING).value.id
         side.exercise_id = drill.create_exercise(
             session, scope=everything, kode_kab=kode_kab, name=f"Latihan {side.mark}",
             actor=side.mark).id
@@ -135,8 +140,10 @@ def build_side(engine: Any, kode_kab: str) -> Side:
             name = f"{side.mark}-{role}".lower()
             auth_service.create_user(session=session, username=name, password=PASSWORD,
                                      role=role, kode_kabs=[kode_kab],
-                                     agency_code=DESK_AGENCY if role == "agency" else None)
-            issued = auth_service.issue_api_token(session=session, username=name, name="uji")
+                                     agency_code=DESK_AGENCY if role == "agency" else None,
+                                     scope=EVERYTHING)
+            issued = auth_service.issue_api_token(session=session, username=name, name="uji",
+                                                  scope=EVERYTHING)
             side.usernames[role], side.tokens[role] = name, issued.token
             if role == "admin":
                 side.token_id = issued.token_id

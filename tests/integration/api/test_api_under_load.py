@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from dispatch import service as svc
+from dispatch.scoping import EVERYTHING
 from geo.types import LonLat
 from tests.integration.api.live_server import serve
 from tests.integration.api.test_commit_before_response import KODE, bearer, served_app, world
@@ -24,8 +25,8 @@ def test_burst_of_reads_has_no_errors_and_health_stays_fast(world, app_factory, 
     with Session(engine) as s:
         incident = svc.create_incident(s, config=world["config"], geocoder=None, kode_kab=KODE,
                                        category="fire", actor="load",
-                                       location=LonLat(121.003, -5.004)).value
-        svc.triage_incident(s, incident.id, config=world["config"], actor="load")
+                                       location=LonLat(121.003, -5.004), scope=EVERYTHING).value
+        svc.triage_incident(s, incident.id, config=world["config"], actor="load", scope=EVERYTHING)
         s.commit()
         incident_id = incident.id
     paths = [f"/api/v1/incidents/{incident_id}/recommendations",

@@ -15,6 +15,7 @@ from api.auth.exceptions import InvalidTokenError, InvalidUserError, UserExistsE
 from api.security import SESSION_COOKIE, Role, verify_password
 from api.services import LoginThrottles
 from dispatch.privacy import mask_phone
+from dispatch.scoping import EVERYTHING
 from tests.fixtures.console import TEST_PASSWORD, ensure_user
 
 
@@ -22,9 +23,9 @@ def _name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
-def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine):
+def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine, pilot_regions):
     username = _name("disp")
-    ensure_user(engine, username, "dispatcher")
+    ensure_user(engine, username, "dispatcher", kode_kabs=["34.71"])
     with TestClient(app_factory()) as client:
         assert client.get("/api/v1/auth/me").status_code == 401
         wrong = client.post("/api/v1/auth/login", json={"username": username, "password": "x"})
@@ -35,7 +36,7 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine):
         assert ok.status_code == 200, ok.text
         body = ok.json()
         assert body["user"] == {"username": username, "role": "dispatcher", "agency_code": None,
-                                "reveal_caller": True, "kode_kabs": None}
+                                "reveal_caller": True, "kode_kabs": ["34.71"]}
         cookie = ok.headers["set-cookie"]
         assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
         assert client.get("/api/v1/auth/me").json()["username"] == username  # via the cookie
@@ -47,9 +48,9 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(app_factory, engine):
         assert again.status_code == 401  # the session token was revoked server-side
 
 
-def test_passwords_and_tokens_are_stored_hashed(db_session: Session):
+def test_passwords_and_tokens_are_stored_hashed(db_session: Session, pilot_regions):
     user = service.create_user(session=db_session, username=_name("u"), password="kata-sandi-1",
-                               role="planner")
+                               role="planner", kode_kabs=["34.71"], scope=EVERYTHING)
     assert "kata-sandi-1" not in user.password_hash and user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, "kata-sandi-1")
     issued = service.start_session(session=db_session, user=user, ttl_s=60)
@@ -59,9 +60,9 @@ def test_passwords_and_tokens_are_stored_hashed(db_session: Session):
     assert row.token_hash != issued.token and len(row.token_hash) == 64
 
 
-def test_sessions_expire(db_session: Session):
+def test_sessions_expire(db_session: Session, pilot_regions):
     user = service.create_user(session=db_session, username=_name("u"), password="kata-sandi-1",
-                               role="viewer")
+                               role="viewer", kode_kabs=["51.06"], scope=EVERYTHING)
     issued = service.start_session(session=db_session, user=user, ttl_s=60)
     p = service.resolve_token(session=db_session, token=issued.token)
     assert p.role is Role.VIEWER and not p.reveal_caller
@@ -72,32 +73,35 @@ def test_sessions_expire(db_session: Session):
 
 def test_disabling_a_user_revokes_their_tokens(db_session: Session):
     name = _name("u")
-    service.create_user(session=db_session, username=name, password="kata-sandi-1", role="admin")
-    issued = service.issue_api_token(session=db_session, username=name, name="integration")
-    service.set_active(session=db_session, username=name, active=False)
+    service.create_user(session=db_session, username=name, password="kata-sandi-1", role="admin",
+                        scope=EVERYTHING)
+    issued = service.issue_api_token(session=db_session, username=name, name="integration",
+                                     scope=EVERYTHING)
+    service.set_active(session=db_session, username=name, active=False, scope=EVERYTHING)
     with pytest.raises(InvalidTokenError):
         service.resolve_token(session=db_session, token=issued.token)
 
 
-def test_bad_users_are_refused(db_session: Session):
+def test_bad_users_are_refused(db_session: Session, pilot_regions):
     with pytest.raises(InvalidUserError, match="agency code"):
         service.create_user(session=db_session, username=_name("a"), password="kata-sandi-1",
-                            role="agency")
+                            role="agency", scope=EVERYTHING)
     with pytest.raises(InvalidUserError, match="unknown role"):
         service.create_user(session=db_session, username=_name("a"), password="kata-sandi-1",
-                            role="bupati")
+                            role="bupati", scope=EVERYTHING)
     name = _name("a")
     service.create_user(session=db_session, username=name, password="kata-sandi-1",
-                        role="agency", agency_code="BPBD")
+                        role="agency", agency_code="BPBD", kode_kabs=["51.06"], scope=EVERYTHING)
     with pytest.raises(UserExistsError):
         service.create_user(session=db_session, username=name, password="kata-sandi-1",
-                            role="viewer")
+                            role="viewer", kode_kabs=["51.06"], scope=EVERYTHING)
 
 
 def test_admin_api_manages_users_and_tokens(api_client, client_as):
     name = _name("opd")
     r = api_client.post("/api/v1/auth/users", json={"username": name, "password": "rahasia-123",
-                                                      "role": "agency", "agency_code": "BPBD"})
+                                                      "role": "agency", "agency_code": "BPBD",
+                                                      "kode_kabs": ["51.06"]})
     assert r.status_code == 201, r.text
     bad = api_client.post("/api/v1/auth/users", json={"username": _name("x"), "password": "p",
                                                         "role": "agency"})
@@ -115,17 +119,17 @@ def test_admin_api_manages_users_and_tokens(api_client, client_as):
     assert client_as("dispatcher").get("/api/v1/auth/users").status_code == 403
 
 
-def test_users_cli(database_url, monkeypatch):
+def test_users_cli(database_url, pilot_regions, monkeypatch):
     from api.cli import app
 
     monkeypatch.setenv("SIAGA_DATABASE_URL", database_url)
     runner = CliRunner()
     name = _name("cli")
     add = runner.invoke(app, ["users", "add", name, "--role", "planner",
-                              "--password", "rahasia-123"])
+                              "--password", "rahasia-123", "--kab", "34.71"])
     assert add.exit_code == 0, add.output
     dup = runner.invoke(app, ["users", "add", name, "--role", "planner",
-                              "--password", "rahasia-123"])
+                              "--password", "rahasia-123", "--kab", "34.71"])
     assert dup.exit_code == 1 and "already exists" in dup.output
     assert name in runner.invoke(app, ["users", "list"]).output
     tok = runner.invoke(app, ["users", "token", name, "--name", "ci"])
@@ -164,7 +168,7 @@ def test_phone_masking():
     assert masked.startswith("+628") and masked.endswith("890") and "1234567" not in masked
 
 
-def test_repeated_failed_logins_are_throttled(app_factory, engine):
+def test_repeated_failed_logins_are_throttled(app_factory, engine, pilot_regions):
     username = _name("brute")
     ensure_user(engine, username, "viewer")
     from api.auth.throttle import ACCOUNT_POLICY, ADDRESS_POLICY, Backoff

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.live import Coalescer, LiveHub, LiveView, kind_of, mask_callers, unwrap
 from api.services import LiveOptions
+from dispatch.scoping import EVERYTHING
 
 
 def test_coalescer_keeps_the_latest_position_per_device_and_every_other_event():
@@ -104,14 +105,17 @@ def test_mqtt_events_reach_the_browser_coalesced(settings, database_url, mqtt_ur
                 client.websocket_connect(f"/api/v1/live?token={role_tokens['planner']}") as ws2:
             assert ws.receive_json()["type"] == "hello"
             assert ws2.receive_json()["role"] == "planner"
+            # Every non-admin user acts for named regencies: events must name theirs.
             fixes = [{"device_id": "dev-1", "seq": i, "lat": -7.8, "lon": 110.37 + i * 1e-4,
-                      "fix_time": "2026-01-01T00:00:00Z"} for i in range(30)]
+                      "fix_time": "2026-01-01T00:00:00Z", "kode_kab": "34.71"}
+                     for i in range(30)]
             _publish(mqtt_url, [(f"{prefix}/position", fixes[:10]),  # an array
                                 (f"{prefix}/position", {"kind": "position",  # ingest's shape
                                                         "fixes": fixes[10:]}),
-                                (f"{prefix}/incident", {"incident_id": 7,
+                                (f"{prefix}/incident", {"incident_id": 7, "kode_kab": "34.71",
                                                         "caller_phone": "081234567890"}),
-                                (f"{prefix}/arrival", {"assignment_id": 3, "device_id": "dev-1"}),
+                                (f"{prefix}/arrival", {"assignment_id": 3, "device_id": "dev-1",
+                                                       "kode_kab": "34.71"}),
                                 (f"{prefix}/garbage", "not an object")])
             seen = _collect(ws, lambda ev: any(e["kind"] == "arrival" for e in ev)
                             and any(e["data"].get("seq") == 29 for e in ev))
@@ -138,9 +142,10 @@ def test_dispatch_events_published_by_the_api_come_back_live(settings, database_
         sink = app.state.siaga.publish_events
         with client.websocket_connect(f"/api/v1/live?token={role_tokens['viewer']}") as ws:
             ws.receive_json()
-            sink([(f"{prefix}/unit", {"unit_id": 1, "status": "dispatched"})])
+            sink([(f"{prefix}/unit", {"unit_id": 1, "status": "dispatched",
+                                      "kode_kab": "34.71"})])
             seen = _collect(ws, lambda ev: any(e["kind"] == "unit" for e in ev))
-            assert seen[0]["data"] == {"unit_id": 1, "status": "dispatched"}
+            assert seen[0]["data"] == {"unit_id": 1, "status": "dispatched", "kode_kab": "34.71"}
 
 
 def test_the_stream_closes_when_the_session_is_revoked(settings, database_url, mqtt_url, engine):
@@ -151,7 +156,8 @@ def test_the_stream_closes_when_the_session_is_revoked(settings, database_url, m
     from api.auth import service
 
     with Session(engine) as session:
-        issued = service.issue_api_token(session=session, username="test_viewer", name="ws")
+        issued = service.issue_api_token(session=session, username="test_viewer", name="ws",
+                                         scope=EVERYTHING)
         session.commit()
     cfg = settings.model_copy(update={"database_url": database_url, "mqtt_url": mqtt_url})
     app = create_app(cfg, live=LiveOptions(recheck_s=0.2,
@@ -160,7 +166,7 @@ def test_the_stream_closes_when_the_session_is_revoked(settings, database_url, m
         with client.websocket_connect(f"/api/v1/live?token={issued.token}") as ws:
             assert ws.receive_json()["type"] == "hello"
             with Session(engine) as session:
-                service.revoke_token(session=session, token_id=issued.token_id)
+                service.revoke_token(session=session, token_id=issued.token_id, scope=EVERYTHING)
                 session.commit()
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()

@@ -102,7 +102,7 @@ def test_each_role_receives_only_what_it_may_see(settings, database_url, mqtt_ur
                                    "agency": "BPBD"}),
                 (f"{prefix}/position", {"device_id": f"unregistered-{marker}", "seq": 1}),
                 (f"{prefix}/sla", {"action": "note", "agency": TEST_AGENCY_CODE,
-                                   "marker": marker}),
+                                   "kode_kab": "34.71", "marker": marker}),
             ])
             seen = {role: _until_marker(ws, marker) for role, ws in sockets.items()}
         finally:
@@ -126,7 +126,10 @@ def test_each_role_receives_only_what_it_may_see(settings, database_url, mqtt_ur
     assert incidents("dispatcher")[ours]["caller_phone"] == PHONE
     assert incidents("dispatcher")[theirs]["caller_name"] == "Sari"
     assert unit_ids("dispatcher") == {own_unit["id"], other_unit["id"]}
-    assert len(seen["dispatcher"]) == 7
+    # every non-admin user acts for named regencies: an event of no known regency (the
+    # unregistered tracker's position) reaches none of them (fail closed)
+    assert not [e for e in seen["dispatcher"] if e["kind"] == "position"]
+    assert len(seen["dispatcher"]) == 6
     # planners: everything, numbers masked, no names
     assert set(incidents("planner")) == {ours, theirs}
     assert incidents("planner")[ours]["caller_phone"] == "0812*****890"

@@ -41,8 +41,8 @@ def _login(client: TestClient, username: str, password: str):
     return client.post(LOGIN, json={"username": username, "password": password})
 
 
-def test_the_owner_logs_in_from_another_address_while_an_attacker_is_throttled(app_factory,
-                                                                                 engine):
+def test_the_owner_logs_in_from_another_address_while_an_attacker_is_throttled(
+        app_factory, engine, pilot_regions):
     victim = _name("victim")
     ensure_user(engine, victim, "viewer")
     attacker_ip, owner_ip = _address(), _address()
@@ -62,7 +62,7 @@ def test_the_owner_logs_in_from_another_address_while_an_attacker_is_throttled(a
         assert ok.status_code == 200 and ok.json()["user"]["username"] == victim
 
 
-def test_a_success_resets_its_own_account_and_address_key(app_factory, engine):
+def test_a_success_resets_its_own_account_and_address_key(app_factory, engine, pilot_regions):
     user = _name("typo")
     ensure_user(engine, user, "viewer")
     ip = _address()
@@ -79,7 +79,7 @@ def test_a_success_resets_its_own_account_and_address_key(app_factory, engine):
     assert left[throttle.address_key(ip)].failures == throttle.ACCOUNT_POLICY.free_failures
 
 
-def test_two_api_instances_share_the_counters(app_factory, engine):
+def test_two_api_instances_share_the_counters(app_factory, engine, pilot_regions):
     user = _name("shared")
     ensure_user(engine, user, "viewer")
     ip = _address()
@@ -97,7 +97,7 @@ def test_two_api_instances_share_the_counters(app_factory, engine):
         assert row is not None and row.failures == free + 1
 
 
-def test_the_block_ends_and_the_right_password_works_again(app_factory, engine):
+def test_the_block_ends_and_the_right_password_works_again(app_factory, engine, pilot_regions):
     user = _name("later")
     ensure_user(engine, user, "viewer")
     ip = _address()
@@ -113,7 +113,7 @@ def test_the_block_ends_and_the_right_password_works_again(app_factory, engine):
         assert _login(client, user, TEST_PASSWORD).status_code == 200
 
 
-def test_parallel_guesses_are_all_counted(app_factory, engine):
+def test_parallel_guesses_are_all_counted(app_factory, engine, pilot_regions):
     user = _name("burst")
     ensure_user(engine, user, "viewer")
     ip = _address()
@@ -138,7 +138,8 @@ def test_parallel_guesses_are_all_counted(app_factory, engine):
     assert codes.count(401) <= throttle.ACCOUNT_POLICY.free_failures + 1
 
 
-def test_concurrent_creation_of_one_username_gives_one_201_and_409s(api_client, engine):
+def test_concurrent_creation_of_one_username_gives_one_201_and_409s(api_client, engine,
+                                                                   pilot_regions):
     username = _name("race")
     n = 9
     barrier = threading.Barrier(n)
@@ -147,7 +148,8 @@ def test_concurrent_creation_of_one_username_gives_one_201_and_409s(api_client, 
     def create() -> None:
         barrier.wait()
         r = api_client.post("/api/v1/auth/users", json={
-            "username": username, "password": TEST_PASSWORD, "role": "viewer"})
+            "username": username, "password": TEST_PASSWORD, "role": "viewer",
+            "kode_kabs": ["34.71"]})
         results.append((r.status_code, r.json().get("error", {}).get("code", "")))
 
     threads = [threading.Thread(target=create) for _ in range(n)]

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from dispatch.scoping import EVERYTHING
+
 #: Examples per operation and mode: enough to reach edge cases, small enough for ~1-2 min.
 EXAMPLES_PER_OPERATION = 15
 #: Error codes of request *syntax* (``api/errors.py``, ``api/middleware.py``): the OpenAPI
@@ -97,9 +99,9 @@ def fuzz_world(settings, road_build_reports) -> Iterator[tuple[str, str]]:
             seed_region(session, load_config(), "34.71", fleet=fleet_path("34.71"))
             _incident_history(session, "34.71")
             service.create_user(session=session, username="fuzz_admin",
-                                password="rahasia-fuzz-123", role="admin")
+                                password="rahasia-fuzz-123", role="admin", scope=EVERYTHING)
             token = service.issue_api_token(session=session, username="fuzz_admin",
-                                            name="fuzz").token
+                                            name="fuzz", scope=EVERYTHING).token
             session.commit()
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.permissions import RULES, rule_for
 from api.security import Role
+from dispatch.scoping import EVERYTHING
 from tests.fixtures.console import TEST_AGENCY_CODE
 
 
@@ -107,7 +108,8 @@ def test_invalid_and_revoked_tokens_get_401(app_factory, engine):
     from api.auth import service
 
     with Session(engine) as session:
-        issued = service.issue_api_token(session=session, username="test_admin", name="revoke-me")
+        issued = service.issue_api_token(session=session, username="test_admin", name="revoke-me",
+                                         scope=EVERYTHING)
         session.commit()
     with TestClient(app_factory()) as client:
         ok = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
@@ -115,7 +117,7 @@ def test_invalid_and_revoked_tokens_get_401(app_factory, engine):
         bad = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer sgt_forged"})
         assert bad.status_code == 401
         with Session(engine) as session:
-            service.revoke_token(session=session, token_id=issued.token_id)
+            service.revoke_token(session=session, token_id=issued.token_id, scope=EVERYTHING)
             session.commit()
         gone = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
         assert gone.status_code == 401

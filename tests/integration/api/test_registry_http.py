@@ -21,6 +21,7 @@ from api.auth import service as auth_service
 from dispatch.config import load_config
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, Post, SlaRule, Unit
 from dispatch.registry_io import parse_units
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import seed_region
 from tracking.models import Device
 
@@ -54,9 +55,9 @@ def bangli(engine, pilot_regions, client_as) -> Iterator[dict]:
         seed_region(s, load_config(), KAB)
         jogja_admin = f"uji-jogja-{uuid.uuid4().hex[:6]}"
         auth_service.create_user(session=s, username=jogja_admin, password="rahasia-uji-123",
-                                 role="admin", kode_kabs=["34.71"])
+                                 role="admin", kode_kabs=["34.71"], scope=EVERYTHING)
         jogja_token = auth_service.issue_api_token(session=s, username=jogja_admin,
-                                                   name="uji").token
+                                                   name="uji", scope=EVERYTHING).token
         s.commit()
     try:
         yield {"incidents": incident_ids, "jogja_token": jogja_token}

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from api.db import make_engine
 from api.worker import LeaderLock, Worker
+from dispatch.scoping import EVERYTHING
 
 #: A key of its own, so a worker of another test run never interferes.
 KEY = 0x5349414741_7E57
@@ -168,8 +169,9 @@ def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, dat
         with Session(engine) as s:
             seed_region(s, config, kode)
             i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode,
-                                    category="public_order", actor="op", now=past).value
-            svc.triage_incident(s, i.id, config=config, actor="op", now=past)
+                                    category="public_order", actor="op", now=past,
+                                    scope=EVERYTHING).value
+            svc.triage_incident(s, i.id, config=config, actor="op", now=past, scope=EVERYTHING)
             s.commit()
             incident_id = i.id
         published: list = []

@@ -13,11 +13,14 @@ from sqlalchemy import text
 from dispatch import analytics_service as svc
 from dispatch.analytics.exceptions import AnalyticsInputError
 from dispatch.models import Agency, Incident, IncidentAgency
+from dispatch.scoping import EVERYTHING
 from dispatch.siting_inputs import existing_posts, incident_demand
 from geo.population import PopulationRow
 from geo.population_store import import_population
 
 KAB = "34.71"
+#: Every incident of every regency (the operator's view).
+NO_FILTER = svc.IncidentFilter(scope=EVERYTHING)
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
 SURYATMAJAN = "34.71.04.1001"
 
@@ -108,19 +111,20 @@ def test_filters_exclude_cancelled_and_duplicates_by_default(db):
     _add(db, SURYATMAJAN, 2, status="cancelled")
     _add(db, SURYATMAJAN, 1, duplicate_of=first.id)
     _add(db, SURYATMAJAN, 4, category="flood", kind="public_service", at=T0 + timedelta(days=40))
-    flt = svc.IncidentFilter()
+    flt = NO_FILTER
 
     def total(f):
         return int(svc.desa_counts(session=db, kode_kab=KAB, flt=f).count.sum())
 
     assert total(flt) == 7
-    assert total(svc.IncidentFilter(include_cancelled=True)) == 9
-    assert total(svc.IncidentFilter(include_cancelled=True, include_duplicates=True)) == 10
-    assert total(svc.IncidentFilter(kind="complaint")) == 4
-    assert total(svc.IncidentFilter(category="fire")) == 3
-    assert total(svc.IncidentFilter(agency="TESTDAMKAR")) == 3
-    assert total(svc.IncidentFilter(start=T0 + timedelta(days=1))) == 4
-    assert total(svc.IncidentFilter(end=T0 + timedelta(days=1))) == 3
+    assert total(svc.IncidentFilter(include_cancelled=True, scope=EVERYTHING)) == 9
+    assert total(svc.IncidentFilter(include_cancelled=True, include_duplicates=True,
+                                    scope=EVERYTHING)) == 10
+    assert total(svc.IncidentFilter(kind="complaint", scope=EVERYTHING)) == 4
+    assert total(svc.IncidentFilter(category="fire", scope=EVERYTHING)) == 3
+    assert total(svc.IncidentFilter(agency="TESTDAMKAR", scope=EVERYTHING)) == 3
+    assert total(svc.IncidentFilter(start=T0 + timedelta(days=1), scope=EVERYTHING)) == 4
+    assert total(svc.IncidentFilter(end=T0 + timedelta(days=1), scope=EVERYTHING)) == 3
 
 
 def test_no_silent_cap_on_large_histories(db):
@@ -136,7 +140,7 @@ def test_no_silent_cap_on_large_histories(db):
         ),
         {"kab": KAB, "t0": T0, "desa": SURYATMAJAN, "lon": lon, "lat": lat},
     )
-    flt = svc.IncidentFilter()
+    flt = NO_FILTER
     assert svc.desa_counts(session=db, kode_kab=KAB, flt=flt).count.sum() == 25000
     assert svc.hour_of_week(session=db, kode_kab=KAB, flt=flt).sum() == 25000
     _, weights = incident_demand(session=db, kode_kab=KAB, flt=flt, cell_m=100.0)
@@ -152,7 +156,7 @@ def test_hot_desa_cluster_found_where_it_was_built(db):
     for kode in db.scalars(text("SELECT kode_desa FROM desa WHERE kode_kab = :k"), {"k": KAB}):
         if kode not in cluster:
             _add(db, kode, 1)
-    res = svc.desa_hotspots(session=db, kode_kab=KAB, flt=svc.IncidentFilter(), seed=3)
+    res = svc.desa_hotspots(session=db, kode_kab=KAB, flt=NO_FILTER, seed=3)
     assert res.measure == "density_per_km2"
     bins = dict(zip(res.desa.kode_desa, res.gi.gi_bin.tolist(), strict=True))
     assert bins[SURYATMAJAN] > 0
@@ -164,7 +168,7 @@ def test_hot_desa_cluster_found_where_it_was_built(db):
     # with a population for every desa the measure is a rate per 1,000
     pop = dict.fromkeys(res.desa.kode_desa, 2000.0)
     rate = svc.desa_hotspots(
-        session=db, kode_kab=KAB, flt=svc.IncidentFilter(), population=pop, permutations=99
+        session=db, kode_kab=KAB, flt=NO_FILTER, population=pop, permutations=99
     )
     assert rate.measure == "rate_per_1000"
     assert rate.values[res.desa.kode_desa.index(SURYATMAJAN)] == pytest.approx(12.5)
@@ -172,7 +176,7 @@ def test_hot_desa_cluster_found_where_it_was_built(db):
     rows = [PopulationRow(level="desa", kode=k, nama="", penduduk=4000, tahun=2024, sumber="t")
             for k in res.desa.kode_desa]
     import_population(db, rows)
-    imported = svc.desa_hotspots(session=db, kode_kab=KAB, flt=svc.IncidentFilter(),
+    imported = svc.desa_hotspots(session=db, kode_kab=KAB, flt=NO_FILTER,
                                  permutations=99)
     assert imported.measure == "rate_per_1000"
     assert imported.values[res.desa.kode_desa.index(SURYATMAJAN)] == pytest.approx(6.25)
@@ -181,9 +185,9 @@ def test_hot_desa_cluster_found_where_it_was_built(db):
 def test_hour_of_week_and_monthly_series_in_local_time(db):
     _add(db, SURYATMAJAN, 2)  # Monday 08:00 WIB
     _add(db, SURYATMAJAN, 1, at=T0 + timedelta(days=62, hours=16), category="flood")
-    m = svc.hour_of_week(session=db, kode_kab=KAB, flt=svc.IncidentFilter())
+    m = svc.hour_of_week(session=db, kode_kab=KAB, flt=NO_FILTER)
     assert m.shape == (7, 24) and m[0, 8] == 2 and m.sum() == 3
-    months, series = svc.monthly_by_category(session=db, kode_kab=KAB, flt=svc.IncidentFilter())
+    months, series = svc.monthly_by_category(session=db, kode_kab=KAB, flt=NO_FILTER)
     assert months == ["2026-03", "2026-04", "2026-05"]
     assert series == {"fire": [2, 0, 0], "flood": [0, 0, 1]}
 
@@ -199,7 +203,7 @@ def test_emerging_new_hot_desa(db):
             for kode in cluster:
                 _add(db, kode, 20, at=at)
     desa, steps, res = svc.desa_emerging_hotspots(
-        session=db, kode_kab=KAB, flt=svc.IncidentFilter(), step="month"
+        session=db, kode_kab=KAB, flt=NO_FILTER, step="month"
     )
     assert steps == [f"2026-{m:02d}-01" for m in range(1, 7)]
     assert res.category[desa.kode_desa.index(SURYATMAJAN)] == "new_hot"
@@ -207,13 +211,13 @@ def test_emerging_new_hot_desa(db):
 
 def test_bad_inputs_are_typed_bilingual_errors(db):
     with pytest.raises(AnalyticsInputError, match=" / "):
-        svc.IncidentFilter(start=datetime(2026, 1, 1))
+        svc.IncidentFilter(start=datetime(2026, 1, 1), scope=EVERYTHING)
     with pytest.raises(AnalyticsInputError, match=" / "):
-        svc.IncidentFilter(kind="drill")
+        svc.IncidentFilter(kind="drill", scope=EVERYTHING)
     with pytest.raises(AnalyticsInputError, match=" / "):
-        svc.hour_of_week(session=db, kode_kab=KAB, flt=svc.IncidentFilter(), tz="Mars/Olympus")
+        svc.hour_of_week(session=db, kode_kab=KAB, flt=NO_FILTER, tz="Mars/Olympus")
     with pytest.raises(AnalyticsInputError, match=" / "):
-        svc.desa_hotspots(session=db, kode_kab=KAB, flt=svc.IncidentFilter())  # no incidents
+        svc.desa_hotspots(session=db, kode_kab=KAB, flt=NO_FILTER)  # no incidents
     with pytest.raises(AnalyticsInputError, match=" / "):
-        svc.grid_hotspots(session=db, kode_kab="99.99", flt=svc.IncidentFilter())
-    assert np.asarray(existing_posts(session=db, kode_kab="99.99")).size == 0
+        svc.grid_hotspots(session=db, kode_kab="99.99", flt=NO_FILTER)
+    assert np.asarray(existing_posts(session=db, kode_kab="99.99", scope=EVERYTHING)).size == 0

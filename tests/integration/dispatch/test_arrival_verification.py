@@ -12,6 +12,7 @@ from dispatch import assignment_service as asg
 from dispatch import audit
 from dispatch import service as svc
 from dispatch.models import AuditChain, AuditLog, Unit
+from dispatch.scoping import EVERYTHING
 from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
 from geo.types import LonLat
@@ -34,10 +35,12 @@ def fixes(start: datetime, points, step_s=10, speed_mps=0.5, seq0=0):
 
 def dispatched_fire(session, config):
     i = svc.create_incident(session, config=config, geocoder=None, kode_kab="34.71",
-                            category="fire", location=SCENE, actor="op", now=T0).value
-    svc.triage_incident(session, i.id, config=config, actor="op", now=T0)
+                            category="fire", location=SCENE, actor="op", now=T0,
+                            scope=EVERYTHING).value
+    svc.triage_incident(session, i.id, config=config, actor="op", now=T0, scope=EVERYTHING)
     u = session.scalars(select(Unit).where(Unit.device_id == DEVICE)).one()
-    a = asg.assign_unit(session, i.id, u.id, config=config, actor="op", now=T0).value
+    a = asg.assign_unit(session, i.id, u.id, config=config, actor="op", now=T0,
+                        scope=EVERYTHING).value
     return i, u, a
 
 
@@ -84,13 +87,13 @@ def test_drive_by_then_arrival_then_late_fixes_move_it_earlier(seeded, dispatch_
                            now=T0 + timedelta(minutes=31)) == []
     assert a.arrived_at == T0 + timedelta(minutes=6)
     # evidence: stored GeoJSON, digest re-checked; a tampered copy is detected
-    ev = assignment_evidence(seeded, a.id)
+    ev = assignment_evidence(seeded, a.id, scope=EVERYTHING)
     assert ev["digest_valid"] is True and ev["evidence"]["type"] == "FeatureCollection"
     seeded.execute(text("UPDATE assignment SET evidence = jsonb_set(evidence, "
                         "'{properties,arrival,arrived_at}', '\"2026-07-01T09:59:00+00:00\"') "
                         "WHERE id = :id"), {"id": a.id})
     seeded.expire_all()
-    assert assignment_evidence(seeded, a.id)["digest_valid"] is False
+    assert assignment_evidence(seeded, a.id, scope=EVERYTHING)["digest_valid"] is False
 
 
 def test_drift_at_the_fence_edge_is_not_an_arrival(seeded, dispatch_config):
@@ -106,13 +109,13 @@ def test_drift_at_the_fence_edge_is_not_an_arrival(seeded, dispatch_config):
 
 def test_manual_arrival_is_not_overwritten_by_gps(seeded, dispatch_config):
     i, u, a = dispatched_fire(seeded, dispatch_config)
-    asg.arrive(seeded, a.id, actor="radio", now=T0 + timedelta(minutes=10))
+    asg.arrive(seeded, a.id, actor="radio", now=T0 + timedelta(minutes=10), scope=EVERYTHING)
     dwell = fixes(T0 + timedelta(minutes=7), [at_m(10)] * 4)
     store_fixes(seeded, dwell)
     assert verify_arrivals(seeded, dwell, config=dispatch_config,
                            now=T0 + timedelta(minutes=11)) == []
     assert (a.arrival_source, a.arrived_at) == ("manual", T0 + timedelta(minutes=10))
-    ev = assignment_evidence(seeded, a.id, now=T0 + timedelta(minutes=11))
+    ev = assignment_evidence(seeded, a.id, now=T0 + timedelta(minutes=11), scope=EVERYTHING)
     # The manual arrival stored its own evidence (track so far, no GPS arrival) when recorded.
     assert ev["digest_valid"] is True and ev["evidence"]["properties"]["arrival"] is None
     assert ev["evidence"]["properties"]["meta"]["manual_arrival"]["confirmed_by"] == "radio"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import service as svc
 from dispatch.models import Assignment, Unit
+from dispatch.scoping import EVERYTHING
 from geo.types import LonLat
 from tests.integration.api.live_server import serve
 from tests.integration.api.test_commit_before_response import (
@@ -33,8 +34,9 @@ def test_fifty_dispatchers_one_unit_exactly_one_wins(world, app_factory, engine)
         for n in range(DISPATCHERS):
             i = svc.create_incident(s, config=config, geocoder=None, kode_kab=KODE,
                                     category="fire", actor="race",
-                                    location=LonLat(121.0 + n / 1000, -5.01)).value
-            svc.triage_incident(s, i.id, config=config, actor="race")
+                                    location=LonLat(121.0 + n / 1000, -5.01),
+                                    scope=EVERYTHING).value
+            svc.triage_incident(s, i.id, config=config, actor="race", scope=EVERYTHING)
             incident_ids.append(i.id)
         s.commit()
     app = served_app(app_factory, config)

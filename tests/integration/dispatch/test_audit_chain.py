@@ -57,10 +57,12 @@ def arrived(chain_engine, dispatch_config) -> int:
         seed_all(s, dispatch_config)
         s.commit()
         i = svc.create_incident(s, config=dispatch_config, geocoder=None, kode_kab="34.71",
-                                category="fire", location=SCENE, actor="op", now=T0).value
-        svc.triage_incident(s, i.id, config=dispatch_config, actor="op", now=T0)
+                                category="fire", location=SCENE, actor="op", now=T0,
+                                scope=EVERYTHING).value
+        svc.triage_incident(s, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
         u = s.scalars(select(Unit).where(Unit.device_id == DEVICE)).one()
-        a = asg.assign_unit(s, i.id, u.id, config=dispatch_config, actor="op", now=T0).value
+        a = asg.assign_unit(s, i.id, u.id, config=dispatch_config, actor="op", now=T0,
+                            scope=EVERYTHING).value
         s.commit()
         dwell = fixes(T0 + timedelta(minutes=20), [at_m(30), at_m(25), at_m(20), at_m(22)])
         store_fixes(s, dwell)
@@ -95,7 +97,8 @@ def evidence_client(chain_url, chain_engine, settings, arrived):
 
     ensure_user(chain_engine, "auditor_admin", "admin")
     with Session(chain_engine) as s:
-        token = service.issue_api_token(session=s, username="auditor_admin", name="t").token
+        token = service.issue_api_token(session=s, username="auditor_admin", name="t",
+                                        scope=EVERYTHING).token
         s.commit()
     app = create_app(settings.model_copy(update={"database_url": chain_url}))
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:

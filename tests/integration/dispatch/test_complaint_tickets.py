@@ -13,6 +13,7 @@ from dispatch.exceptions import DispatchValidationError, IllegalTransition
 from dispatch.report_service import sla_report
 from dispatch.rule_models import ComplaintTicket
 from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 from dispatch.triage import TriageOverride
 
 T = datetime(2026, 4, 6, 2, 0, tzinfo=UTC)
@@ -22,8 +23,8 @@ ALL = Scope.everything()
 def complaint(session, config, kode_kab, category, at=T):
     i = svc.create_incident(session, config=config, geocoder=None, category=category,
                             actor="op1", kode_kab=kode_kab, channel="complaint_line",
-                            received_at=at, now=at).value
-    svc.triage_incident(session, i.id, config=config, actor="op1", now=at)
+                            received_at=at, now=at, scope=EVERYTHING).value
+    svc.triage_incident(session, i.id, config=config, actor="op1", now=at, scope=EVERYTHING)
     return i, session.scalars(select(ComplaintTicket)
                               .where(ComplaintTicket.incident_id == i.id)).all()
 
@@ -41,7 +42,7 @@ def test_ticket_opened_at_triage_with_the_perbup_deadline(seeded, dispatch_confi
     _, none = complaint(seeded, dispatch_config, "51.06", "fire")
     assert none == []
     svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T,
-                        override=TriageOverride(priority=3, reason="cek ulang"))
+                        override=TriageOverride(priority=3, reason="cek ulang"), scope=EVERYTHING)
     assert seeded.scalar(select(func.count()).select_from(ComplaintTicket)
                          .where(ComplaintTicket.incident_id == i.id)) == 1
 
@@ -115,7 +116,7 @@ def test_report_judges_forwarded_complaints_by_the_ticket(seeded, dispatch_confi
                           now=T + timedelta(hours=20))
     complaint(seeded, dispatch_config, "51.06", "public_order")  # never handled
     out = sla_report(seeded, kode_kab="51.06", start=T - timedelta(days=1),
-                     end=T + timedelta(days=1), now=T + timedelta(days=5))
+                     end=T + timedelta(days=1), now=T + timedelta(days=5), scope=EVERYTHING)
     satpol = next(a for a in out["agencies"] if a["agency"] == "SATPOLPP")
     p = satpol["perbup"]
     assert (p["count"], p["met"], p["breached"], p["unfinished"]) == (2, 1, 1, 1)

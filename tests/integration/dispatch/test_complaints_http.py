@@ -15,6 +15,7 @@ from dispatch import service as svc
 from dispatch.config import DEFAULT_PATH, parse_config
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
 from dispatch.rule_models import ComplaintTicket, SlaRuleSetRow
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import seed_region
 
 KODE = "99.08"
@@ -49,8 +50,8 @@ def world(engine, client_as) -> Iterator:
         for category in ("public_order", "road_damage"):
             i = svc.create_incident(s, config=config, geocoder=None, category=category,
                                     actor="op1", kode_kab=KODE, channel="complaint_line",
-                                    received_at=T, now=T).value
-            svc.triage_incident(s, i.id, config=config, actor="op1", now=T)
+                                    received_at=T, now=T, scope=EVERYTHING).value
+            svc.triage_incident(s, i.id, config=config, actor="op1", now=T, scope=EVERYTHING)
             made.append(i.id)
         s.commit()
     try:

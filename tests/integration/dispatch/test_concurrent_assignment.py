@@ -13,6 +13,7 @@ from dispatch import service as svc
 from dispatch.config import parse_config
 from dispatch.exceptions import UnitUnavailable
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station, Unit
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import seed_region
 from geo.types import LonLat
 
@@ -52,8 +53,9 @@ def test_concurrent_assignment_of_one_unit(engine):
             for n in range(2):
                 i = svc.create_incident(s, config=config, geocoder=None, kode_kab=KODE,
                                         category="fire", actor=f"op{n}",
-                                        location=LonLat(110.01 + n / 100, -7.01)).value
-                svc.triage_incident(s, i.id, config=config, actor=f"op{n}")
+                                        location=LonLat(110.01 + n / 100, -7.01),
+                                        scope=EVERYTHING).value
+                svc.triage_incident(s, i.id, config=config, actor=f"op{n}", scope=EVERYTHING)
                 incidents.append(i.id)
             unit_id = s.scalars(select(Unit.id).where(Unit.call_sign == "RACE-01")).one()
             s.commit()
@@ -66,7 +68,7 @@ def test_concurrent_assignment_of_one_unit(engine):
                 barrier.wait()
                 try:
                     asg.assign_unit(s, incidents[n], unit_id, config=config, actor=f"op{n}",
-                                    now=datetime.now(UTC))
+                                    now=datetime.now(UTC), scope=EVERYTHING)
                     time.sleep(0.3)  # hold the lock while the other dispatcher tries
                     s.commit()
                     results[n] = "assigned"

@@ -16,6 +16,7 @@ from dispatch import service as svc
 from dispatch.exceptions import DispatchNotFound, DispatchValidationError
 from dispatch.models import Assignment, AuditLog, Exercise, Incident, Unit
 from dispatch.scope import Scope
+from dispatch.scoping import EVERYTHING
 
 KAB = "51.06"
 T0 = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def _call(db, config, geocoder, *, drill_flag=False, exercise_id=None, at=T0):
     return svc.create_incident(
         db, config=config, geocoder=geocoder, category="fire", kode_kab=KAB,
         location=LonLat(*SCENE), actor="op112", received_at=at, now=at, drill=drill_flag,
-        exercise_id=exercise_id).value
+        exercise_id=exercise_id, scope=EVERYTHING).value
 
 
 def test_exercise_incidents_are_drills_and_audited_as_such(db, dispatch_config, geocoder):
@@ -66,16 +67,18 @@ def test_exercise_incidents_are_drills_and_audited_as_such(db, dispatch_config, 
 def test_drills_listed_on_request_and_left_out_of_statistics(db, dispatch_config, geocoder):
     real = _call(db, dispatch_config, geocoder)
     fake = _call(db, dispatch_config, geocoder, drill_flag=True, at=T0 + timedelta(minutes=5))
-    listed = {i.id for i in svc.list_incidents(db, kode_kab=KAB)}
+    listed = {i.id for i in svc.list_incidents(db, kode_kab=KAB, scope=EVERYTHING)}
     assert {real.id, fake.id} <= listed
-    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=True)] == [fake.id]
-    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=False)] == [real.id]
+    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=True,
+                                             scope=EVERYTHING)] == [fake.id]
+    assert [i.id for i in svc.list_incidents(db, kode_kab=KAB, drill=False,
+                                             scope=EVERYTHING)] == [real.id]
 
     def total(flt):
         return int(analytics.desa_counts(session=db, kode_kab=KAB, flt=flt).count.sum())
 
-    assert total(analytics.IncidentFilter()) == 1
-    assert total(analytics.IncidentFilter(include_drills=True)) == 2
+    assert total(analytics.IncidentFilter(scope=EVERYTHING)) == 1
+    assert total(analytics.IncidentFilter(include_drills=True, scope=EVERYTHING)) == 2
     # (hotspots, time patterns and the siting demand share this one incident filter)
 
 
@@ -88,10 +91,11 @@ def test_purge_deletes_drills_releases_units_and_keeps_the_audit(db, dispatch_co
     assert real.probable_duplicate_of is None
     twin = _call(db, dispatch_config, geocoder, exercise_id=ex.id, at=T0 + timedelta(minutes=2))
     assert twin.probable_duplicate_of == fake.id  # drills are compared among themselves
-    svc.triage_incident(db, fake.id, config=dispatch_config, actor="op112", now=T0)
+    svc.triage_incident(db, fake.id, config=dispatch_config, actor="op112", now=T0,
+                        scope=EVERYTHING)
     unit = db.scalars(select(Unit).where(Unit.call_sign == "BLI-DAMKAR-01")).one()
     a = asg.assign_unit(db, fake.id, unit.id, config=dispatch_config, actor="op112",
-                        now=T0 + timedelta(minutes=1)).value
+                        now=T0 + timedelta(minutes=1), scope=EVERYTHING).value
     assert unit.status == "dispatched"
     ids = (fake.id, real.id, a.id, ex.id, unit.id)
     other = drill.create_exercise(db, scope=BANGLI, kode_kab=KAB, name="Baru dibuka",
@@ -132,7 +136,8 @@ def test_sla_report_leaves_drills_out_unless_asked(db, dispatch_config, geocoder
         inc = _call(db, dispatch_config, geocoder, drill_flag=drill_flag,
                     at=T0 + timedelta(minutes=minute))
         svc.triage_incident(db, inc.id, config=dispatch_config, actor="op112",
-                            now=T0 + timedelta(minutes=minute))  # PSC 119 on standby: notified
+                            now=T0 + timedelta(minutes=minute),
+                            scope=EVERYTHING)  # PSC 119 on standby: notified
 
     def psc_acks(**kw):
         out = sla_report(db, kode_kab=KAB, start=T0, end=T0 + timedelta(hours=1),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dispatch import service as svc
 from dispatch.config import parse_config
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import seed_region
 
 KODE = "99.03"
@@ -39,8 +40,9 @@ def test_periodic_escalation_publishes_sla_events(engine, settings, database_url
         with Session(engine) as s:
             seed_region(s, config, KODE)
             i = svc.create_incident(s, config=config, geocoder=None, kode_kab=KODE,
-                                    category="public_order", actor="op", now=past).value
-            svc.triage_incident(s, i.id, config=config, actor="op", now=past)
+                                    category="public_order", actor="op", now=past,
+                                    scope=EVERYTHING).value
+            svc.triage_incident(s, i.id, config=config, actor="op", now=past, scope=EVERYTHING)
             s.commit()
             incident_id = i.id
         published: list = []

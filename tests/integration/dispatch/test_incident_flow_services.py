@@ -35,12 +35,14 @@ def unit(session, call_sign):
 def new_fire(session, config, geocoder, *, at=T0, where=SURYATMAJAN, caller="08123456789"):
     return svc.create_incident(session, config=config, geocoder=geocoder, category="fire",
                                actor="op1", location=where, caller_phone=caller,
-                               description="Rumah terbakar", received_at=at, now=at).value
+                               description="Rumah terbakar", received_at=at, now=at,
+                               scope=EVERYTHING).value
 
 
 def test_create_by_point_is_reverse_geocoded(seeded, dispatch_config, geocoder):
     out = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
-                              category="fire", actor="op1", location=SURYATMAJAN, now=T0)
+                              category="fire", actor="op1", location=SURYATMAJAN, now=T0,
+                              scope=EVERYTHING)
     i = out.value
     assert (i.kode_kab, i.kode_desa, i.nama_desa, i.nama_kec) == (
         "34.71", "34.71.04.1001", "Suryatmajan", "Danurejan")
@@ -51,7 +53,7 @@ def test_create_by_point_is_reverse_geocoded(seeded, dispatch_config, geocoder):
 def test_create_by_place_name(seeded, dispatch_config, geocoder):
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
                             category="flood", actor="op1", place="Kelurahan Kricak",
-                            kode_kab="34.71", now=T0).value
+                            kode_kab="34.71", now=T0, scope=EVERYTHING).value
     assert i.kode_desa == "34.71.01.1001" and i.match == "place_desa"
     assert svc.point_of(i.geom) is not None
 
@@ -59,14 +61,15 @@ def test_create_by_place_name(seeded, dispatch_config, geocoder):
 def test_bad_locations(seeded, dispatch_config, geocoder):
     with pytest.raises(LocationUnresolved):
         svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
-                            category="fire", actor="op1", place="Zzyzx Qwerty", kode_kab="34.71")
+                            category="fire", actor="op1", place="Zzyzx Qwerty", kode_kab="34.71",
+                            scope=EVERYTHING)
     with pytest.raises(LocationUnresolved):
         svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
-                            category="fire", actor="op1")
+                            category="fire", actor="op1", scope=EVERYTHING)
     with pytest.raises(DispatchValidationError):  # a Bangli point filed under Yogyakarta
         svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
                             category="fire", actor="op1", kode_kab="34.71",
-                            location=LonLat(115.35473, -8.46154))
+                            location=LonLat(115.35473, -8.46154), scope=EVERYTHING)
 
 
 def test_duplicate_flagged_within_window_and_distance(seeded, dispatch_config, geocoder):
@@ -79,10 +82,10 @@ def test_duplicate_flagged_within_window_and_distance(seeded, dispatch_config, g
     assert later.probable_duplicate_of is None
     flood = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder,
                                 category="flood", actor="op1", location=near,
-                                received_at=T0, now=T0).value
+                                received_at=T0, now=T0, scope=EVERYTHING).value
     assert flood.probable_duplicate_of is None
     svc.change_incident_status(seeded, second.id, "duplicate", duplicate_of=first.id,
-                               actor="op1", now=T0)
+                               actor="op1", now=T0, scope=EVERYTHING)
     assert (second.status, second.duplicate_of) == ("duplicate", first.id)
 
 
@@ -90,21 +93,21 @@ def test_caller_number_masked_unless_revealed(seeded, dispatch_config, geocoder)
     i = new_fire(seeded, dispatch_config, geocoder, caller="08123456789")
     assert schemas.incident_out(i)["caller_phone"] == "0812****789"
     assert schemas.incident_out(i, reveal_caller=True)["caller_phone"] == "08123456789"
-    listed = svc.list_incidents(seeded, kode_kab="34.71")
+    listed = svc.list_incidents(seeded, kode_kab="34.71", scope=EVERYTHING)
     assert all("****" in schemas.incident_out(x)["caller_phone"] for x in listed
                if x.caller_phone)
 
 
 def test_triage_and_audited_override(seeded, dispatch_config, geocoder):
     i = new_fire(seeded, dispatch_config, geocoder)
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0)
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0, scope=EVERYTHING)
     roles = {a.code: ia.role for ia, a in svc.incident_agencies(seeded, i.id)}
     assert roles == {"DAMKAR": "dispatch", "PSC119": "standby"}
     override = TriageOverride(priority=1, agencies=(
         AgencyRequirement("DAMKAR", "dispatch", ("pumper",), 2),
         AgencyRequirement("BPBD", "dispatch", ("rescue",), 1)), reason="warga terjebak")
     svc.triage_incident(seeded, i.id, config=dispatch_config, actor="sup1", override=override,
-                        now=T0 + timedelta(minutes=1))
+                        now=T0 + timedelta(minutes=1), scope=EVERYTHING)
     roles = {a.code: ia.role for ia, a in svc.incident_agencies(seeded, i.id)}
     assert roles == {"DAMKAR": "dispatch", "BPBD": "dispatch"}
     entry = seeded.scalars(select(AuditLog).where(
@@ -113,48 +116,50 @@ def test_triage_and_audited_override(seeded, dispatch_config, geocoder):
     assert entry.actor == "sup1" and entry.after["override_reason"] == "warga terjebak"
     assert entry.before["status"] == "triaged" and i.triage_overridden
     with pytest.raises(IllegalTransition):  # re-triage without override
-        svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1")
+        svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", scope=EVERYTHING)
 
 
 def test_lifecycle_through_services_and_illegal_steps(seeded, dispatch_config, geocoder):
     i = new_fire(seeded, dispatch_config, geocoder)
     u = unit(seeded, "YK-DAMKAR-01")
     with pytest.raises(IllegalTransition):  # not triaged yet
-        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0)
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0)
+        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0,
+                        scope=EVERYTHING)
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0, scope=EVERYTHING)
     a = asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1",
-                        now=T0 + timedelta(minutes=1)).value
+                        now=T0 + timedelta(minutes=1), scope=EVERYTHING).value
     assert (u.status, i.status, a.status) == ("dispatched", "dispatched", "active")
     assert a.estimated and a.eta_s > 0 and a.position_source == "station"
     with pytest.raises(UnitUnavailable):
-        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op2")
+        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op2", scope=EVERYTHING)
     with pytest.raises(IllegalTransition):  # a dispatched unit cannot go out of service
-        asg.set_unit_status(seeded, u.id, "out_of_service", actor="op1")
-    asg.acknowledge(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=2))
+        asg.set_unit_status(seeded, u.id, "out_of_service", actor="op1", scope=EVERYTHING)
+    asg.acknowledge(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=2), scope=EVERYTHING)
     with pytest.raises(IllegalTransition):
-        asg.acknowledge(seeded, a.id, actor="damkar")
-    asg.depart(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=3))
+        asg.acknowledge(seeded, a.id, actor="damkar", scope=EVERYTHING)
+    asg.depart(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=3), scope=EVERYTHING)
     with pytest.raises(IllegalTransition):
-        asg.depart(seeded, a.id, actor="damkar")
-    asg.arrive(seeded, a.id, actor="damkar-radio", now=T0 + timedelta(minutes=12))
+        asg.depart(seeded, a.id, actor="damkar", scope=EVERYTHING)
+    asg.arrive(seeded, a.id, actor="damkar-radio", now=T0 + timedelta(minutes=12), scope=EVERYTHING)
     assert (u.status, i.status, a.arrival_source, a.arrived_by) == (
         "on_scene", "on_scene", "manual", "damkar-radio")
     with pytest.raises(IllegalTransition):
-        asg.arrive(seeded, a.id, actor="damkar")
+        asg.arrive(seeded, a.id, actor="damkar", scope=EVERYTHING)
     with pytest.raises(IllegalTransition):  # units still assigned
-        svc.change_incident_status(seeded, i.id, "resolved", actor="op1")
+        svc.change_incident_status(seeded, i.id, "resolved", actor="op1", scope=EVERYTHING)
     asg.clear(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=40))
     assert (u.status, a.status) == ("returning", "cleared")
     with pytest.raises(IllegalTransition):
         asg.clear(seeded, a.id, actor="damkar")
-    asg.set_unit_status(seeded, u.id, "available", actor="damkar")
-    svc.change_incident_status(seeded, i.id, "resolved", actor="op1")
-    svc.change_incident_status(seeded, i.id, "closed", actor="op1", reason="selesai")
+    asg.set_unit_status(seeded, u.id, "available", actor="damkar", scope=EVERYTHING)
+    svc.change_incident_status(seeded, i.id, "resolved", actor="op1", scope=EVERYTHING)
+    svc.change_incident_status(seeded, i.id, "closed", actor="op1", reason="selesai",
+                               scope=EVERYTHING)
     with pytest.raises(IllegalTransition):
-        svc.change_incident_status(seeded, i.id, "cancelled", actor="op1")
+        svc.change_incident_status(seeded, i.id, "cancelled", actor="op1", scope=EVERYTHING)
     with pytest.raises(IncidentNotFound):
-        svc.get_incident(seeded, 999_999)
-    actions = [e.action for e in svc.timeline(seeded, i.id)]
+        svc.get_incident(seeded, 999_999, scope=EVERYTHING)
+    actions = [e.action for e in svc.timeline(seeded, i.id, scope=EVERYTHING)]
     assert actions == ["create", "triage", "assign", "status:dispatched", "acknowledge",
                        "depart", "arrive:manual", "status:on_scene", "clear", "status:resolved",
                        "status:closed"]
@@ -162,22 +167,25 @@ def test_lifecycle_through_services_and_illegal_steps(seeded, dispatch_config, g
 
 def test_returning_unit_can_be_reassigned_and_stood_down(seeded, dispatch_config, geocoder):
     i = new_fire(seeded, dispatch_config, geocoder)
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0)
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0, scope=EVERYTHING)
     u = unit(seeded, "YK-DAMKAR-02")
     u.status = "returning"
-    a = asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0).value
+    a = asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0,
+                        scope=EVERYTHING).value
     asg.clear(seeded, a.id, actor="op1", now=T0)  # stood down before leaving
     assert u.status == "available"
-    asg.set_unit_status(seeded, u.id, "out_of_service", actor="op1", reason="ban bocor")
+    asg.set_unit_status(seeded, u.id, "out_of_service", actor="op1", reason="ban bocor",
+                        scope=EVERYTHING)
     with pytest.raises(UnitUnavailable):
-        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1")
+        asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", scope=EVERYTHING)
 
 
 def test_escalation_on_missed_acknowledgement(seeded, dispatch_config, geocoder):
     i = new_fire(seeded, dispatch_config, geocoder)
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0)
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=T0, scope=EVERYTHING)
     u = unit(seeded, "YK-DAMKAR-01")
-    asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0)
+    asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0,
+                    scope=EVERYTHING)
     # DAMKAR: ack 2 min after assignment; PSC119 standby: ack 5 min after triage
     out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=2))
@@ -203,15 +211,16 @@ def test_sla_report_average_and_p90_on_known_data(seeded, dispatch_config, geoco
     for n, m in enumerate(minutes):
         at = T0 + timedelta(hours=2 * n)
         i = new_fire(seeded, dispatch_config, geocoder, at=at)
-        svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=at)
+        svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op1", now=at,
+                            scope=EVERYTHING)
         a = asg.assign_unit(seeded, i.id, unit(seeded, "YK-DAMKAR-01").id,
-                            config=dispatch_config, actor="op1", now=at).value
-        asg.acknowledge(seeded, a.id, actor="d", now=at + timedelta(minutes=1))
-        asg.arrive(seeded, a.id, actor="d", now=at + timedelta(minutes=m))
+                            config=dispatch_config, actor="op1", now=at, scope=EVERYTHING).value
+        asg.acknowledge(seeded, a.id, actor="d", now=at + timedelta(minutes=1), scope=EVERYTHING)
+        asg.arrive(seeded, a.id, actor="d", now=at + timedelta(minutes=m), scope=EVERYTHING)
         asg.clear(seeded, a.id, actor="d", now=at + timedelta(minutes=m + 5))
-        asg.set_unit_status(seeded, a.unit_id, "available", actor="d")
+        asg.set_unit_status(seeded, a.unit_id, "available", actor="d", scope=EVERYTHING)
     report = sla_report(seeded, kode_kab="34.71", start=T0, end=T0 + timedelta(days=1),
-                        now=T0 + timedelta(days=1))
+                        now=T0 + timedelta(days=1), scope=EVERYTHING)
     damkar = next(a for a in report["agencies"] if a["agency"] == "DAMKAR")
     assert damkar["on_scene"]["count"] == 10
     assert damkar["on_scene"]["mean_response_s"] == 9.5 * 60

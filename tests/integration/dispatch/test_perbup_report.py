@@ -31,21 +31,21 @@ def respond(session, config, category, received, *, call_sign=None, sent=None, d
     (minutes after ``received``)."""
     i = svc.create_incident(session, config=config, geocoder=None, category=category,
                             actor="op1", kode_kab=BANGLI, received_at=received,
-                            now=received).value
+                            now=received, scope=EVERYTHING).value
     i.kode_kec, i.nama_kec = kec
     i.kode_desa, i.nama_desa = kec[0] + ".2001", "Desa " + kec[1]
     i.drill = drill
-    svc.triage_incident(session, i.id, config=config, actor="op1", now=received)
+    svc.triage_incident(session, i.id, config=config, actor="op1", now=received, scope=EVERYTHING)
     if call_sign is not None:
         m = lambda minutes: received + timedelta(minutes=minutes)  # noqa: E731
         a = asg.assign_unit(session, i.id, _unit(session, call_sign).id, config=config,
-                            actor="op1", now=m(sent)).value
+                            actor="op1", now=m(sent), scope=EVERYTHING).value
         if departed is not None:
-            asg.depart(session, a.id, actor="d", now=m(departed))
+            asg.depart(session, a.id, actor="d", now=m(departed), scope=EVERYTHING)
         if arrived is not None:
-            asg.arrive(session, a.id, actor="d", now=m(arrived))
+            asg.arrive(session, a.id, actor="d", now=m(arrived), scope=EVERYTHING)
             asg.clear(session, a.id, actor="d", now=m(arrived + 30))
-            asg.set_unit_status(session, a.unit_id, "available", actor="d")
+            asg.set_unit_status(session, a.unit_id, "available", actor="d", scope=EVERYTHING)
     session.flush()
     return i
 

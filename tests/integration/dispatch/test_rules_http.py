@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch.config import DEFAULT_PATH, parse_config
 from dispatch.models import Agency, SlaRule
 from dispatch.rule_models import SlaRuleSetRow
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import seed_region
 
 KODE = "99.06"
@@ -131,12 +132,13 @@ def test_unknown_or_other_regency_is_404(rules_api, engine, pilot_regions):
     assert admin.get("/api/v1/rules/99.98/versions").status_code == 404
     with Session(engine) as s:
         try:
-            service.get_user(session=s, username="rules_yogya_admin")
+            service.get_user(session=s, username="rules_yogya_admin", scope=EVERYTHING)
         except Exception:  # noqa: BLE001 - created once per database
             service.create_user(session=s, username="rules_yogya_admin",
-                                password="rahasia-uji-123", role="admin", kode_kabs=["34.71"])
+                                password="rahasia-uji-123", role="admin", kode_kabs=["34.71"],
+                                scope=EVERYTHING)
         token = service.issue_api_token(session=s, username="rules_yogya_admin",
-                                        name="pytest").token
+                                        name="pytest", scope=EVERYTHING).token
         s.commit()
     other = rules_api("admin")
     other.headers["Authorization"] = f"Bearer {token}"

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dispatch import audit
 from dispatch.models import Agency, AuditLog, SlaRule, Station, Unit
+from dispatch.scoping import EVERYTHING
 from dispatch.seed_service import DATA_DIR, fleet_path, seed, seed_region
 from tests.fixtures.dispatch import seed_all
 
@@ -86,5 +87,5 @@ def test_seed_registers_trackers_and_on_duty_devices(seeded):
     on_duty = on_duty_devices(seeded)
     assert {"yk-damkar-01", "bli-psc-01", "bpn-bpbd-01"} <= on_duty
     unit = seeded.scalars(select(Unit).where(Unit.call_sign == "YK-DAMKAR-01")).one()
-    set_unit_status(seeded, unit.id, "out_of_service", actor="t")
+    set_unit_status(seeded, unit.id, "out_of_service", actor="t", scope=EVERYTHING)
     assert "yk-damkar-01" not in on_duty_devices(seeded)

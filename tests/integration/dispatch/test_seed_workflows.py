@@ -28,29 +28,31 @@ def roles(session, incident_id):
 def test_badung_public_service_complaint_routed_without_dispatch(seeded, dispatch_config):
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=None, kode_kab="51.03",
                             category="road_damage", channel="complaint_line", actor="op",
-                            description="Lampu jalan mati di Jalan Raya Kuta", now=T0).value
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0)
+                            description="Lampu jalan mati di Jalan Raya Kuta", now=T0,
+                            scope=EVERYTHING).value
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
     assert i.kind == "public_service" and i.status == "triaged"
     [(code, ia)] = roles(seeded, i.id).items()
     assert (code, ia.role, ia.units_required, ia.notified_at) == ("PUPR", "forward", 0, T0)
     assert (ia.ack_min, ia.on_scene_min) == (30, 2880)
     svc.acknowledge_agency(seeded, i.id, "PUPR", actor="urc-pupr",
-                           now=T0 + timedelta(minutes=12))
+                           now=T0 + timedelta(minutes=12), scope=EVERYTHING)
     svc.change_incident_status(seeded, i.id, "resolved", actor="urc-pupr",
-                               now=T0 + timedelta(hours=20))
+                               now=T0 + timedelta(hours=20), scope=EVERYTHING)
     assert i.status == "resolved"
     assert seeded.scalar(select(func.count()).select_from(Assignment).where(
         Assignment.incident_id == i.id)) == 0
-    assert [a.action for a in svc.timeline(seeded, i.id)] == [
+    assert [a.action for a in svc.timeline(seeded, i.id, scope=EVERYTHING)] == [
         "create", "triage", "acknowledge", "status:resolved"]
 
 
 def test_bangli_emergency_two_hour_onsite_sla_five_opd(seeded, dispatch_config, geocoder):
     # Landslide on the road near Kintamani; Bangli has no road network: estimates only.
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder, category="landslide",
-                            location=LonLat(115.35914, -8.27274), actor="op", now=T0).value
+                            location=LonLat(115.35914, -8.27274), actor="op", now=T0,
+                            scope=EVERYTHING).value
     assert (i.kode_kab, i.nama_desa) == ("51.06", "Batur Tengah")
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0)
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
     agencies = roles(seeded, i.id)
     assert sorted(agencies) == ["BPBD", "DISHUB", "PSC119", "PUPR", "SATPOLPP"]
     assert {ia.on_scene_min for ia in agencies.values()} == {120}
@@ -63,10 +65,10 @@ def test_bangli_emergency_two_hour_onsite_sla_five_opd(seeded, dispatch_config, 
     outcomes = {}
     for code, minutes in arrivals.items():
         a = asg.assign_unit(seeded, i.id, best[code].unit_id, config=dispatch_config,
-                            actor="op", now=T0 + timedelta(minutes=2)).value
+                            actor="op", now=T0 + timedelta(minutes=2), scope=EVERYTHING).value
         assert a.estimated
         asg.arrive(seeded, a.id, actor=f"{code.lower()}-radio",
-                   now=T0 + timedelta(minutes=2 + minutes))
+                   now=T0 + timedelta(minutes=2 + minutes), scope=EVERYTHING)
         outcomes[code] = assignment_sla(seeded, a, agencies[code],
                                         T0 + timedelta(hours=3))["status"]
     # on site within 2 h of the report: arrivals at 37, 120, 92, 52 and 127 minutes after it
@@ -81,16 +83,16 @@ def test_bangli_live_sla_counts_from_the_report_not_the_notification(seeded, dis
     # (110 after the notification): breached under the Perbup, live as in the report
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=geocoder, category="landslide",
                             location=LonLat(115.35914, -8.27274), actor="op", received_at=T0,
-                            now=T0).value
+                            now=T0, scope=EVERYTHING).value
     svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op",
-                        now=T0 + timedelta(minutes=20))
+                        now=T0 + timedelta(minutes=20), scope=EVERYTHING)
     agencies = roles(seeded, i.id)
     best = {r.agency: r.units[0]
             for r in recommend(seeded, i.id, config=dispatch_config, road_networks=None,
                                scope=EVERYTHING)}
     a = asg.assign_unit(seeded, i.id, best["BPBD"].unit_id, config=dispatch_config,
-                        actor="op", now=T0 + timedelta(minutes=21)).value
-    asg.arrive(seeded, a.id, actor="bpbd-radio", now=T0 + timedelta(minutes=130))
+                        actor="op", now=T0 + timedelta(minutes=21), scope=EVERYTHING).value
+    asg.arrive(seeded, a.id, actor="bpbd-radio", now=T0 + timedelta(minutes=130), scope=EVERYTHING)
     sla = assignment_sla(seeded, a, agencies["BPBD"], T0 + timedelta(hours=3))
     assert sla["status"] == "breached"
     assert sla["clock_started_at"] == "2026-06-01T07:30:00Z"  # the report, T0
@@ -106,8 +108,8 @@ def test_muba_eight_opd_configuration(seeded, dispatch_config):
     assert not result.missing_agencies
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=None, kode_kab="16.06",
                             category="major_disaster", actor="op", now=T0,
-                            description="Karhutla meluas ke permukiman").value
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0)
+                            description="Karhutla meluas ke permukiman", scope=EVERYTHING).value
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
     agencies = roles(seeded, i.id)
     assert len(agencies) == 8
     assert (agencies["DINSOS"].ack_min, agencies["DINSOS"].on_scene_min) == (15, 120)
@@ -123,14 +125,14 @@ def test_muba_eight_opd_configuration(seeded, dispatch_config):
 def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=None, kode_kab="17.04",
                             category="flood", location=LonLat(103.3600, -4.8100),
-                            actor="op", now=T0).value
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0)
+                            actor="op", now=T0, scope=EVERYTHING).value
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
     first = seeded.scalars(select(Unit).where(Unit.call_sign == "KAUR-BPBD-01")).one()
     a = asg.assign_unit(seeded, i.id, first.id, config=dispatch_config, actor="op",
-                        now=T0 + timedelta(minutes=1)).value
+                        now=T0 + timedelta(minutes=1), scope=EVERYTHING).value
     # DINSOS answers its standby line in time; PSC119 and BPBD stay silent.
     svc.acknowledge_agency(seeded, i.id, "DINSOS", actor="hp-siaga-dinsos",
-                           now=T0 + timedelta(minutes=4))
+                           now=T0 + timedelta(minutes=4), scope=EVERYTHING)
     assert check_escalations(seeded, config=dispatch_config, kode_kab="17.04", scope=EVERYTHING,
                                  now=T0 + timedelta(minutes=5)).value == []
     out = check_escalations(seeded, config=dispatch_config, kode_kab="17.04", scope=EVERYTHING,
@@ -145,7 +147,7 @@ def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
     escalations = seeded.scalars(select(AuditLog).where(AuditLog.action == "escalate",
                                                         AuditLog.kode_kab == "17.04")).all()
     assert len(escalations) == 2 and all(e.actor == "system:escalation" for e in escalations)
-    asg.acknowledge(seeded, a.id, actor="bpbd", now=T0 + timedelta(minutes=8))
+    asg.acknowledge(seeded, a.id, actor="bpbd", now=T0 + timedelta(minutes=8), scope=EVERYTHING)
     ia = roles(seeded, i.id)["BPBD"]
     assert ia.acknowledged_at == T0 + timedelta(minutes=8) and ia.escalation_count == 1
 
@@ -153,8 +155,8 @@ def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
 def test_dairi_handoff_psc119_bnpb117_police110(seeded, dispatch_config):
     i = svc.create_incident(seeded, config=dispatch_config, geocoder=None, kode_kab="12.11",
                             category="landslide", location=LonLat(98.3200, 2.7500),
-                            actor="op", now=T0).value
-    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0)
+                            actor="op", now=T0, scope=EVERYTHING).value
+    svc.triage_incident(seeded, i.id, config=dispatch_config, actor="op", now=T0, scope=EVERYTHING)
     agencies = roles(seeded, i.id)
     handoffs = {c: ia for c, ia in agencies.items() if ia.role == "handoff"}
     assert sorted(handoffs) == ["BNPB117", "POLRI110", "PSC119"]
@@ -163,13 +165,14 @@ def test_dairi_handoff_psc119_bnpb117_police110(seeded, dispatch_config):
     refs = {"PSC119": "119-DAIRI-0042", "BNPB117": "117/2026/06/118", "POLRI110": "LP-110-77"}
     for n, (code, ref) in enumerate(refs.items()):
         svc.record_handoff(seeded, i.id, code, reference=ref, actor="op",
-                           now=T0 + timedelta(minutes=n + 1))
+                           now=T0 + timedelta(minutes=n + 1), scope=EVERYTHING)
     agencies = roles(seeded, i.id)
     assert {c: agencies[c].handoff_ref for c in refs} == refs
     assert all(agencies[c].acknowledged_at is not None for c in refs)
     with pytest.raises(DispatchValidationError):
-        svc.record_handoff(seeded, i.id, "BPBD", reference="x", actor="op")
-    timeline = [(e.action, e.after.get("handoff_ref")) for e in svc.timeline(seeded, i.id)
+        svc.record_handoff(seeded, i.id, "BPBD", reference="x", actor="op", scope=EVERYTHING)
+    timeline = [(e.action, e.after.get("handoff_ref")) for e in svc.timeline(seeded, i.id,
+                                                                             scope=EVERYTHING)
                 if e.action == "handoff"]
     assert timeline == [("handoff", r) for r in refs.values()]
     # handed-off lines are not escalated; BPBD (dispatch role, no unit yet) has no clock

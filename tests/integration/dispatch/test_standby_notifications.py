@@ -92,9 +92,9 @@ def test_escalation_reaches_email_sms_and_webhook(seeded, dispatch_config, geoco
         ns.add_channel(s, scope=scope, kode_kab="34.71", actor="admin", now=T0,
                        channel=ns.ChannelInput("DAMKAR", kind, target, secret))
     i = new_fire(s, dispatch_config, geocoder)
-    svc.triage_incident(s, i.id, config=dispatch_config, actor="op1", now=T0)
+    svc.triage_incident(s, i.id, config=dispatch_config, actor="op1", now=T0, scope=EVERYTHING)
     asg.assign_unit(s, i.id, unit(s, "YK-DAMKAR-01").id, config=dispatch_config, actor="op1",
-                    now=T0)
+                    now=T0, scope=EVERYTHING)
     # an escalation whose transaction is rolled back notifies no one
     before = s.scalar(select(func.count()).select_from(Notification))
     nested = s.begin_nested()

@@ -33,8 +33,8 @@ EVERYTHING = Scope.everything()
 def _fire(session, config, kode_kab: str) -> int:
     incident = intake.create_incident(session, config=config, geocoder=None, category="fire",
                                       actor="uji", kode_kab=kode_kab,
-                                      location=PLACE[kode_kab]).value
-    intake.triage_incident(session, incident.id, config=config, actor="uji")
+                                      location=PLACE[kode_kab], scope=EVERYTHING).value
+    intake.triage_incident(session, incident.id, config=config, actor="uji", scope=EVERYTHING)
     return incident.id
 
 
@@ -50,7 +50,8 @@ def two_regencies(seeded, dispatch_config):
     ids = {kab: _fire(session, dispatch_config, kab) for kab in (A, B)}
     units = {kab: _unit(session, kab, "DAMKAR") for kab in (A, B)}
     assigned = {kab: assignment_service.assign_unit(
-        session, ids[kab], units[kab].id, config=dispatch_config, actor="uji").value.id
+        session, ids[kab], units[kab].id, config=dispatch_config, actor="uji",
+        scope=EVERYTHING).value.id
         for kab in (A, B)}
     session.flush()
     return session, ids, units, assigned
@@ -74,7 +75,8 @@ def test_lookups_by_id_of_another_regency_are_not_found(two_regencies, dispatch_
     with pytest.raises(UnitNotFound):  # a unit of the other regency onto one's own incident
         assignment_service.assign_unit(session, ids[A], other_unit.id, config=dispatch_config,
                                        actor="uji", scope=yogya)
-    assert incidents.get_incident(session, ids[B]).status == "dispatched"  # untouched
+    assert incidents.get_incident(session, ids[B],
+                                  scope=EVERYTHING).status == "dispatched"  # untouched
 
 
 def test_lists_reports_and_analytics_stay_inside_the_scope(two_regencies):

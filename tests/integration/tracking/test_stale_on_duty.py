@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from api.commands.ingest import make_worker
 from dispatch.assignment_service import set_unit_status
 from dispatch.models import Unit
+from dispatch.scoping import EVERYTHING
 from tests.fixtures.tracking import mqtt_host_port
 from tests.integration.tracking.helpers import wait_for
 from tracking import service
@@ -23,7 +24,7 @@ def test_an_off_duty_unit_raises_no_stale_event_and_an_on_duty_one_does(
         seeded, mqtt_url, topic_prefix):
     off = seeded.scalars(select(Unit).where(Unit.call_sign == "YK-DAMKAR-01")).one()
     on = seeded.scalars(select(Unit).where(Unit.call_sign == "YK-DAMKAR-02")).one()
-    set_unit_status(seeded, off.id, "out_of_service", actor="test")
+    set_unit_status(seeded, off.id, "out_of_service", actor="test", scope=EVERYTHING)
     seeded.flush()
     assert service.get_device(seeded, off.device_id).registered  # registered, but off duty
     # the worker reads through the test's transaction (rolled back afterwards)
