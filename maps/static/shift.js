@@ -251,6 +251,15 @@
   document.querySelectorAll(".lang-switch").forEach(function (b) {
     b.addEventListener("click", function () { agencyList = ""; refreshAgencies(); renderRoutes(); if (shift.desk) renderDesk(); renderHandover(); });
   });
+  // the console's list call reads the newest 100 incidents: also every open one, however many
+  function loadOpen() {
+    var q = "/api/v1/incidents?kode_kab=" + encodeURIComponent(CFG.kode_kab) + "&limit=1000" +
+      Object.keys(OPEN).map(function (st) { return "&status=" + st; }).join("");
+    return api("GET", q).then(function (d) {
+      (d.incidents || []).forEach(function (inc) { if (!state.incidents[inc.id] && C.upsertIncident) C.upsertIncident(inc); });
+      shift.openLoaded = (d.incidents || []).length;
+    }).catch(function (e) { console.warn("open incidents", e); });
+  }
   var started = false;
   function tick() {
     if (!state.me) return;
@@ -259,6 +268,7 @@
       openBtn.hidden = state.me.role === "viewer";
       if (state.me.role === "agency") startDesk();
       state.loadTrackers().then(function () { shift.trackersLoaded = true; });
+      loadOpen();
     }
     var now = Date.now();
     refreshAgencies(); applyFilter(); updateUnits(now); loadAssignmentsOnce(); updateRoutes(now); renderRoutes();
