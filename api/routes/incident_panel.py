@@ -46,14 +46,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class IncidentPatch(BaseModel):
-    """Fields to change; a new location is ``lon``+``lat`` or a ``place`` name."""
+    """Fields to change (left out: unchanged, never null); a new location is ``lon``+``lat``
+    or a ``place`` name."""
 
-    model_config = ConfigDict(extra="forbid")
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
-    place: str | None = Field(None, min_length=2, max_length=200)
-    category: str | None = Field(None, min_length=1, max_length=48)
-    description: str | None = Field(None, max_length=4000)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "dependentRequired": {"lon": ["lat"], "lat": ["lon"]}})
+    lon: float = Field(None, ge=-180, le=180)  # type: ignore[assignment]
+    lat: float = Field(None, ge=-90, le=90)  # type: ignore[assignment]
+    place: str = Field(None, min_length=2, max_length=200)  # type: ignore[assignment]
+    category: str = Field(None, min_length=1, max_length=48)  # type: ignore[assignment]
+    description: str = Field(None, max_length=4000)  # type: ignore[assignment]
     actor: str = Field("dispatcher", min_length=1, max_length=120)
 
     @model_validator(mode="after")
