@@ -142,7 +142,7 @@ class JetStreamTransport:
                     await asyncio.sleep(0.01)
                     continue
                 msgs = await sub.fetch(min(room, self.fetch_batch), timeout=1.0)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):  # nothing to pull within the second
                 continue
             except Exception as exc:  # noqa: BLE001 - a node or leader is gone: retry, never stop
                 self.ready.clear()
@@ -162,7 +162,11 @@ class JetStreamTransport:
                 deliver(subject_to_topic(msg.subject.removeprefix(MQTT_STREAM_PREFIX)),
                         msg.data, mid, 1, 0)
         await self._release()
-        await self._nc.drain()
+        try:  # send the last acks and naks, then close (no reconnecting after this)
+            await self._nc.flush(timeout=2)
+        except Exception:  # noqa: BLE001 - unacknowledged messages are delivered again
+            log.warning("NATS flush on close failed")
+        await self._nc.close()
 
     async def _release(self) -> None:
         """Negatively acknowledge what was delivered and not acknowledged (redelivered at once)."""

@@ -32,3 +32,20 @@ def test_a_topic_survives_the_round_trip(levels: list[str]) -> None:
     subject = topic_to_subject(topic)
     assert subject_to_topic(subject) == topic
     assert len(subject.split(".")) == len(levels)  # one token per level, dots escaped
+
+
+def test_the_workers_consumer_reads_what_the_mqtt_listeners_stored() -> None:
+    """The durable consumer filters nats-server's own QoS 1 stream, with the topic prefix."""
+    from tracking.ingest_config import IngestConfig
+    from tracking.transport_jetstream import JetStreamTransport
+
+    plain = JetStreamTransport(IngestConfig(mqtt_url="mqtt://unused"), ["nats://127.0.0.1:1"])
+    assert plain.stream == "$MQTT_msgs"
+    assert plain.filter_subject() == "$MQTT.msgs.>"
+    prefixed = JetStreamTransport(IngestConfig(mqtt_url="mqtt://unused", topic_prefix="t1/",
+                                               client_id="w"), ["nats://127.0.0.1:1"],
+                                  ack_wait_s=12.0)
+    consumer = prefixed.consumer_config()
+    assert consumer.filter_subject == "$MQTT.msgs.t1.>"
+    assert (consumer.durable_name, consumer.ack_wait) == ("w", 12.0)
+    assert consumer.ack_policy.value == "explicit"
