@@ -242,10 +242,15 @@ down() {
   echo "PostgreSQL pair and monitor stopped (data in $HOME_DIR)"
 }
 
-kill_node() {  # the node's whole process group: keeper and PostgreSQL die at once, as with a host
-  local p; p=$(keeper_pid "$1")
+kill_node() {  # keeper and PostgreSQL die at once, as with a lost host
+  local p pm; p=$(keeper_pid "$1")
   [ -n "$p" ] || { echo "$1 is not running" >&2; exit 1; }
+  pm=$(head -n 1 "$(pgdata "$1")/postmaster.pid" 2>/dev/null || true)
   kill -KILL -- "-$(ps -o pgid= -p "$p" | tr -d ' ')"
+  # a postmaster the keeper started through pg_ctl (after a rejoin) has a session of its own
+  if [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null; then
+    kill -KILL -- "-$(ps -o pgid= -p "$pm" | tr -d ' ')" 2>/dev/null || kill -KILL "$pm" 2>/dev/null || true
+  fi
 }
 
 status() {
