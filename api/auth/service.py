@@ -235,7 +235,8 @@ def resolve_token(*, session: Session, token: str, now: datetime | None = None) 
         raise InvalidTokenError("pengguna nonaktif / user disabled")
     return Principal(user_id=user.id, username=user.username, role=Role(user.role),
                      agency_code=user.agency_code, token_id=tok.id,
-                     kode_kabs=None if user.kode_kabs is None else frozenset(user.kode_kabs))
+                     kode_kabs=None if user.kode_kabs is None else frozenset(user.kode_kabs),
+                     expires_at=tok.expires_at)
 
 
 def revoke_token(*, session: Session, token_id: int, scope: Scope) -> None:
