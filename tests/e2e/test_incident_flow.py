@@ -103,7 +103,7 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
     evidence = assignment_evidence(session, a.id, scope=EVERYTHING)
     assert evidence["digest_valid"] and evidence["digest"] == a.evidence_digest
     # 7. clear, resolve, close
-    asg.clear(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=50))
+    asg.clear(session, a.id, actor="damkar-siaga", now=T0 + timedelta(minutes=50), scope=EVERYTHING)
     assert (u1.status, a.status) == ("returning", "cleared")
     svc.change_incident_status(session, incident.id, "resolved", actor="op112",
                                now=T0 + timedelta(minutes=55), scope=EVERYTHING)

@@ -147,10 +147,10 @@ def test_lifecycle_through_services_and_illegal_steps(seeded, dispatch_config, g
         asg.arrive(seeded, a.id, actor="damkar", scope=EVERYTHING)
     with pytest.raises(IllegalTransition):  # units still assigned
         svc.change_incident_status(seeded, i.id, "resolved", actor="op1", scope=EVERYTHING)
-    asg.clear(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=40))
+    asg.clear(seeded, a.id, actor="damkar", now=T0 + timedelta(minutes=40), scope=EVERYTHING)
     assert (u.status, a.status) == ("returning", "cleared")
     with pytest.raises(IllegalTransition):
-        asg.clear(seeded, a.id, actor="damkar")
+        asg.clear(seeded, a.id, actor="damkar", scope=EVERYTHING)
     asg.set_unit_status(seeded, u.id, "available", actor="damkar", scope=EVERYTHING)
     svc.change_incident_status(seeded, i.id, "resolved", actor="op1", scope=EVERYTHING)
     svc.change_incident_status(seeded, i.id, "closed", actor="op1", reason="selesai",
@@ -172,7 +172,7 @@ def test_returning_unit_can_be_reassigned_and_stood_down(seeded, dispatch_config
     u.status = "returning"
     a = asg.assign_unit(seeded, i.id, u.id, config=dispatch_config, actor="op1", now=T0,
                         scope=EVERYTHING).value
-    asg.clear(seeded, a.id, actor="op1", now=T0)  # stood down before leaving
+    asg.clear(seeded, a.id, actor="op1", now=T0, scope=EVERYTHING)  # stood down before leaving
     assert u.status == "available"
     asg.set_unit_status(seeded, u.id, "out_of_service", actor="op1", reason="ban bocor",
                         scope=EVERYTHING)
@@ -217,7 +217,7 @@ def test_sla_report_average_and_p90_on_known_data(seeded, dispatch_config, geoco
                             config=dispatch_config, actor="op1", now=at, scope=EVERYTHING).value
         asg.acknowledge(seeded, a.id, actor="d", now=at + timedelta(minutes=1), scope=EVERYTHING)
         asg.arrive(seeded, a.id, actor="d", now=at + timedelta(minutes=m), scope=EVERYTHING)
-        asg.clear(seeded, a.id, actor="d", now=at + timedelta(minutes=m + 5))
+        asg.clear(seeded, a.id, actor="d", now=at + timedelta(minutes=m + 5), scope=EVERYTHING)
         asg.set_unit_status(seeded, a.unit_id, "available", actor="d", scope=EVERYTHING)
     report = sla_report(seeded, kode_kab="34.71", start=T0, end=T0 + timedelta(days=1),
                         now=T0 + timedelta(days=1), scope=EVERYTHING)

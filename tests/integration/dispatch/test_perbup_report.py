@@ -44,7 +44,7 @@ def respond(session, config, category, received, *, call_sign=None, sent=None, d
             asg.depart(session, a.id, actor="d", now=m(departed), scope=EVERYTHING)
         if arrived is not None:
             asg.arrive(session, a.id, actor="d", now=m(arrived), scope=EVERYTHING)
-            asg.clear(session, a.id, actor="d", now=m(arrived + 30))
+            asg.clear(session, a.id, actor="d", now=m(arrived + 30), scope=EVERYTHING)
             asg.set_unit_status(session, a.unit_id, "available", actor="d", scope=EVERYTHING)
     session.flush()
     return i
@@ -74,7 +74,7 @@ def bangli_month(seeded, dispatch_config):
 def report(session, **kw):
     return sla_report(session, kode_kab=BANGLI, start=datetime(2026, 3, 1, tzinfo=UTC),
                       end=datetime(2026, 4, 2, tzinfo=UTC),
-                      now=datetime(2026, 4, 10, tzinfo=UTC), **kw)
+                      now=datetime(2026, 4, 10, tzinfo=UTC), scope=EVERYTHING, **kw)
 
 
 def test_seeded_default_rule_set_is_the_packaged_one(seeded):
