@@ -10,6 +10,7 @@ a change to a token or a user, before the request that made it answers.
 from __future__ import annotations
 
 import logging
+import select
 import threading
 
 import psycopg
@@ -56,6 +57,20 @@ class AuthListener:
         """The PostgreSQL process of the listening connection (tests terminate it)."""
         conn = self._conn
         return None if conn is None or conn.closed else conn.info.backend_pid
+
+    def has_pending(self) -> bool:
+        """Whether a notification (or anything) has reached the listening socket and may not
+        have been processed yet. A request checks this before trusting the cache, so a change
+        is seen even when this thread has not yet had its turn to clear the cache; without a
+        connection the answer is yes (the cache is off then anyway)."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return True
+        try:
+            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def _run(self) -> None:
         pause = 0.5

@@ -224,6 +224,9 @@ async def _resolve(conn: HTTPConnection) -> Principal | None:
     # once by a commit of this process) and is off while that cannot be guaranteed, so a
     # revoked token is refused from the moment the revocation is committed
     # (api/principal_cache.py). A hit costs neither a thread nor a connection.
+    listener = state.running.auth_listener
+    if listener is not None and listener.has_pending():
+        state.principal_cache.clear()  # a change may be on its way: read the database
     cached = state.principal_cache.get(digest, datetime.now(UTC))
     if cached is not None:
         return cached
