@@ -256,7 +256,8 @@
     var q = "/api/v1/incidents?kode_kab=" + encodeURIComponent(CFG.kode_kab) + "&limit=1000" +
       Object.keys(OPEN).map(function (st) { return "&status=" + st; }).join("");
     return api("GET", q).then(function (d) {
-      (d.incidents || []).forEach(function (inc) { if (!state.incidents[inc.id] && C.upsertIncident) C.upsertIncident(inc); });
+      // also over rows known only from the queue (no location yet: no marker)
+      (d.incidents || []).forEach(function (inc) { var known = state.incidents[inc.id]; if ((!known || !known.location) && C.upsertIncident) C.upsertIncident(inc); });
       shift.openLoaded = (d.incidents || []).length;
     }).catch(function (e) { console.warn("open incidents", e); });
   }
