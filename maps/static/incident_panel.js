@@ -77,6 +77,10 @@
     $("ip-print").href = "/console/incidents/" + encodeURIComponent(panel.id) + "/sheet?lang=" + C.lang();
     ["ip-save", "ip-triage-apply", "ip-close", "ip-cancel", "ip-pick"].forEach(function (id) { if ($(id)) $(id).disabled = !OPEN[i.status] && id !== "ip-close"; });
     if ($("ip-close")) $("ip-close").disabled = !(OPEN[i.status] || i.status === "resolved");
+    // a re-render (the incident refreshed by a live event) keeps references being typed
+    var typed = {}, focused = document.activeElement;
+    var focusedRef = focused && focused.classList && focused.classList.contains("ip-ref") ? focused.getAttribute("data-agency") : null;
+    document.querySelectorAll("#ip-agencies .ip-ref").forEach(function (el) { if (el.value) typed[el.getAttribute("data-agency")] = el.value; });
     $("ip-agencies").innerHTML = (i.agencies || []).map(function (a) {
       var done = a.handoff_ref ? " — " + esc(S("ev_handoff")) + " " + esc(a.handoff_ref) : a.acknowledged_at ? " — " + esc(S("ev_acknowledged")) : "";
       var desk = !state.me || state.me.role !== "agency" || state.me.agency_code === a.agency;
@@ -86,6 +90,11 @@
         ' <button type="button" class="ip-handoff" data-agency="' + esc(a.agency) + '">' + esc(S("ip_handoff")) + " " + esc(a.handoff_number || a.agency) + "</button>";
       return '<li data-agency="' + esc(a.agency) + '"><b>' + esc(a.agency) + "</b> <span class=muted>" + esc(a.role) + "</span>" + done + acts + "</li>";
     }).join("");
+    document.querySelectorAll("#ip-agencies .ip-ref").forEach(function (el) {
+      var code = el.getAttribute("data-agency");
+      if (typed[code]) el.value = typed[code];
+      if (code === focusedRef) el.focus();
+    });
     var sop = panel.sop;
     $("ip-sop-progress").textContent = sop ? "(" + sop.done + "/" + sop.total + ")" : "";
     $("ip-sop").innerHTML = !sop ? "" : !sop.items.length ? '<li class="muted">' + esc(S("ip_no_sop")) + "</li>" : sop.items.map(function (s) {

@@ -89,16 +89,19 @@ def test_dispatcher_works_an_incident_through_the_panel(chromium_path, app_facto
             page.click("#ip-triage-apply")
             timeline_has("triage", "korban sadar")
             page.wait_for_selector('#ip-agencies li[data-agency="POLRI110"] .ip-handoff')
-            # a note
+            # the police reference typed first; a note added meanwhile re-draws the panel,
+            # and the reference being typed survives it
+            page.fill('.ip-ref[data-agency="POLRI110"]', REF)
             page.fill("#ip-note", "Penelepon di lokasi, jalan macet")
             page.click("#ip-note-add")
             timeline_has("note", "Penelepon di lokasi, jalan macet")
+            assert page.input_value('.ip-ref[data-agency="POLRI110"]') == REF
             # an SOP step of PSC 119
             page.check('.ip-tick[data-agency="PSC119"][data-step="2"]')
             timeline_has("sop", "PSC119 langkah 2")
             assert page.inner_text("#ip-sop-progress") == "(1/6)"
             # hand-off to 110 with the police reference
-            page.fill('.ip-ref[data-agency="POLRI110"]', REF)
+            assert page.input_value('.ip-ref[data-agency="POLRI110"]') == REF
             page.click('.ip-handoff[data-agency="POLRI110"]')
             timeline_has("handoff", REF)
             # cancel with a reason
