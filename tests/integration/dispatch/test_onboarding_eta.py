@@ -72,7 +72,9 @@ def _client(app_factory, role_tokens, config, roads_dir: Path) -> TestClient:
     else:
         state.dispatch_config = config
         state.publish_events = lambda events: None
-    return TestClient(app, headers={"Authorization": f"Bearer {role_tokens['dispatcher']}"},
+    # The synthetic regency is created by this test: only an installation-wide login (the
+    # administrator) acts for it; the test dispatcher names its regencies.
+    return TestClient(app, headers={"Authorization": f"Bearer {role_tokens['admin']}"},
                       raise_server_exceptions=False)
 
 
