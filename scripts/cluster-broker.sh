@@ -8,7 +8,7 @@
 #   scripts/cluster-broker.sh kill N    kill -9 node N (1..3): the fault tests' broker crash
 # Called by scripts/cluster.sh with the same verb (docs/deployment-ha.md, docs/ha-messaging.md).
 # Node i (1..3) listens on 127.0.0.1: NATS SIAGA_NATS_PORT+i-1 (14222..), MQTT
-# SIAGA_NATS_MQTT_PORT+i-1 (11884..), cluster routes SIAGA_NATS_ROUTE_PORT+i-1 (16222..),
+# SIAGA_NATS_MQTT_PORT+i-1 (19884..), cluster routes SIAGA_NATS_ROUTE_PORT+i-1 (16222..),
 # monitoring SIAGA_NATS_HTTP_PORT+i-1 (18222..). nats-server runs as the calling user (it needs
 # no privileges); its state lives in $SIAGA_CLUSTER_DIR/broker (default .siaga/cluster/broker).
 # The ingest consumer is not made here: the ingest workers declare it
@@ -19,7 +19,8 @@ STATE=$(realpath -m "${SIAGA_STATE_DIR:-$ROOT/.siaga}")
 BASE=$(realpath -m "${SIAGA_CLUSTER_DIR:-$STATE/cluster}")
 DIR="$BASE/broker"
 NATS_PORT=${SIAGA_NATS_PORT:-14222}
-MQTT_PORT=${SIAGA_NATS_MQTT_PORT:-11884}
+# 19884..: away from the private Mosquitto, which takes 11883 and upwards per checkout
+MQTT_PORT=${SIAGA_NATS_MQTT_PORT:-19884}
 ROUTE_PORT=${SIAGA_NATS_ROUTE_PORT:-16222}
 HTTP_PORT=${SIAGA_NATS_HTTP_PORT:-18222}
 NODES=(1 2 3)
