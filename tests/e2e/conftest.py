@@ -28,3 +28,19 @@ def chromium_path() -> str:
     except ImportError:
         service_missing("the playwright Python package is not installed")
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _fleet_back_at_rest(request):
+    """After each browser test, the shared test database's fleet is back at rest: the shift
+    tests assign units and send them out through the real API (committed), and later tests
+    expect every seeded unit available and no assignment active."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    from sqlalchemy import text
+
+    engine = request.getfixturevalue("engine")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE assignment SET status = 'cancelled' WHERE status = 'active'"))
+        conn.execute(text("UPDATE unit SET status = 'available' WHERE status <> 'available'"))
