@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from dispatch.sla import BREACHED, evaluate
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,9 @@ def due_escalations(clocks: Iterable[AgencyClock], now: datetime) -> list[Escala
     for c in clocks:
         if c.notified_at is None or c.acknowledged_at is not None or c.escalated_at is not None:
             continue
-        deadline = c.notified_at + timedelta(minutes=c.ack_min)
-        if now > deadline:
+        ack = evaluate(c.notified_at, None, c.ack_min, now)
+        if ack.status is BREACHED:
             due.append(EscalationDue(c.incident_agency_id, c.incident_id, c.agency_code,
-                                     deadline, (now - deadline).total_seconds()))
+                                     ack.deadline, (now - ack.deadline).total_seconds()))
     due.sort(key=lambda d: -d.overdue_s)
     return due

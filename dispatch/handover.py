@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from dispatch.sla import evaluate
+from dispatch.sla import BREACHED, evaluate
 from dispatch.timestamp import iso_utc
 
 SlaState = Literal["breached", "pending", "met", "none"]
@@ -168,10 +168,10 @@ def _follow_ups(i: OpenIncident, now: datetime) -> list[FollowUp]:
                 due = (p.notified_at or i.received_at) + timedelta(minutes=p.ack_min)
                 out.append(FollowUp("handoff", i.id, p.code, due, (now - due).total_seconds()))
         elif p.notified_at is not None and p.acknowledged_at is None:
-            due = p.notified_at + timedelta(minutes=p.ack_min)
-            if now > due:
-                out.append(FollowUp("unacknowledged", i.id, p.code, due,
-                                    (now - due).total_seconds()))
+            ack = evaluate(p.notified_at, None, p.ack_min, now)
+            if ack.status is BREACHED:
+                out.append(FollowUp("unacknowledged", i.id, p.code, ack.deadline,
+                                    (now - ack.deadline).total_seconds()))
     return out
 
 

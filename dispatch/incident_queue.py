@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
+
+from dispatch.sla import BREACHED, evaluate
 
 #: Below this fraction of the SLA limit left, an incident turns amber.
 WARNING_FRACTION = 0.25
@@ -91,7 +93,7 @@ def queue_entry(item: QueueInput, now: datetime) -> QueueEntry:
     """The figures of one incident at ``now``: the on-scene clock with the earliest deadline."""
     best: tuple[datetime, OnSceneClock] | None = None
     for c in item.on_scene:
-        due = c.started_at + timedelta(minutes=c.limit_min)
+        due = evaluate(c.started_at, None, c.limit_min, now).deadline
         if best is None or due < best[0]:
             best = (due, c)
     deadline: datetime | None = None
@@ -105,7 +107,7 @@ def queue_entry(item: QueueInput, now: datetime) -> QueueEntry:
         left_s = (best[0] - now).total_seconds()
         fraction = left_s / limit_s if limit_s > 0 else None
     overdue = tuple(sorted({a.agency_code for a in item.acks
-                            if now > a.notified_at + timedelta(minutes=a.ack_min)}))
+                            if evaluate(a.notified_at, None, a.ack_min, now).status is BREACHED}))
     escalated = tuple(sorted({a.agency_code for a in item.acks if a.escalated_at is not None}))
     return QueueEntry(item.incident_id, item.priority, item.received_at, deadline, limit_s,
                       left_s, fraction, urgency_of(left_s, limit_s), agency, overdue, escalated)
