@@ -17,7 +17,7 @@ from dispatch.report_service import assignment_sla, sla_report
 from dispatch.scoping import EVERYTHING
 from dispatch.timestamp import iso_utc
 from dispatch.verification import assignment_evidence, verify_arrivals
-from tests.fixtures.dispatch import make_fix, store_fixes
+from tests.fixtures.dispatch import assigned_truck, make_fix, store_fixes
 
 T0 = datetime(2026, 8, 17, 2, 0, tzinfo=UTC)
 #: YK-DAMKAR-02 parked in Bumijo (Jetis): ~1.6 km straight line, but north of the railway.
@@ -140,62 +140,27 @@ def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
     """Fixes published on MQTT → ingest worker (with the dispatch hook) → arrival event on
     ``siaga/v1/events/arrival`` and a GPS arrival on the assignment. Committed data in a
     test-only region (99.04), removed afterwards."""
+    import contextlib
     import json
     import threading
     import time
     import uuid
 
     import paho.mqtt.client as mqtt
-    from sqlalchemy import delete
     from sqlalchemy.orm import Session
 
     from api.db import make_sessionmaker
     from api.ingest_hooks import arrival_verification_hook
-    from dispatch.config import load_config, parse_config
-    from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station
-    from dispatch.seed_service import seed_region
-    from geo.types import LonLat
+    from dispatch.models import Assignment
     from tests.fixtures.tracking import mqtt_host_port
     from tracking.ingest import IngestConfig, IngestWorker
 
-    kode, token = "99.04", uuid.uuid4().hex[:8]
-    device = f"e2e-{token}"
-    base = load_config()
-    config = parse_config([{"categories": {"fire": {
-        "kind": "emergency", "geofence_radius_m": base.categories["fire"].geofence_radius_m,
-        "agencies": [{"agency": "DAMKAR", "capabilities": ["pumper"]}]}},
-        "regions": {kode: {"agencies": [{"code": "DAMKAR", "name": "Damkar uji"}],
-                           "sla": {"default": {"ack_min": 2, "on_scene_min": 15}}}}}])
-    scene = LonLat(110.3700, -7.8000)
-    fleet = {"kode_kab": kode, "stations": [{"code": "S", "agency": "DAMKAR", "name": "Pos",
-                                             "lon": 110.38, "lat": -7.80}],
-             "units": [{"call_sign": f"E2E-{token}", "agency": "DAMKAR", "vehicle_type": "p",
-                        "profile": "fire_truck", "capabilities": ["pumper"], "station": "S",
-                        "device_id": device}]}
-
-    def cleanup():
-        with Session(engine) as s:
-            s.execute(delete(Assignment).where(Assignment.kode_kab == kode))
-            s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
-            s.execute(delete(Incident).where(Incident.kode_kab == kode))
-            for model in (Unit, Station, SlaRule, Agency):
-                s.execute(delete(model).where(model.kode_kab == kode))
-            s.commit()
-
-    cleanup()
-    now = datetime.now(UTC).replace(microsecond=0)
-    with Session(engine) as s:
-        seed_region(s, config, kode, fleet=fleet)
-        i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode, category="fire",
-                                location=scene, actor="op", now=now - timedelta(minutes=3),
-                                scope=EVERYTHING).value
-        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3),
-                            scope=EVERYTHING)
-        u = s.scalars(select(Unit).where(Unit.device_id == device)).one()
-        a = asg.assign_unit(s, i.id, u.id, config=config, actor="op",
-                            now=now - timedelta(minutes=2), scope=EVERYTHING).value
-        s.commit()
-        assignment_id = a.id
+    token = uuid.uuid4().hex[:8]
+    scene_data = contextlib.ExitStack()
+    world = scene_data.enter_context(assigned_truck(engine, kode="99.04", call_sign=f"E2E-{token}",
+                                                    device=f"e2e-{token}"))
+    config, device, scene, now = world.config, world.device, world.scene, world.now
+    assignment_id = world.assignment_id
 
     events: list[dict] = []
     got = threading.Event()
@@ -250,4 +215,4 @@ def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
         runner.join(timeout=10)
         sub.disconnect()
         sub.loop_stop()
-        cleanup()
+        scene_data.close()

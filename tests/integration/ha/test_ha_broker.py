@@ -32,7 +32,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from tests.conftest import service_missing
 
@@ -194,68 +194,24 @@ def _fix(device_id: str, seq: int, at: datetime, lon: float, lat: float) -> byte
 def arrival_scene(engine):
     """An incident with one assigned unit whose tracker will dwell at the scene: its fixes, and
     ``arrived()``: the assignment's arrival was verified by GPS (the ingest hook)."""
-    from sqlalchemy import delete
     from sqlalchemy.orm import Session
 
-    from dispatch import assignment_service as asg
-    from dispatch import service as svc
-    from dispatch.config import load_config, parse_config
-    from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station, Unit
-    from dispatch.scoping import EVERYTHING
-    from dispatch.seed_service import seed_region
-    from geo.types import LonLat
+    from dispatch.models import Assignment
+    from tests.fixtures.dispatch import assigned_truck
 
-    kode, token = "99.17", uuid.uuid4().hex[:8]
-    device = f"ha-scene-{token}"
-    base = load_config()
-    config = parse_config([{"categories": {"fire": {
-        "kind": "emergency", "geofence_radius_m": base.categories["fire"].geofence_radius_m,
-        "agencies": [{"agency": "DAMKAR", "capabilities": ["pumper"]}]}},
-        "regions": {kode: {"agencies": [{"code": "DAMKAR", "name": "Damkar uji"}],
-                           "sla": {"default": {"ack_min": 2, "on_scene_min": 15}}}}}])
-    scene = LonLat(110.3700, -7.8000)
-    fleet = {"kode_kab": kode, "stations": [{"code": "S", "agency": "DAMKAR", "name": "Pos",
-                                             "lon": 110.38, "lat": -7.80}],
-             "units": [{"call_sign": f"HA-{token}", "agency": "DAMKAR", "vehicle_type": "p",
-                        "profile": "fire_truck", "capabilities": ["pumper"], "station": "S",
-                        "device_id": device}]}
+    token = uuid.uuid4().hex[:8]
+    with assigned_truck(engine, kode="99.17", call_sign=f"HA-{token}",
+                        device=f"ha-scene-{token}") as world:
 
-    def cleanup():
-        with Session(engine) as s:
-            s.execute(delete(Assignment).where(Assignment.kode_kab == kode))
-            s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
-            s.execute(delete(Incident).where(Incident.kode_kab == kode))
-            for model in (Unit, Station, SlaRule, Agency):
-                s.execute(delete(model).where(model.kode_kab == kode))
-            s.execute(text("DELETE FROM latest_position WHERE device_id = :d"), {"d": device})
-            s.execute(text("DELETE FROM position WHERE device_id = :d"), {"d": device})
-            s.commit()
+        def arrived() -> bool:
+            with Session(engine) as s:
+                return s.get(Assignment, world.assignment_id).arrival_source == "gps"
 
-    cleanup()
-    now = datetime.now(UTC).replace(microsecond=0)
-    with Session(engine) as s:
-        seed_region(s, config, kode, fleet=fleet)
-        i = svc.create_incident(s, config=config, geocoder=None, kode_kab=kode, category="fire",
-                                location=scene, actor="op", now=now - timedelta(minutes=3),
-                                scope=EVERYTHING).value
-        svc.triage_incident(s, i.id, config=config, actor="op", now=now - timedelta(minutes=3),
-                            scope=EVERYTHING)
-        u = s.scalars(select(Unit).where(Unit.device_id == device)).one()
-        a = asg.assign_unit(s, i.id, u.id, config=config, actor="op",
-                            now=now - timedelta(minutes=2), scope=EVERYTHING).value
-        s.commit()
-        assignment_id = a.id
-
-    def arrived() -> bool:
-        with Session(engine) as s:
-            return s.get(Assignment, assignment_id).arrival_source == "gps"
-
-    fixes = [_fix(device, k, now - timedelta(seconds=60 - 10 * k), scene.lon + 0.0002 * (k % 2),
-                  scene.lat) for k in range(5)]
-    try:
-        yield {"config": config, "device": device, "fixes": fixes, "arrived": arrived}
-    finally:
-        cleanup()
+        now, scene = world.now, world.scene
+        fixes = [_fix(world.device, k, now - timedelta(seconds=60 - 10 * k),
+                      scene.lon + 0.0002 * (k % 2), scene.lat) for k in range(5)]
+        yield {"config": world.config, "device": world.device, "fixes": fixes,
+               "arrived": arrived}
 
 
 async def _stream_leader(servers: list[str], stream: str) -> str:
