@@ -7,10 +7,10 @@ import pytest
 import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from dispatch.models import Agency, SlaRule
 from dispatch.panel_models import SopStepRow
+from tests.fixtures.dispatch import seeded_region_cli
 
 KODE = "99.08"
 EXTRA = {"regions": {KODE: {
@@ -35,18 +35,9 @@ def _stored(engine) -> int:
 
 @pytest.fixture
 def cli(database_url, engine, monkeypatch, tmp_path):
-    from api.cli import app
-
-    extra = tmp_path / "extra.yaml"
-    extra.write_text(yaml.safe_dump(EXTRA), encoding="utf-8")
-    monkeypatch.setenv("SIAGA_DATABASE_URL", database_url)
-    monkeypatch.setenv("SIAGA_AGENCIES_PATH", str(extra))
-    _cleanup(engine)
-    runner = CliRunner()
-    r = runner.invoke(app, ["dispatch", "seed", "--region", KODE, "--no-fleet"])
-    assert r.exit_code == 0, r.output
-    yield lambda *args: runner.invoke(app, list(args))
-    _cleanup(engine)
+    with seeded_region_cli(database_url, monkeypatch, tmp_path, kode=KODE, extra=EXTRA,
+                           cleanup=lambda: _cleanup(engine)) as run:
+        yield run
 
 
 def test_export_edit_import_round_trip(cli, engine, tmp_path):
