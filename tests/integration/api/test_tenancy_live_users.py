@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.auth.models import AppUser
+from tests.fixtures.api import once_notified
 from tests.integration.api import tenancy_world as world
 from tests.integration.api.tenancy_world import CENTRE, DESK_AGENCY, ROLES, A, B, Side
 
@@ -90,11 +91,8 @@ def test_a_change_of_regencies_applies_to_existing_tokens_at_once(tenancy, engin
     def status_soon(expected: int) -> httpx.Response:
         """The change was made in another session (as the CLI would): the API's principal
         cache hears of it by PostgreSQL NOTIFY, within milliseconds (api/principal_cache.py)."""
-        deadline = time.monotonic() + 2.0
-        while (r := client.get(url, headers=_auth(a, "dispatcher"))).status_code != expected:
-            assert time.monotonic() < deadline, r.status_code
-            time.sleep(0.005)
-        return r
+        return once_notified(lambda: client.get(url, headers=_auth(a, "dispatcher")),
+                             lambda r: r.status_code == expected, "a change of regencies")
 
     assert client.get(url, headers=_auth(a, "dispatcher")).status_code == 404
     set_regencies([A, B])
