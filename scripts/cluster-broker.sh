@@ -187,7 +187,11 @@ case ${1:-status} in
     n=${2:?node number 1..3}
     pid=$(node_pid "$n")
     [ -n "$pid" ] || { echo "node $n is not running" >&2; exit 1; }
-    kill -9 "$pid"
+    if ! kill -9 "$pid" 2>/dev/null; then
+      echo "node $n (pid $pid) had already stopped; the end of its log:" >&2
+      tail -n 20 "$(node_dir "$n")/nats.log" >&2 || true
+      exit 1
+    fi
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$(node_dir "$n")/nats.pid" ;;
   *) echo "usage: $0 up|down|status|clean|kill N" >&2; exit 2 ;;
