@@ -255,8 +255,8 @@ class IngestWorker:
                 self.counters["hook_errors"] += 1
                 log.exception("ingest hook %r failed", hook)
                 continue
-            for topic, payload in events or []:
-                self.publish(topic, payload)
+            for topic, payload in events or []:  # under this worker's prefix, as its own events
+                self.publish(self.config.topic_prefix + topic, payload)
                 self.counters["events"] += 1
 
     # -- stale trackers and counters ----------------------------------------------------------

@@ -175,11 +175,11 @@ def test_mqtt_fixes_to_verified_arrival_event(engine, mqtt_url):
             got.set()
 
     sub.on_message = on_message
-    sub.on_connect = lambda c, *a: c.subscribe("siaga/v1/events/arrival", qos=1)
+    prefix = f"test/{token}/"  # the worker's topics, its events included
+    sub.on_connect = lambda c, *a: c.subscribe(f"{prefix}siaga/v1/events/arrival", qos=1)
     sub.on_subscribe = lambda *a: subscribed.set()
     sub.connect(host, port)
     sub.loop_start()
-    prefix = f"test/{token}/"
     worker = IngestWorker(make_sessionmaker(engine),
                           IngestConfig(mqtt_url=mqtt_url, client_id=f"e2e-ingest-{token}",
                                        topic_prefix=prefix, batch_max_delay_s=0.05,

@@ -124,7 +124,7 @@ def test_events_are_published_and_a_failing_hook_loses_nothing(
     def arrival_hook(session, fixes):
         count = session.execute(text("SELECT count(*) FROM position WHERE device_id = :d"),
                                 {"d": fixes[0].device_id}).scalar_one()
-        return [(f"{topic_prefix}siaga/v1/events/arrival", {"stored": count})]
+        return [("siaga/v1/events/arrival", {"stored": count})]  # the worker adds its prefix
 
     config = IngestConfig(mqtt_url=mqtt_url, client_id=f"ingest-{token}",
                           topic_prefix=topic_prefix, session_expiry_s=60,
@@ -150,6 +150,8 @@ def test_events_are_published_and_a_failing_hook_loses_nothing(
         mosquitto_pub(mqtt_url, f"{topic_prefix}siaga/v1/pos/{dev}", json.dumps(fix).encode())
         wait_for(lambda: {t.rsplit("/", 1)[1] for t, _ in received} >= {"position", "arrival",
                                                                           "stale"}, 15, "events")
+        # every event under the worker's prefix, the hook's too (once)
+        assert all(t.startswith(f"{topic_prefix}siaga/v1/events/") for t, _ in received)
     finally:
         worker.stop()
         thread.join(10)
