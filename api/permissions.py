@@ -79,6 +79,7 @@ RULES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/incidents/{incident_id}/timeline"): READ_OPS,
     ("GET", "/api/v1/incidents/{incident_id}/sop"): READ_OPS,
     ("POST", "/api/v1/incidents/{incident_id}/sop/{agency_code}/{step_no}"): FIELD,
+    ("DELETE", "/api/v1/incidents/{incident_id}/sop/{agency_code}/{step_no}"): FIELD,
     ("GET", "/console/incidents/{incident_id}/sheet"): READ_OPS,
     ("GET", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,
     ("PUT", "/api/v1/sop/{kode_kab}"): ADMIN_ONLY,

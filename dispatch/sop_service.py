@@ -35,6 +35,7 @@ from dispatch.sop import (
     may_tick,
     parse_document,
 )
+from dispatch.timestamp import iso_utc
 
 DEFAULT_SOP_PATH = Path(__file__).with_name("data") / "sop_default.yaml"
 
@@ -112,13 +113,11 @@ def incident_checklist(session: Session, incident_id: int, *,
     return incident, checklist(steps, incident.category, codes, _ticks(session, incident.id))
 
 
-def tick_step(session: Session, incident_id: int, *, agency: str, step_no: int, actor: str,
-              now: datetime | None = None,
-              scope: Scope) -> Outcome[ChecklistItem]:
-    """Tick one step of the incident's checklist (audited). A dispatcher ticks any step, an
-    agency desk only its own agency's (:class:`SopStepRefused` otherwise); a step is ticked
-    once (:class:`IllegalTransition` the second time)."""
-    now = now or utcnow()
+def _own_step(session: Session, incident_id: int, *, agency: str, step_no: int,
+              scope: Scope) -> tuple[Any, ChecklistItem]:
+    """The incident (locked) and its checklist item ``agency``/``step_no``, which the caller
+    may tick or untick (:class:`SopError` when not on the list, :class:`SopStepRefused` when
+    another agency's)."""
     incident = get_incident(session, incident_id, lock=True, scope=scope)
     _, items = incident_checklist(session, incident.id, scope=scope)
     item = next((i for i in items if (i.step.agency, i.step.step_no) == (agency, step_no)), None)
@@ -128,6 +127,17 @@ def tick_step(session: Session, incident_id: int, *, agency: str, step_no: int, 
     if not may_tick(agency, scope.agency_code):
         raise SopStepRefused(f"Hanya langkah instansi sendiri / only your own agency's steps "
                              f"({scope.agency_code}), not {agency}.")
+    return incident, item
+
+
+def tick_step(session: Session, incident_id: int, *, agency: str, step_no: int, actor: str,
+              now: datetime | None = None,
+              scope: Scope) -> Outcome[ChecklistItem]:
+    """Tick one step of the incident's checklist (audited). A dispatcher ticks any step, an
+    agency desk only its own agency's (:class:`SopStepRefused` otherwise); a step is ticked
+    once (:class:`IllegalTransition` the second time)."""
+    now = now or utcnow()
+    incident, item = _own_step(session, incident_id, agency=agency, step_no=step_no, scope=scope)
     if item.done:
         raise IllegalTransition("sop_step", "checked", "checked")
     s = item.step
@@ -143,4 +153,29 @@ def tick_step(session: Session, incident_id: int, *, agency: str, step_no: int, 
     tick = Tick(s.category, s.agency, s.step_no, actor, now)
     return Outcome(ChecklistItem(s, tick), [DomainEvent("incident", {
         "action": "sop_check", "incident_id": incident.id, "kode_kab": incident.kode_kab,
+        "agency": s.agency, "step_no": s.step_no})])
+
+
+def untick_step(session: Session, incident_id: int, *, agency: str, step_no: int, actor: str,
+                now: datetime | None = None, scope: Scope) -> Outcome[ChecklistItem]:
+    """Undo the tick of one step (a step ticked by mistake): the same who-may rule as
+    :func:`tick_step`; a step not ticked is :class:`IllegalTransition`. The tick and its undoing
+    both stay in the audit trail (and the timeline): who ticked it, when, and who undid it."""
+    now = now or utcnow()
+    incident, item = _own_step(session, incident_id, agency=agency, step_no=step_no, scope=scope)
+    if item.tick is None:
+        raise IllegalTransition("sop_step", "unchecked", "unchecked")
+    s, t = item.step, item.tick
+    session.execute(delete(SopCheck).where(
+        SopCheck.incident_id == incident.id, SopCheck.category == t.category,
+        SopCheck.agency_code == t.agency, SopCheck.step_no == t.step_no))
+    audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
+                 action="sop_uncheck",
+                 before={"category": t.category, "agency": t.agency, "step_no": t.step_no,
+                         "checked_by": t.checked_by, "checked_at": iso_utc(t.checked_at)},
+                 after={"category": s.category, "agency": s.agency, "step_no": s.step_no,
+                        "text": s.text, "text_en": s.text_en},
+                 kode_kab=incident.kode_kab)
+    return Outcome(ChecklistItem(s, None), [DomainEvent("incident", {
+        "action": "sop_uncheck", "incident_id": incident.id, "kode_kab": incident.kode_kab,
         "agency": s.agency, "step_no": s.step_no})])

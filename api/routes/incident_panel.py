@@ -101,7 +101,7 @@ class ChecklistItemOut(BaseModel):
     done: bool
     checked_by: str | None
     checked_at: IsoTime | None
-    may_tick: bool
+    may_tick: bool = Field(description="the caller may tick this step, or undo its tick")
 
 
 class ChecklistOut(BaseModel):
@@ -164,7 +164,8 @@ def _checklist(session: Session, incident_id: int, request: Request) -> dict[str
                 "text_en": i.step.text_en, "done": i.done,
                 "checked_by": i.tick.checked_by if i.tick else None,
                 "checked_at": iso_utc(i.tick.checked_at) if i.tick else None,
-                "may_tick": not i.done and may_tick(i.step.agency, scope.agency_code)}
+                # the caller may tick the step, or untick it when done (own agency's steps)
+                "may_tick": may_tick(i.step.agency, scope.agency_code)}
                 for i in items]}
 
 
@@ -224,6 +225,20 @@ def tick(incident_id: ID, agency_code: AgencyCode, step_no: StepNo, body: TickIn
     """Tick one step (a dispatcher any step, an agency desk its own agency's)."""
     result = sop_service.tick_step(session, incident_id, agency=agency_code, step_no=step_no,
                                    actor=actor_of(request, body.actor), scope=scope_of(request))
+    session.commit()  # committed before the events and the response
+    publish(state, result.events)
+    return _checklist(session, incident_id, request)
+
+
+@router.delete("/api/v1/incidents/{incident_id}/sop/{agency_code}/{step_no}",
+               response_model=ChecklistOut, responses=ERRORS)
+def untick(incident_id: ID, agency_code: AgencyCode, step_no: StepNo, request: Request,
+           state: AppState = Depends(get_state),
+           session: Session = Depends(get_session)) -> dict[str, Any]:
+    """Undo a tick made by mistake (the same who-may rule as ticking); both stay on the
+    timeline and in the audit trail."""
+    result = sop_service.untick_step(session, incident_id, agency=agency_code, step_no=step_no,
+                                     actor=actor_of(request, "dispatcher"), scope=scope_of(request))
     session.commit()  # committed before the events and the response
     publish(state, result.events)
     return _checklist(session, incident_id, request)

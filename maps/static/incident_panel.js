@@ -100,7 +100,7 @@
     $("ip-sop").innerHTML = !sop ? "" : !sop.items.length ? '<li class="muted">' + esc(S("ip_no_sop")) + "</li>" : sop.items.map(function (s) {
       var text = C.lang() === "en" && s.text_en ? s.text_en : s.text;
       return '<li class="ip-step' + (s.done ? " done" : "") + '"><label><input type="checkbox" class="ip-tick" data-agency="' + esc(s.agency) + '" data-step="' + esc(s.step_no) + '"' +
-        (s.done ? " checked disabled" : s.may_tick ? "" : " disabled") + "> <b>" + esc(s.agency) + "</b> " + esc(s.step_no) + ". " + esc(text) + "</label>" +
+        (s.done ? " checked" : "") + (s.may_tick ? "" : " disabled") + "> <b>" + esc(s.agency) + "</b> " + esc(s.step_no) + ". " + esc(text) + "</label>" +
         (s.done ? ' <span class="muted">' + esc(s.checked_by) + " " + C.fmtTime(s.checked_at) + "</span>" : "") + "</li>";
     }).join("");
     $("ip-timeline").innerHTML = panel.timeline.map(function (e) {
@@ -212,10 +212,13 @@
     }
   });
   box.addEventListener("change", function (e) {
-    var t = e.target; if (!t.classList.contains("ip-tick") || !t.checked) return;
+    var t = e.target; if (!t.classList.contains("ip-tick")) return;
+    var ticking = t.checked;  // unticking undoes a tick made by mistake (asked first; audited)
+    if (!ticking && !window.confirm(S("ip_untick_confirm"))) { t.checked = true; return; }
     t.disabled = true;
-    busy(api("POST", "/api/v1/incidents/" + panel.id + "/sop/" + encodeURIComponent(t.getAttribute("data-agency")) + "/" + t.getAttribute("data-step"), {}))
+    var url = "/api/v1/incidents/" + panel.id + "/sop/" + encodeURIComponent(t.getAttribute("data-agency")) + "/" + t.getAttribute("data-step");
+    busy(ticking ? api("POST", url, {}) : api("DELETE", url))
       .then(function (sop) { panel.sop = sop; render(); return load(); })
-      .catch(function () { t.checked = false; t.disabled = false; });
+      .catch(function () { t.checked = !ticking; t.disabled = false; });
   });
 })();

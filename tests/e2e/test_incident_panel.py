@@ -100,6 +100,19 @@ def test_dispatcher_works_an_incident_through_the_panel(chromium_path, app_facto
             page.check('.ip-tick[data-agency="PSC119"][data-step="2"]')
             timeline_has("sop", "PSC119 langkah 2")
             assert page.inner_text("#ip-sop-progress") == "(1/6)"
+            # a step ticked by mistake: unticking asks first (dismissed: nothing changes),
+            # then undoes it; the tick and its undoing both stay on the timeline
+            step3 = '.ip-tick[data-agency="PSC119"][data-step="3"]'
+            page.check(step3)
+            page.wait_for_selector('#ip-sop-progress:text-is("(2/6)")')
+            page.once("dialog", lambda dialog: dialog.dismiss())
+            page.click(step3)
+            assert page.is_checked(step3) and page.inner_text("#ip-sop-progress") == "(2/6)"
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.click(step3)
+            timeline_has("sop", "PSC119 langkah 3 dibatalkan")
+            page.wait_for_selector('#ip-sop-progress:text-is("(1/6)")')
+            assert not page.is_checked(step3)
             # hand-off to 110 with the police reference
             assert page.input_value('.ip-ref[data-agency="POLRI110"]') == REF
             page.click('.ip-handoff[data-agency="POLRI110"]')

@@ -97,6 +97,7 @@ def probes(me: Side, other: Side) -> dict[tuple[str, str], list[Call]]:
         ("GET", f"{inc}/timeline"): [Call(NOT_FOUND)],
         ("GET", f"{inc}/sop"): [Call(NOT_FOUND)],
         ("POST", f"{inc}/sop/{{agency_code}}/{{step_no}}"): step,
+        ("DELETE", f"{inc}/sop/{{agency_code}}/{{step_no}}"): [Call(NOT_FOUND)],
         ("GET", "/console/incidents/{incident_id}/sheet"): [Call(NOT_FOUND)],
         ("GET", "/api/v1/sop/{kode_kab}"): [Call(NOT_FOUND),
                                             Call(NOT_FOUND, params={"format": "yaml"})],

@@ -227,6 +227,32 @@ def test_agency_desk_ticks_only_its_own_steps(panel):
     assert client_as("viewer").get(f"/api/v1/incidents/{iid}/sop").status_code == 403
 
 
+def test_a_tick_made_by_mistake_is_undone_and_both_stay_on_record(panel, engine):
+    client_as, create = panel
+    iid = create("fire")  # DAMKAR dispatches, PSC119 stands by
+    d, desk = client_as("dispatcher"), client_as("agency")  # the desk is DAMKAR's
+    step = f"/api/v1/incidents/{iid}/sop/DAMKAR/1"
+    assert d.delete(step).status_code == 409  # not ticked: nothing to undo
+    ticked = desk.post(step, json={}).json()["items"]
+    assert [(s["done"], s["may_tick"]) for s in ticked
+            if (s["agency"], s["step_no"]) == ("DAMKAR", 1)] == [(True, True)]  # may undo it
+    assert desk.delete(f"/api/v1/incidents/{iid}/sop/PSC119/1").status_code == 403
+    assert d.delete(f"/api/v1/incidents/{iid}/sop/DAMKAR/9").status_code == 422
+    r = d.delete(step)
+    assert r.status_code == 200, r.text
+    item = next(s for s in r.json()["items"] if (s["agency"], s["step_no"]) == ("DAMKAR", 1))
+    assert not item["done"] and item["may_tick"] and r.json()["done"] == 0
+    assert d.delete(step).status_code == 409
+    assert desk.post(step, json={}).status_code == 200  # ticked again, by the desk
+    entries = _audit(engine, iid, "sop_")
+    assert [e.action for e in entries] == ["sop_check", "sop_uncheck", "sop_check"]
+    undo = entries[1]
+    assert undo.actor == "test_dispatcher" and undo.before["checked_by"] == entries[0].actor
+    assert undo.before["checked_at"].endswith("Z")
+    sops = [e for e in _timeline(d, iid) if e["kind"] == "sop"]
+    assert len(sops) == 3 and "dibatalkan" in sops[1]["text"] and "undone" in sops[1]["text_en"]
+
+
 def test_admin_stores_the_regency_sop_validated_whole(panel, engine):
     client_as, create = panel
     admin, d = client_as("admin"), client_as("dispatcher")
