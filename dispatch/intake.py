@@ -174,9 +174,12 @@ def triage_incident(
     override: TriageOverride | None = None,
     now: datetime | None = None,
     scope: Scope,
+    rerun_reason: str | None = None,
 ) -> Outcome[TriageResult]:
     """Apply the triage rules (or the dispatcher's audited override) and open one SLA clock per
-    required agency. A triaged incident may be re-triaged (override) until units are sent."""
+    required agency. A triaged incident may be re-triaged (override) until units are sent, or
+    by the rules again with ``rerun_reason`` (its category was corrected: recorded in the
+    audit entry)."""
     now = now or utcnow()
     incident = get_incident(session, incident_id, lock=True, scope=scope)
     if override is not None and not override.reason.strip():
@@ -184,7 +187,7 @@ def triage_incident(
                                       "required to override the triage.")
     before = incident_state(incident)
     if incident.status == "triaged":
-        if override is None:
+        if override is None and rerun_reason is None:
             raise IllegalTransition("incident", "triaged", "triaged")
         sent = session.scalars(select(Assignment.id).where(
             Assignment.incident_id == incident.id)).first()
@@ -224,6 +227,8 @@ def triage_incident(
     }
     if result.overridden:
         after["override_reason"] = result.reason
+    elif rerun_reason is not None:
+        after["rerun_reason"] = rerun_reason
     audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
                  action="triage_override" if result.overridden else "triage",
                  before=before, after=after, kode_kab=incident.kode_kab)

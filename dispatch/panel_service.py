@@ -26,7 +26,9 @@ from dispatch.incident_records import (
     to_geom,
     utcnow,
 )
+from dispatch.intake import triage_incident
 from dispatch.lifecycle import OPEN_INCIDENT_STATUSES
+from dispatch.models import Assignment
 from dispatch.panel_models import IncidentNote
 from dispatch.ports import Geocoder
 from dispatch.scope import Scope
@@ -85,8 +87,11 @@ def edit_incident(session: Session, incident_id: int, edit: IncidentEdit, *,
                   now: datetime | None = None, scope: Scope) -> Outcome[Any]:
     """Change an open incident's location (re-geocoded), category and/or description; one
     audit entry per changed field (``edit:location``, ``edit:category``,
-    ``edit:description``) with the old and new value. The triage is not re-run: the
-    dispatcher re-triages (override) when the new category needs other agencies."""
+    ``edit:description``) with the old and new value. A corrected category of a triaged
+    incident with no unit sent and no dispatcher override is triaged again by the rules
+    (priority, agencies and their clocks follow the new category; audited ``triage`` with the
+    reason). Once units are sent, or after an override, the triage stays as it is: the
+    dispatcher decides (override with a reason)."""
     now = now or utcnow()
     incident = get_incident(session, incident_id, lock=True, scope=scope)
     if incident.status not in OPEN_INCIDENT_STATUSES:
@@ -114,7 +119,24 @@ def edit_incident(session: Session, incident_id: int, edit: IncidentEdit, *,
         audit.record(session, actor=actor, at=now, entity="incident", entity_id=incident.id,
                      action=f"edit:{name}", before=before, after=after,
                      kode_kab=incident.kode_kab)
-    return Outcome(incident, [incident_event(incident, "edited")])
+    events = [incident_event(incident, "edited")]
+    if any(name == "category" for name, _, _ in changes) and _rules_may_retriage(session,
+                                                                                 incident):
+        session.flush()
+        old = next(b["category"] for n, b, _ in changes if n == "category")
+        events += triage_incident(
+            session, incident.id, config=config, actor=actor, now=now, scope=scope,
+            rerun_reason=f"kategori diubah {old} → {incident.category} / category changed "
+                         f"{old} → {incident.category}").events
+    return Outcome(incident, events)
+
+
+def _rules_may_retriage(session: Session, incident: Any) -> bool:
+    """Triaged by the rules (not overridden) and no unit sent yet."""
+    if incident.status != "triaged" or incident.triage_overridden:
+        return False
+    return session.scalars(select(Assignment.id).where(
+        Assignment.incident_id == incident.id)).first() is None
 
 
 def add_note(session: Session, incident_id: int, body: str, *, actor: str,

@@ -59,6 +59,9 @@ def _incident_entry(e: AuditLog) -> tuple[str, str, str]:
             reason = after.get("override_reason", "")
             text, text_en = (f"{text} (diubah dispatcher: {reason})",
                              f"{text_en} (dispatcher override: {reason})")
+        elif after.get("rerun_reason"):  # "<Bahasa Indonesia> / <English>"
+            why_id, _, why_en = str(after["rerun_reason"]).partition(" / ")
+            text, text_en = f"{text} ({why_id})", f"{text_en} ({why_en or why_id})"
         return "triage", text, text_en
     if action == "edit":
         if q == "location":

@@ -133,6 +133,42 @@ def test_triage_override_needs_a_reason(panel, engine):
     assert "api sudah padam" in triage[-1]["text"] and "prioritas 3" in triage[-1]["text"]
 
 
+def test_a_corrected_category_is_triaged_again_until_units_are_sent(panel, engine):
+    from dispatch.triage import triage
+
+    client_as, create = panel
+    d, iid = client_as("dispatcher"), create("fire")
+    fire = d.get(f"/api/v1/incidents/{iid}").json()
+    expected = triage(load_config(), KODE, "flood", None)
+    assert {a["agency"] for a in fire["agencies"]} != {a.agency for a in expected.agencies}
+    r = d.patch(f"/api/v1/incidents/{iid}", json={"category": "flood"})
+    assert r.status_code == 200, r.text
+    flood = d.get(f"/api/v1/incidents/{iid}").json()
+    assert (flood["status"], flood["priority"], flood["triage_overridden"]) == (
+        "triaged", expected.priority, False)
+    assert sorted((a["agency"], a["role"]) for a in flood["agencies"]) == sorted(
+        (a.agency, a.role) for a in expected.agencies)
+    [rerun] = [e for e in _audit(engine, iid, "triage") if e.after.get("rerun_reason")]
+    assert "fire → flood" in rerun.after["rerun_reason"] and rerun.actor == "test_dispatcher"
+    texts = [i for i in _timeline(d, iid) if i["kind"] == "triage"]
+    assert "kategori diubah fire → flood" in texts[-1]["text"]
+    assert "category changed fire → flood" in texts[-1]["text_en"]
+    # after a dispatcher's override the triage is the dispatcher's: a new category keeps it
+    assert d.post(f"/api/v1/incidents/{iid}/triage", json={
+        "priority": 3, "reason": "genangan kecil", "agencies": [{"agency": "BPBD"}]}
+    ).status_code == 200
+    n = len(_audit(engine, iid, "triage"))
+    assert d.patch(f"/api/v1/incidents/{iid}", json={"category": "fire"}).status_code == 200
+    kept = d.get(f"/api/v1/incidents/{iid}").json()
+    assert (kept["category"], kept["priority"], [a["agency"] for a in kept["agencies"]]) == (
+        "fire", 3, ["BPBD"])
+    assert len(_audit(engine, iid, "triage")) == n
+    # not yet triaged: the category changes, triage waits for the dispatcher
+    fresh = create("fire", triage=False)
+    assert d.patch(f"/api/v1/incidents/{fresh}", json={"category": "flood"}).status_code == 200
+    assert d.get(f"/api/v1/incidents/{fresh}").json()["status"] == "new"
+
+
 def test_close_and_cancel_need_a_reason(panel, engine):
     client_as, create = panel
     d = client_as("dispatcher")
