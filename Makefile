@@ -23,10 +23,16 @@ services: venv
 
 # High-availability cluster on loopback from Debian packages (docs/deployment-ha.md): three NATS
 # JetStream nodes with MQTT and the PostgreSQL pair; settings in .siaga/cluster.env.
+# The demo on the high-availability cluster (docs/deployment-ha.md): the PostgreSQL pair with
+# automatic failover, the three-node NATS JetStream broker; the simulated vehicles publish MQTT
+# 3.1.1 QoS 1 to a broker node, the ingest worker consumes the replicated stream.
 demo-ha: venv
 	@scripts/system-deps.sh test
 	@scripts/cluster.sh up
 	@scripts/cluster.sh status
+	@set -a; . "$${SIAGA_STATE_DIR:-.siaga}/cluster.env"; set +a; \
+	  export SIAGA_MQTT_URL=$${SIAGA_CLUSTER_MQTT_URLS%%,*} SIAGA_BRIDGE_MQTT_PROTOCOL=3.1.1; \
+	  $(VENV)/bin/siaga demo
 
 stop:
 	@scripts/services.sh stop
