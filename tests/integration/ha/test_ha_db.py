@@ -11,7 +11,9 @@ writes (``target_session_attrs=read-write``).
   retries its failed batch on the new primary (the unique key absorbs a batch committed before
   the connection broke); afterwards every acknowledged fix is stored exactly once and every
   incident answered 201 exists. The API answers 503 (never 500) while there is no primary and
-  201 again after a measured window.
+  201 again after a measured window. Two ``siaga worker`` schedulers run on the pair meanwhile:
+  one leads (advisory lock) before the loss; the leader loses its lock with the primary, both
+  processes live on, and exactly one leads again on the new primary.
 * Two ``siaga serve`` processes on the pair: a dispatcher on each assigns the same unit at the same
   moment (exactly one 201); a console WebSocket on instance A sees the event of a write made
   through instance B (the events go through the broker: the private Mosquitto).
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -159,11 +162,51 @@ def _fixes(batch: int):
             for n in range(BATCH)]
 
 
+def _worker_process(ha_url: str, mqtt_url: str, log) -> subprocess.Popen:
+    """``siaga worker`` (the scheduler) on the pair, ticking every second."""
+    env = {**os.environ, "SIAGA_DATABASE_URL": ha_url, "SIAGA_MIGRATE_DATABASE_URL": "",
+           "SIAGA_MQTT_URL": mqtt_url, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker",
+                             "--escalation-interval", "1"], env=env, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+LEADS = "now leads the scheduler"
+
+
 def test_primary_loss_keeps_every_acknowledged_write_once_and_the_api_comes_back(
-        pg_pair, ha_url, ha_world, settings):
+        pg_pair, ha_url, ha_world, settings, mqtt_url, tmp_path):
+    # two schedulers (escalation pass every second): one leads by the advisory lock
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    handles = [open(p, "wb") for p in logs]  # noqa: SIM115 - closed below
+    workers = [_worker_process(ha_url, mqtt_url, h) for h in handles]
+    try:
+        _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGINT)
+                try:
+                    w.wait(15)
+                except subprocess.TimeoutExpired:
+                    w.kill()
+        for h in handles:
+            h.close()
+
+
+def _lead_count(logs: list[Path]) -> int:
+    """How many times a worker took the lead, over both logs."""
+    return sum(p.read_text(errors="replace").count(LEADS) for p in logs)
+
+
+def _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers) -> None:
     from api.app import create_app
     from tracking.writer import BatchWriter
 
+    assert _wait_for(lambda: _lead_count(logs) >= 1, 240), [p.read_text() for p in logs]
+    time.sleep(2)  # two more ticks: one leader
+    assert _lead_count(logs) == 1, [p.read_text() for p in logs]
+    [leader] = [i for i, p in enumerate(logs) if LEADS in p.read_text()]
     first = pg_pair.db("primary")
     stop = threading.Event()
     counters: Counter[str] = Counter()
@@ -232,8 +275,24 @@ def test_primary_loss_keeps_every_acknowledged_write_once_and_the_api_comes_back
           f"({codes[503]} x 503); writer retried {counters['db_errors']} time(s), "
           f"{duplicates} duplicate fix(es) absorbed")
     assert window_s < 45
+    # the schedulers outlived the failover: the leader lost its lock with the primary
+    # ("follows") and exactly one of the two leads again, on the new primary
+    assert _wait_for(lambda: "follows" in logs[leader].read_text(), 60), logs[leader].read_text()
+    assert _wait_for(lambda: _lead_count(logs) > 1, 60), [p.read_text() for p in logs]
+    time.sleep(3)  # three more ticks: still one leader, both processes alive
+    assert _lead_count(logs) == 2 and all(w.poll() is None for w in workers), \
+        [p.read_text() for p in logs]
     pg_pair.db("start", first)  # the old primary rejoins as standby (pg_rewind)
     pg_pair.db("wait")
+
+
+def _wait_for(predicate, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return bool(predicate())
 
 
 def _serve_process(ha_url: str, mqtt_url: str, port: int) -> subprocess.Popen:
