@@ -46,7 +46,7 @@ from tracking.plausibility import JumpGuard
 from tracking.stale import StaleMonitor
 from tracking.transport import Transport
 from tracking.transport_mqtt import MqttTransport
-from tracking.writer import BatchWriter, fix_json
+from tracking.writer import BatchWriter, fix_json, is_connection_failure
 
 log = logging.getLogger("siaga.tracking.ingest")
 
@@ -247,14 +247,26 @@ class IngestWorker:
         return f"{self.config.topic_prefix}siaga/v1/pos/{fix.device_id}"
 
     def _run_hooks(self, fixes: list[Fix]) -> None:
+        """Run each hook on the committed ``fixes`` in its own transaction. The database being
+        unreachable (a failover) is retried like a batch write, so an arrival in this batch is
+        still verified; any other failure is counted and logged, and never loses fixes."""
         for hook in self.hooks:
-            try:
-                with self.sessions.begin() as session:
-                    events = hook(session, fixes)
-            except Exception:  # noqa: BLE001 - a hook never loses fixes (already committed)
-                self.counters["hook_errors"] += 1
-                log.exception("ingest hook %r failed", hook)
-                continue
+            while True:
+                try:
+                    with self.sessions.begin() as session:
+                        events = hook(session, fixes)
+                except Exception as exc:  # noqa: BLE001 - the fixes are already committed
+                    if is_connection_failure(exc) and not self._stop.is_set():
+                        self.counters["hook_retries"] += 1
+                        log.warning("ingest hook %r: database unreachable (%s); retrying in "
+                                    "%.1f s", hook, type(exc).__name__,
+                                    self.config.retry_delay_s)
+                        if not self._stop.wait(self.config.retry_delay_s):
+                            continue
+                    self.counters["hook_errors"] += 1
+                    log.exception("ingest hook %r failed", hook)
+                    events = None
+                break
             for topic, payload in events or []:  # under this worker's prefix, as its own events
                 self.publish(self.config.topic_prefix + topic, payload)
                 self.counters["events"] += 1

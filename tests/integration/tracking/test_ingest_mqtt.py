@@ -165,3 +165,51 @@ def test_events_are_published_and_a_failing_hook_loses_nothing(
     assert payloads["arrival"] == {"stored": 1}
     assert payloads["stale"]["device_id"] == f"{token}-SILENT"
     assert payloads["stale"]["state"] == "stale"
+
+
+def test_a_hook_meeting_the_database_unreachable_is_retried_not_skipped(
+        engine, mqtt_url, topic_prefix):
+    """A failover while the arrival hook runs: the database's connection failure is retried (the
+    batch's arrival is still verified); only other failures count as hook errors."""
+    import psycopg
+    import sqlalchemy.exc
+
+    token = topic_prefix.strip("/")
+    attempts: list[int] = []
+
+    def hook_during_failover(session, fixes):
+        attempts.append(len(fixes))
+        if len(attempts) < 3:  # the first two attempts meet the database going away
+            raise sqlalchemy.exc.OperationalError(
+                "SELECT 1", {}, psycopg.OperationalError("server closed the connection"))
+        n = session.execute(text("SELECT count(*) FROM position WHERE device_id = :d"),
+                            {"d": fixes[0].device_id}).scalar_one()
+        return [("siaga/v1/events/arrival", {"stored": n})]
+
+    config = IngestConfig(mqtt_url=mqtt_url, client_id=f"ingest-{token}",
+                          topic_prefix=topic_prefix, session_expiry_s=60, retry_delay_s=0.1)
+    worker = IngestWorker(make_sessionmaker(engine), config, hooks=[hook_during_failover])
+    received: list[dict] = []
+    host, port = mqtt_host_port(mqtt_url)
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    listener.on_message = lambda c, u, m: received.append(json.loads(m.payload))
+    listener.connect(host, port)
+    listener.subscribe(f"{topic_prefix}siaga/v1/events/arrival", qos=1)
+    listener.loop_start()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert worker.ready.wait(10)
+        dev = f"{token}-R1"
+        fix = {"v": 1, "device_id": dev, "seq": 1,
+               "fix_time": iso(datetime.now(UTC).replace(microsecond=0)), "lat": -7.8,
+               "lon": 110.36}
+        mosquitto_pub(mqtt_url, f"{topic_prefix}siaga/v1/pos/{dev}", json.dumps(fix).encode())
+        wait_for(lambda: received, 15, "the hook's event after the retries")
+    finally:
+        worker.stop()
+        thread.join(10)
+        listener.loop_stop()
+        listener.disconnect()
+    assert attempts == [1, 1, 1] and received == [{"stored": 1}]
+    assert worker.counters["hook_retries"] == 2 and worker.counters["hook_errors"] == 0
