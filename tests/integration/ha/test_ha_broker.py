@@ -1,15 +1,20 @@
-"""Broker-node loss on the high-availability cluster (issue #17, messaging; docs/ha-messaging.md).
+"""Broker-node then database-primary loss on the high-availability cluster (issue #17;
+docs/ha-messaging.md, docs/deployment-ha.md).
 
 The three-node NATS JetStream cluster is started from nothing by ``scripts/cluster.sh up broker``
 (module fixture) and removed afterwards. 200 simulated devices publish MQTT 3.1.1 QoS 1 fixes to
 the cluster's three MQTT listeners (a third on each); nats-server stores each publication in its
 replicated ``$MQTT_msgs`` stream before PUBACK; two ingest workers share one durable consumer of
 that stream (competing consumers) and write into PostGIS through the usual writer and arrival
-hook. Mid-stream the node leading ``$MQTT_msgs`` (the worst case) is killed with SIGKILL: the
+hook into the test database on the PostgreSQL pair (the package's fixture, ``conftest.py``).
+Mid-stream the node leading ``$MQTT_msgs`` (the worst case) is killed with SIGKILL: the
 other nodes time out storing until a new leader is elected and drop their MQTT connections, so
 every device reconnects (to the next node), re-sends what was not acknowledged and, as
 ``siaga-bridge`` does, replays its last acknowledged messages; a device left without PUBACK for
-8 s reconnects too. The workers fail over to the surviving nodes.
+8 s reconnects too. The workers fail over to the surviving nodes. Then, while the stream still
+flows, the PostgreSQL primary is killed (keeper and server, SIGKILL): the workers retry their
+batches and the arrival hook on the promoted standby, and the unit's tracker reports its arrival
+during that failover. Afterwards: every fix stored exactly once and the arrival verified.
 
 Scaled for a 2-core CI machine shared with other jobs: ``SIAGA_HA_FIXES`` (default 20,000;
 ``SIAGA_HA_FIXES=50000``, the issue's figure, passed in 300 s under a load average of 30) over
@@ -33,8 +38,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import service_missing
+from tests.integration.ha.conftest import env_file
 
 ROOT = Path(__file__).resolve().parents[3]
 CLUSTER = ROOT / "scripts" / "cluster.sh"
@@ -43,15 +50,9 @@ FIXES = int(os.environ.get("SIAGA_HA_FIXES", "20000"))
 DEVICES = int(os.environ.get("SIAGA_HA_DEVICES", "200"))
 REPLAY_LAST = 200  # as siaga-bridge --replay-last
 PUBACK_TIMEOUT_S = 8.0  # a tracker that waits longer for a PUBACK reconnects
-SPACING_S = float(os.environ.get("SIAGA_HA_SPACING_S", "0.05"))  # between a device's fixes
+SPACING_S = float(os.environ.get("SIAGA_HA_SPACING_S", "0.2"))  # between a device's fixes
 
 pytestmark = pytest.mark.timeout(600)  # 50,000 fixes: 300 s on the 2-core machine, load 30
-
-
-def _env_file(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines()
-             if "=" in line and not line.startswith("#"))
-    return {k: v for k, v in pairs}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def nats_cluster(tmp_path_factory):
     try:
         if up.returncode != 0:
             service_missing(f"the NATS cluster did not start: {up.stderr[-800:]}")
-        settings = _env_file(state / "cluster.env")
+        settings = env_file(state / "cluster.env")
         yield {"env": env, "nats": settings["SIAGA_NATS_URLS"].split(","),
                "mqtt": settings["SIAGA_CLUSTER_MQTT_URLS"].split(",")}
     finally:
@@ -209,8 +210,18 @@ def _fix(device_id: str, seq: int, at: datetime, lon: float, lat: float) -> byte
                        "speed_mps": 1.0}).encode()
 
 
+@pytest.fixture(scope="module")
+def ha_engine(ha_url):
+    """The test database on the PostgreSQL pair (the package's fixture), whichever is primary."""
+    from api.db import make_engine
+
+    engine = make_engine(ha_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def arrival_scene(engine):
+def arrival_scene(ha_engine):
     """An incident with one assigned unit whose tracker will dwell at the scene: its fixes, and
     ``arrived()``: the assignment's arrival was verified by GPS (the ingest hook)."""
     from sqlalchemy.orm import Session
@@ -219,6 +230,7 @@ def arrival_scene(engine):
     from tests.fixtures.dispatch import assigned_truck
 
     token = uuid.uuid4().hex[:8]
+    engine = ha_engine
     with assigned_truck(engine, kode="99.17", call_sign=f"HA-{token}",
                         device=f"ha-scene-{token}") as world:
 
@@ -253,7 +265,8 @@ def _wait(predicate, timeout_s: float, step_s: float = 0.5) -> bool:
     return predicate()
 
 
-def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_scene):
+def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine,
+                                                arrival_scene):
     from api.db import make_sessionmaker
     from api.ingest_hooks import arrival_verification_hook
     from tracking.ingest import IngestConfig, IngestWorker
@@ -265,6 +278,7 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_sc
     ports = _ports(nats_cluster["mqtt"])
     config = IngestConfig(mqtt_url="mqtt://unused", client_id="siaga-ingest",
                           batch_max_delay_s=0.05, stats_interval_s=3600)
+    engine = ha_engine
     sessions = make_sessionmaker(engine)
     workers = [IngestWorker(sessions, config, hooks=[arrival_verification_hook(
                    arrival_scene["config"])],
@@ -276,10 +290,19 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_sc
         r.start()
     devices = [Device(f"ha-{token}-{i:03d}", ports, i % len(ports)) for i in range(DEVICES)]
 
+    last = [0]
+
     def stored() -> int:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM position WHERE device_id LIKE :p"),
-                                {"p": f"ha-{token}-%"}).scalar_one()
+        """Positions of this run (the last count while the database fails over)."""
+        try:
+            with engine.connect() as conn:
+                last[0] = conn.execute(text(
+                    "SELECT count(*) FROM position WHERE device_id LIKE :p"),
+                    {"p": f"ha-{token}-%"}).scalar_one()
+        except DBAPIError:
+            pass
+        return last[0]
+    first_primary, db_killed_at = pg_pair.db("primary"), None
     try:
         for d in devices:  # the first MQTT connections also create the server's MQTT streams
             d.connect()
@@ -309,7 +332,13 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_sc
                                                         if n != victim], 0)
         scene_device.connect()
         assert scene_device.connected.wait(30)
-        for payload in arrival_scene["fixes"]:
+        # then the PostgreSQL primary, while the stream still flows (workers retry their batch)
+        assert _wait(lambda: stored() >= killed_at + (total - killed_at) // 4, 120, 0.05), \
+            "the stream did not flow after the broker failover"
+        pg_pair.db("kill", first_primary)
+        db_killed_at = last[0]
+        assert db_killed_at < total, "the database primary was killed too late to matter"
+        for payload in arrival_scene["fixes"]:  # arrives while the database fails over
             scene_device.publish(f"siaga/v1/pos/{arrival_scene['device']}", payload)
         deadline = time.monotonic() + 300
         assert all(e.wait(max(0.0, deadline - time.monotonic())) for e in done), \
@@ -330,7 +359,10 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_sc
         assert all(w.counters["stored"] > 0 for w in workers), "one worker got nothing"
         assert _wait(lambda: arrival_scene["arrived"](), 30), "no GPS arrival after the failover"
         scene_device.close()
-        print(f"\nnode siaga-n{victim} (leader of $MQTT_msgs) killed at {killed_at} stored; "
+        assert pg_pair.db("primary") not in ("", first_primary)  # the standby took over
+        assert sum(w.counters["db_errors"] for w in workers) >= 1  # the workers met the loss
+        print(f"\nnode siaga-n{victim} (leader of $MQTT_msgs) killed at {killed_at} stored, "
+              f"PostgreSQL primary {first_primary} at {db_killed_at}; "
               f"{total} stored, 0 duplicated in {elapsed_s:.0f} s; {moved} device reconnects; "
               f"per worker {[w.counters['stored'] for w in workers]}; duplicates absorbed "
               f"{sum(w.counters['duplicates'] for w in workers)}")
@@ -343,6 +375,9 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, engine, arrival_sc
             r.join(timeout=20)
         subprocess.run([str(BROKER), "up"], env=nats_cluster["env"], capture_output=True,
                        timeout=120)
+        if db_killed_at is not None:  # the old primary rejoins as standby
+            pg_pair.db("start", first_primary)
+            pg_pair.db("wait")
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM latest_position WHERE device_id LIKE :p"),
                          {"p": f"ha-{token}-%"})
