@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.call_log import call_counts
 from dispatch.models import Assignment, Incident
-from dispatch.report_service import sla_report
+from dispatch.report_service import agency_sla
 from dispatch.scope import Scope
 from dispatch.scoping import check_region, incident_condition
 
@@ -106,13 +106,11 @@ def dashboard_figures(session: Session, *, scope: Scope, kode_kab: str, start: d
                           round(sum(times) / len(times), 1) if times else None,
                           nearest_rank_p90(times))
         for code, (name, n, times) in sorted(per_kec.items()))
-    report = sla_report(session, kode_kab=kode_kab, start=start, end=end, scope=scope)
-    met = breached = pending = 0
-    for agency in report["agencies"]:
-        on_scene = agency["on_scene"]
-        met += on_scene["met"]
-        breached += on_scene["breached"]
-        pending += on_scene["pending"]
+    on_scene = [a.on_scene for a in agency_sla(session, kode_kab=kode_kab, start=start,
+                                                end=end, scope=scope)]
+    met = sum(s.met for s in on_scene)
+    breached = sum(s.breached for s in on_scene)
+    pending = sum(s.pending for s in on_scene)
     return DashboardFigures(
         kode_kab=kode_kab, start=start, end=end, calls=int(calls),
         non_incident_calls=non_incident,

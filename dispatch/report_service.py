@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from dispatch.perbup import START_RECEIVED
 from dispatch.perbup_report_service import perbup_sections
 from dispatch.scope import Scope
 from dispatch.scoping import check_region, incident_condition
-from dispatch.sla import SlaOutcome, evaluate, summarize
+from dispatch.sla import SlaOutcome, SlaSummary, evaluate, summarize
 from dispatch.sla_rules_service import rule_in_force
 from dispatch.timestamp import iso_utc
 
@@ -45,15 +46,23 @@ def assignment_sla(session: Session, a: Assignment, ia: IncidentAgency,
             "clock_started_at": iso_utc(start)}
 
 
-def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
-               now: datetime | None = None, scope: Scope, tz: str = "UTC",
-               include_drills: bool = False) -> dict[str, Any]:
-    """Per agency, for incidents received in ``[start, end)``: on-scene response (first
-    arriving unit of the agency per incident) and acknowledgement, each with counts, mean and
-    p90 in seconds; drills excluded unless ``include_drills``. The Perbup judgement, the
-    standard segments and the breakdowns by category, kecamatan, desa and month (months in
-    ``tz``) are added by :func:`dispatch.perbup_report_service.perbup_sections` (structure in
-    :mod:`dispatch.sla_breakdown`)."""
+@dataclass(frozen=True)
+class AgencySla:
+    """One agency's SLA over a period: on-scene response (first arriving unit per incident)
+    and acknowledgement."""
+
+    agency: str
+    name: str
+    on_scene: SlaSummary
+    acknowledgement: SlaSummary
+
+
+def agency_sla(session: Session, *, kode_kab: str, start: datetime, end: datetime,
+               now: datetime | None = None, scope: Scope,
+               include_drills: bool = False) -> list[AgencySla]:
+    """Per agency (by code), for incidents received in ``[start, end)``: the on-scene and
+    acknowledgement summaries; drills excluded unless ``include_drills``; cancelled and
+    duplicate incidents never count."""
     now = now or utcnow()
     check_region(kode_kab, scope)  # another regency's report: not found
     first_arrival = (select(Assignment.incident_id, Assignment.agency_id,
@@ -80,23 +89,40 @@ def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetim
         if ia.role in ("dispatch", "standby") and (arrived_at is not None or ia.role == "dispatch"):
             on_scene[agency.code].append(evaluate(ia.notified_at, arrived_at, ia.on_scene_min,
                                                   now))
+    return [AgencySla(code, names[code], summarize(on_scene.get(code, [])),
+                      summarize(ack.get(code, []))) for code in sorted(names)]
+
+
+def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
+               now: datetime | None = None, scope: Scope, tz: str = "UTC",
+               include_drills: bool = False) -> dict[str, Any]:
+    """The SLA report document (the API's JSON, the monthly report's data): per agency the
+    summaries of :func:`agency_sla` with counts, mean and p90 in seconds, plus the Perbup
+    judgement, the standard segments and the breakdowns by category, kecamatan, desa and month
+    (months in ``tz``) from :func:`dispatch.perbup_report_service.perbup_sections` (structure in
+    :mod:`dispatch.sla_breakdown`)."""
+    now = now or utcnow()
+    summaries = {a.agency: a for a in agency_sla(session, kode_kab=kode_kab, start=start,
+                                                 end=end, now=now, scope=scope,
+                                                 include_drills=include_drills)}
     extra = perbup_sections(session, scope, kode_kab=kode_kab, start=start, end=end, now=now,
                             tz=tz, include_drills=include_drills)
     sections = extra.pop("agency_sections")
+    empty = summarize([])
     agencies = []
-    for code in sorted(set(names) | set(sections)):
+    for code in sorted(set(summaries) | set(sections)):
         added = dict(sections.get(code) or {})
-        agencies.append({"agency": code, "name": names.get(code) or added.get("name", code),
-                         "on_scene": _summary(on_scene.get(code, [])),
-                         "acknowledgement": _summary(ack.get(code, []))}
+        a = summaries.get(code)
+        agencies.append({"agency": code, "name": a.name if a else added.get("name", code),
+                         "on_scene": _summary(a.on_scene if a else empty),
+                         "acknowledgement": _summary(a.acknowledgement if a else empty)}
                         | {k: v for k, v in added.items() if k != "name"})
     return {"kode_kab": kode_kab, "from": iso_utc(start), "to": iso_utc(end),
             "evaluated_at": iso_utc(now), "percentile_method": "nearest-rank",
             "agencies": agencies} | extra
 
 
-def _summary(outcomes: list[SlaOutcome]) -> dict[str, Any]:
-    s = summarize(outcomes)
+def _summary(s: SlaSummary) -> dict[str, Any]:
     return {"count": s.count, "met": s.met, "breached": s.breached, "pending": s.pending,
             "mean_response_s": s.mean_response_s, "p90_response_s": s.p90_response_s,
             "compliance_pct": s.compliance_pct}
