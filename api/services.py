@@ -159,7 +159,7 @@ async def start(services: Services) -> None:
     MQTT publisher becomes the event sink unless one is set) and the escalation loop."""
     warm_up()  # compiled (or loaded from their cache) before the first query
     try:
-        services.geocoder.reload()
+        services.geocoder.get()  # built now unless the holder has the current regions already
     except Exception:  # noqa: BLE001 - database not migrated yet: load lazily on first request
         pass
     hub = LiveHub(window_s=services.live.window_s, scope=DbAgencyScope(services.sessionmaker))
