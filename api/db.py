@@ -12,6 +12,7 @@ answers with 503 and ``Retry-After``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,6 +72,23 @@ def api_pool_size(concurrency: int, pool_size: int = 0) -> int:
     """Pooled connections of one API process: ``pool_size``, or by default one per request
     served at once plus two (escalation pass, live WebSocket token checks)."""
     return pool_size if pool_size > 0 else concurrency + 2
+
+
+#: Most API processes ``siaga serve`` starts by itself (one per core up to this).
+AUTO_WORKERS_MAX = 4
+
+
+def api_worker_count(workers: int = 0, cpus: int | None = None) -> int:
+    """API processes to run: ``workers``, or by default one per CPU core (``cpus``, else the
+    cores this process may use) and at most :data:`AUTO_WORKERS_MAX`. Route code is Python and
+    one process uses one core at a time, so on a 2-core machine two processes serve about twice
+    the requests of one (``BENCHMARKS.md``, API load)."""
+    if workers > 0:
+        return workers
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return max(1, min(cpus, AUTO_WORKERS_MAX))
 
 
 def api_thread_count(concurrency: int, threads: int = 0) -> int:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 
@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     default_language: str = "id"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    #: API processes of ``siaga serve``; 0 = one per CPU core, at most 4 (docs/api-workers.md).
+    api_workers: int = Field(0, ge=0, le=64)
     #: HTTP requests one API process serves at once (the rest wait in arrival order).
     api_concurrency: int = 8
     #: Seconds a request may wait for its turn before it is answered 503 (server busy).

@@ -8,8 +8,9 @@ Servers run one after the other in one run, each from its own source tree with t
 virtual environment, on its own port and its own database (created, migrated and seeded by that
 tree's code; the road index is built by that tree's code too):
 
-* Siaga: the working tree (``siaga serve`` defaults), once per ``--workers`` value (1: one
-  process, as ``siaga serve``; 2: ``siaga serve --workers 2``);
+* Siaga: the working tree (``siaga serve`` settings), once per ``--workers`` value (1: one
+  process, ``siaga serve --workers 1``; 2: ``siaga serve --workers 2``, which is what
+  ``siaga serve`` runs by default on a 2-core machine: one process per core);
 * baseline: commit ``--baseline`` checked out with ``git worktree add`` into a temporary
   directory and served from there (``PYTHONPATH=<worktree>``).
 

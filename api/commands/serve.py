@@ -15,18 +15,20 @@ def register(root: typer.Typer) -> None:
         host: str = typer.Option(None, help="Bind address (default from SIAGA_API_HOST)."),
         port: int = typer.Option(None, help="Port (default from SIAGA_API_PORT)."),
         workers: int = typer.Option(
-            1, min=1, max=64,
-            help="API processes (uvicorn workers). Each holds up to SIAGA_API_CONCURRENCY + 2 "
+            None, min=0, max=64,
+            help="API processes (uvicorn workers; default SIAGA_API_WORKERS, 0 = one per CPU "
+                 "core, at most 4). Each holds up to SIAGA_API_CONCURRENCY + 2 "
                  "+ SIAGA_DB_MAX_OVERFLOW + 2 database connections (docs/api-workers.md)."),
     ) -> None:
         """Run the API (OpenAPI docs at /docs) and the live map."""
         import uvicorn
 
-        from api.db import api_pool_size
+        from api.db import api_pool_size, api_worker_count
         from api.settings import load_settings
 
         cfg = load_settings()
         _check_setup(cfg)
+        workers = api_worker_count(cfg.api_workers if workers is None else workers)
         h, p = host or cfg.api_host, port or cfg.api_port
         # pool + overflow + the health probe's and the token-change listener's own connections
         per_worker = api_pool_size(cfg.api_concurrency, cfg.db_pool_size) + cfg.db_max_overflow + 2

@@ -58,7 +58,7 @@ def platform(fresh_database_url, mqtt_url, tmp_path):
     port = _free_port()
     env = {**os.environ, "SIAGA_DATABASE_URL": fresh_database_url, "SIAGA_MQTT_URL": mqtt_url,
            "SIAGA_ROADS_DIR": str(tmp_path / "roads"), "SIAGA_STATE_DIR": str(tmp_path),
-           "SIAGA_API_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+           "SIAGA_API_PORT": str(port), "SIAGA_API_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
     siaga = str(Path(sys.executable).parent / "siaga")
     children = []
     for name, argv in (("ingest", [siaga, "ingest", "--client-id", f"drill-test-{port}"]),

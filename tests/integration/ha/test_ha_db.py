@@ -235,7 +235,8 @@ def _wait_for(predicate, timeout_s: float) -> bool:
 
 def _serve_process(ha_url: str, mqtt_url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "SIAGA_DATABASE_URL": ha_url, "SIAGA_MIGRATE_DATABASE_URL": "",
-           "SIAGA_MQTT_URL": mqtt_url, "SIAGA_API_HOST": "127.0.0.1", "SIAGA_API_PORT": str(port)}
+           "SIAGA_MQTT_URL": mqtt_url, "SIAGA_API_HOST": "127.0.0.1", "SIAGA_API_PORT": str(port),
+           "SIAGA_API_WORKERS": "1"}  # one process per instance: two instances, two processes
     return subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
