@@ -195,7 +195,8 @@ def run_siaga(engine, port: int, prefix: str, total: int, devices: int, rate: fl
             arrival = detect_arrival(buf[-20:], TARGET, rule)
             if arrival is not None:
                 arrived.add(f.device_id)
-                events.append((f"{prefix}/siaga/v1/events/arrival",
+                # the worker publishes a hook's events under its own topic prefix
+                events.append(("siaga/v1/events/arrival",
                                {"device_id": f.device_id, "seq": f.seq,
                                 "detected_at": time.time(),
                                 "arrived_at": iso(arrival.arrived_at.timestamp())}))
