@@ -21,11 +21,10 @@ services: venv
 	@scripts/system-deps.sh services
 	@scripts/services.sh start
 
-# High-availability cluster on loopback from Debian packages (docs/deployment-ha.md): three NATS
-# JetStream nodes with MQTT and the PostgreSQL pair; settings in .siaga/cluster.env.
-# The demo on the high-availability cluster (docs/deployment-ha.md): the PostgreSQL pair with
-# automatic failover, the three-node NATS JetStream broker; the simulated vehicles publish MQTT
-# 3.1.1 QoS 1 to a broker node, the ingest worker consumes the replicated stream.
+# The demo on the high-availability cluster, started on loopback from Debian packages
+# (docs/deployment-ha.md): three NATS JetStream nodes with MQTT and the PostgreSQL pair with
+# automatic failover (settings in .siaga/cluster.env); the simulated vehicles publish MQTT 3.1.1
+# QoS 1 to a broker node, the ingest worker consumes the replicated stream.
 demo-ha: venv
 	@scripts/system-deps.sh test
 	@scripts/cluster.sh up

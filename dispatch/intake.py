@@ -165,6 +165,12 @@ def _probable_duplicates(session: Session, incident: Incident, radius_m: float,
     return find_duplicates(new, snaps, radius_m=radius_m, window_s=window_s)
 
 
+def units_sent(session: Session, incident_id: int) -> bool:
+    """Whether any unit was ever assigned to the incident (its triage is then settled)."""
+    return session.scalars(select(Assignment.id).where(
+        Assignment.incident_id == incident_id).limit(1)).first() is not None
+
+
 def triage_incident(
     session: Session,
     incident_id: int,
@@ -189,9 +195,7 @@ def triage_incident(
     if incident.status == "triaged":
         if override is None and rerun_reason is None:
             raise IllegalTransition("incident", "triaged", "triaged")
-        sent = session.scalars(select(Assignment.id).where(
-            Assignment.incident_id == incident.id)).first()
-        if sent is not None:
+        if units_sent(session, incident.id):
             raise IllegalTransition("incident", "dispatched", "triaged")
     else:
         incident_transition(incident.status, "triaged")

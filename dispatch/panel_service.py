@@ -26,9 +26,8 @@ from dispatch.incident_records import (
     to_geom,
     utcnow,
 )
-from dispatch.intake import triage_incident
+from dispatch.intake import triage_incident, units_sent
 from dispatch.lifecycle import OPEN_INCIDENT_STATUSES
-from dispatch.models import Assignment
 from dispatch.panel_models import IncidentNote
 from dispatch.ports import Geocoder
 from dispatch.scope import Scope
@@ -96,6 +95,7 @@ def edit_incident(session: Session, incident_id: int, edit: IncidentEdit, *,
     incident = get_incident(session, incident_id, lock=True, scope=scope)
     if incident.status not in OPEN_INCIDENT_STATUSES:
         raise IllegalTransition("incident", incident.status, "edited")
+    old_category = incident.category
     changes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     if edit.location is not None or edit.place:
         before = _location_state(incident)
@@ -120,23 +120,14 @@ def edit_incident(session: Session, incident_id: int, edit: IncidentEdit, *,
                      action=f"edit:{name}", before=before, after=after,
                      kode_kab=incident.kode_kab)
     events = [incident_event(incident, "edited")]
-    if any(name == "category" for name, _, _ in changes) and _rules_may_retriage(session,
-                                                                                 incident):
-        session.flush()
-        old = next(b["category"] for n, b, _ in changes if n == "category")
+    new_category = incident.category
+    if (new_category != old_category and incident.status == "triaged"
+            and not incident.triage_overridden and not units_sent(session, incident.id)):
         events += triage_incident(
             session, incident.id, config=config, actor=actor, now=now, scope=scope,
-            rerun_reason=f"kategori diubah {old} → {incident.category} / category changed "
-                         f"{old} → {incident.category}").events
+            rerun_reason=f"kategori diubah {old_category} → {new_category} / category changed "
+                         f"{old_category} → {new_category}").events
     return Outcome(incident, events)
-
-
-def _rules_may_retriage(session: Session, incident: Any) -> bool:
-    """Triaged by the rules (not overridden) and no unit sent yet."""
-    if incident.status != "triaged" or incident.triage_overridden:
-        return False
-    return session.scalars(select(Assignment.id).where(
-        Assignment.incident_id == incident.id)).first() is None
 
 
 def add_note(session: Session, incident_id: int, body: str, *, actor: str,

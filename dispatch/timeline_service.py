@@ -81,7 +81,7 @@ def _incident_entry(e: AuditLog) -> tuple[str, str, str]:
                 f"SOP {after.get('agency')} step {after.get('step_no')} done: "
                 f"{after.get('text_en') or after.get('text')}")
     if action == "sop_uncheck":
-        who = (before.get("checked_by") or "")
+        who = before.get("checked_by") or ""
         return ("sop", f"SOP {after.get('agency')} langkah {after.get('step_no')} dibatalkan "
                        f"(dicentang {who}): {after.get('text')}",
                 f"SOP {after.get('agency')} step {after.get('step_no')} undone "

@@ -247,29 +247,28 @@ class IngestWorker:
         return f"{self.config.topic_prefix}siaga/v1/pos/{fix.device_id}"
 
     def _run_hooks(self, fixes: list[Fix]) -> None:
-        """Run each hook on the committed ``fixes`` in its own transaction. The database being
-        unreachable (a failover) is retried like a batch write, so an arrival in this batch is
-        still verified; any other failure is counted and logged, and never loses fixes."""
         for hook in self.hooks:
-            while True:
-                try:
-                    with self.sessions.begin() as session:
-                        events = hook(session, fixes)
-                except Exception as exc:  # noqa: BLE001 - the fixes are already committed
-                    if is_connection_failure(exc) and not self._stop.is_set():
-                        self.counters["hook_retries"] += 1
-                        log.warning("ingest hook %r: database unreachable (%s); retrying in "
-                                    "%.1f s", hook, type(exc).__name__,
-                                    self.config.retry_delay_s)
-                        if not self._stop.wait(self.config.retry_delay_s):
-                            continue
-                    self.counters["hook_errors"] += 1
-                    log.exception("ingest hook %r failed", hook)
-                    events = None
-                break
-            for topic, payload in events or []:  # under this worker's prefix, as its own events
+            for topic, payload in self._hook_events(hook, fixes):  # under this worker's prefix
                 self.publish(self.config.topic_prefix + topic, payload)
                 self.counters["events"] += 1
+
+    def _hook_events(self, hook: IngestHook, fixes: list[Fix]) -> list[tuple[str, dict]]:
+        """Run ``hook`` on the committed ``fixes`` in its own transaction. The database being
+        unreachable (a failover) is retried like a batch write, so an arrival in this batch is
+        still verified; any other failure is counted and logged, and never loses fixes."""
+        while True:
+            try:
+                with self.sessions.begin() as session:
+                    return list(hook(session, fixes) or [])
+            except Exception as exc:  # noqa: BLE001 - the fixes are already committed
+                if not is_connection_failure(exc) or self._stop.is_set():
+                    self.counters["hook_errors"] += 1
+                    log.exception("ingest hook %r failed", hook)
+                    return []
+                self.counters["hook_retries"] += 1
+                log.warning("ingest hook %r: database unreachable (%s); retrying in %.1f s",
+                            hook, type(exc).__name__, self.config.retry_delay_s)
+                self._stop.wait(self.config.retry_delay_s)
 
     # -- stale trackers and counters ----------------------------------------------------------
     def check_stale(self) -> None:

@@ -6,9 +6,6 @@ leader and the survivor leads after the leader is killed with SIGKILL."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +16,7 @@ from sqlalchemy import text
 from api.db import make_engine
 from api.worker import LeaderLock, Worker
 from dispatch.scoping import EVERYTHING
+from tests.fixtures.scheduler import lead_count, schedulers
 
 #: A key of its own, so a worker of another test run never interferes.
 KEY = 0x5349414741_7E57
@@ -85,14 +83,8 @@ def test_exactly_one_worker_runs_each_tick_and_the_other_takes_over(database_url
             e.dispose()
 
 
-def _spawn(env, log):
-    siaga = str(Path(sys.executable).parent / "siaga")
-    return subprocess.Popen([siaga, "worker", "--escalation-interval", "1"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
 def _leads(path: Path) -> bool:
-    return "now leads the scheduler" in path.read_text(errors="replace")
+    return lead_count(path) > 0
 
 
 @pytest.mark.slow
@@ -101,9 +93,7 @@ def test_worker_processes_elect_one_leader_and_survive_a_sigkill(fresh_database_
     env = {**os.environ, "SIAGA_DATABASE_URL": fresh_database_url, "SIAGA_MQTT_URL": mqtt_url,
            "SIAGA_ROADS_DIR": str(tmp_path / "roads"), "PYTHONUNBUFFERED": "1"}
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    handles = [open(p, "wb") for p in logs]  # noqa: SIM115 - closed below
-    procs = [_spawn(env, h) for h in handles]
-    try:
+    with schedulers(env, logs) as procs:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(_leads(p) for p in logs):
             time.sleep(0.3)
@@ -118,16 +108,6 @@ def test_worker_processes_elect_one_leader_and_survive_a_sigkill(fresh_database_
         while time.monotonic() < deadline and not _leads(other):
             time.sleep(0.3)
         assert _leads(other), other.read_text()
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        for h in handles:
-            h.close()
 
 
 def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, database_url,

@@ -32,6 +32,16 @@ def env_file(path: Path) -> dict[str, str]:
     return {k: v for k, v in pairs}
 
 
+def wait_until(predicate, timeout_s: float, step_s: float = 0.3) -> bool:
+    """Whether ``predicate()`` became true within ``timeout_s`` (polled every ``step_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step_s)
+    return bool(predicate())
+
+
 class Pair:
     """The running pair: its settings and the script's fault verbs."""
 

@@ -41,7 +41,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import service_missing
-from tests.integration.ha.conftest import env_file
+from tests.integration.ha.conftest import env_file, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 CLUSTER = ROOT / "scripts" / "cluster.sh"
@@ -256,15 +256,6 @@ async def _stream_leader(servers: list[str], stream: str) -> str:
         await nc.close()
 
 
-def _wait(predicate, timeout_s: float, step_s: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step_s)
-    return predicate()
-
-
 def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine,
                                                 arrival_scene):
     from api.db import make_sessionmaker
@@ -321,7 +312,7 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine
             for i, d in enumerate(devices)]
         for t in threads:
             t.start()
-        assert _wait(lambda: stored() >= total * 2 // 5, 120, 0.05), "the stream did not flow"
+        assert wait_until(lambda: stored() >= total * 2 // 5, 120, 0.05), "the stream did not flow"
         crash = subprocess.run([str(BROKER), "kill", str(victim)], env=nats_cluster["env"],
                                capture_output=True, text=True, timeout=30)
         assert crash.returncode == 0, crash.stderr
@@ -333,7 +324,7 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine
         scene_device.connect()
         assert scene_device.connected.wait(30)
         # then the PostgreSQL primary, while the stream still flows (workers retry their batch)
-        assert _wait(lambda: stored() >= killed_at + (total - killed_at) // 4, 120, 0.05), \
+        assert wait_until(lambda: stored() >= killed_at + (total - killed_at) // 4, 120, 0.05), \
             "the stream did not flow after the broker failover"
         pg_pair.db("kill", first_primary)
         db_killed_at = last[0]
@@ -346,7 +337,7 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine
         errors = [(d.device_id, repr(e)) for d in devices for e in d.errors]
         assert not errors, f"devices failed: {errors[:5]}"
         assert all(d.idle() for d in devices), "unacknowledged publications remain"
-        assert _wait(lambda: stored() >= total, 120), f"{stored()} of {total} stored"
+        assert wait_until(lambda: stored() >= total, 120), f"{stored()} of {total} stored"
         time.sleep(16)  # one more ack_wait: a late redelivery must not add a row either
         with engine.connect() as conn:
             count, distinct = conn.execute(text(
@@ -357,7 +348,7 @@ def test_node_kill_loses_and_duplicates_nothing(nats_cluster, pg_pair, ha_engine
         moved = sum(d.reconnects for d in devices)
         assert moved >= DEVICES // len(ports) - 1, moved  # the killed node's devices moved
         assert all(w.counters["stored"] > 0 for w in workers), "one worker got nothing"
-        assert _wait(lambda: arrival_scene["arrived"](), 30), "no GPS arrival after the failover"
+        assert wait_until(arrival_scene["arrived"], 30), "no GPS arrival after the failover"
         scene_device.close()
         assert pg_pair.db("primary") not in ("", first_primary)  # the standby took over
         assert sum(w.counters["db_errors"] for w in workers) >= 1  # the workers met the loss

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -41,7 +40,9 @@ from sqlalchemy.orm import Session
 
 from api.db import make_engine, make_sessionmaker
 from dispatch.scoping import EVERYTHING
+from tests.fixtures.scheduler import lead_count, schedulers
 from tests.integration.api.live_server import free_port, serve
+from tests.integration.ha.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 BATCHES = int(os.environ.get("SIAGA_HA_DB_BATCHES", "300"))
@@ -100,51 +101,29 @@ def _fixes(batch: int):
             for n in range(BATCH)]
 
 
-def _worker_process(ha_url: str, mqtt_url: str, log) -> subprocess.Popen:
-    """``siaga worker`` (the scheduler) on the pair, ticking every second."""
-    env = {**os.environ, "SIAGA_DATABASE_URL": ha_url, "SIAGA_MIGRATE_DATABASE_URL": "",
-           "SIAGA_MQTT_URL": mqtt_url, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker",
-                             "--escalation-interval", "1"], env=env, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-LEADS = "now leads the scheduler"
-
-
 def test_primary_loss_keeps_every_acknowledged_write_once_and_the_api_comes_back(
         pg_pair, ha_url, ha_world, settings, mqtt_url, tmp_path):
     # two schedulers (escalation pass every second): one leads by the advisory lock
+    env = {**os.environ, "SIAGA_DATABASE_URL": ha_url, "SIAGA_MIGRATE_DATABASE_URL": "",
+           "SIAGA_MQTT_URL": mqtt_url, "PYTHONUNBUFFERED": "1"}
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-    handles = [open(p, "wb") for p in logs]  # noqa: SIM115 - closed below
-    workers = [_worker_process(ha_url, mqtt_url, h) for h in handles]
-    try:
+    with schedulers(env, logs) as workers:
         _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers)
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.send_signal(signal.SIGINT)
-                try:
-                    w.wait(15)
-                except subprocess.TimeoutExpired:
-                    w.kill()
-        for h in handles:
-            h.close()
 
 
 def _lead_count(logs: list[Path]) -> int:
     """How many times a worker took the lead, over both logs."""
-    return sum(p.read_text(errors="replace").count(LEADS) for p in logs)
+    return sum(lead_count(p) for p in logs)
 
 
 def _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers) -> None:
     from api.app import create_app
     from tracking.writer import BatchWriter
 
-    assert _wait_for(lambda: _lead_count(logs) >= 1, 240), [p.read_text() for p in logs]
+    assert wait_until(lambda: _lead_count(logs) >= 1, 240), [p.read_text() for p in logs]
     time.sleep(2)  # two more ticks: one leader
     assert _lead_count(logs) == 1, [p.read_text() for p in logs]
-    [leader] = [i for i, p in enumerate(logs) if LEADS in p.read_text()]
+    [leader] = [i for i, p in enumerate(logs) if lead_count(p)]
     first = pg_pair.db("primary")
     stop = threading.Event()
     counters: Counter[str] = Counter()
@@ -215,8 +194,8 @@ def _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers) -> None:
     assert window_s < 45
     # the schedulers outlived the failover: the leader lost its lock with the primary
     # ("follows") and exactly one of the two leads again, on the new primary
-    assert _wait_for(lambda: "follows" in logs[leader].read_text(), 60), logs[leader].read_text()
-    assert _wait_for(lambda: _lead_count(logs) > 1, 60), [p.read_text() for p in logs]
+    assert wait_until(lambda: "follows" in logs[leader].read_text(), 60), logs[leader].read_text()
+    assert wait_until(lambda: _lead_count(logs) > 1, 60), [p.read_text() for p in logs]
     time.sleep(3)  # three more ticks: still one leader, both processes alive
     assert _lead_count(logs) == 2 and all(w.poll() is None for w in workers), \
         [p.read_text() for p in logs]
@@ -224,13 +203,6 @@ def _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers) -> None:
     pg_pair.db("wait")
 
 
-def _wait_for(predicate, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return bool(predicate())
 
 
 def _serve_process(ha_url: str, mqtt_url: str, port: int) -> subprocess.Popen:

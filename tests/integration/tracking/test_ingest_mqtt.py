@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -19,6 +20,30 @@ from tracking.ingest import IngestConfig, IngestWorker
 
 def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def running(worker: IngestWorker, mqtt_url: str, topic: str):
+    """``worker`` running in a thread and a listener on ``topic``; yields the ``(topic,
+    payload)`` pairs received, then stops both (the worker's thread must end)."""
+    received: list[tuple[str, dict]] = []
+    host, port = mqtt_host_port(mqtt_url)
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    listener.on_message = lambda c, u, m: received.append((m.topic, json.loads(m.payload)))
+    listener.connect(host, port)
+    listener.subscribe(topic, qos=1)
+    listener.loop_start()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert worker.ready.wait(10)
+        yield received
+    finally:
+        worker.stop()
+        thread.join(10)
+        listener.loop_stop()
+        listener.disconnect()
+    assert not thread.is_alive()
 
 
 def test_native_and_owntracks_from_mosquitto_pub_are_stored(
@@ -132,17 +157,7 @@ def test_events_are_published_and_a_failing_hook_loses_nothing(
     registered = {f"{token}-SILENT"}
     worker = IngestWorker(make_sessionmaker(engine), config,
                           hooks=[broken_hook, arrival_hook], on_duty=lambda s: registered)
-    received: list[tuple[str, dict]] = []
-    host, port = mqtt_host_port(mqtt_url)
-    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    listener.on_message = lambda c, u, m: received.append((m.topic, json.loads(m.payload)))
-    listener.connect(host, port)
-    listener.subscribe(f"{topic_prefix}siaga/v1/events/#", qos=1)
-    listener.loop_start()
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        assert worker.ready.wait(10)
+    with running(worker, mqtt_url, f"{topic_prefix}siaga/v1/events/#") as received:
         dev = f"{token}-H1"
         now = datetime.now(UTC).replace(microsecond=0)
         fix = {"v": 1, "device_id": dev, "seq": 5, "fix_time": iso(now), "lat": -7.8,
@@ -152,12 +167,6 @@ def test_events_are_published_and_a_failing_hook_loses_nothing(
                                                                           "stale"}, 15, "events")
         # every event under the worker's prefix, the hook's too (once)
         assert all(t.startswith(f"{topic_prefix}siaga/v1/events/") for t, _ in received)
-    finally:
-        worker.stop()
-        thread.join(10)
-        listener.loop_stop()
-        listener.disconnect()
-    assert not thread.is_alive()
     assert calls == [1] and worker.counters["hook_errors"] == 1
     assert scalar(engine, "SELECT count(*) FROM position WHERE device_id = :d", d=dev) == 1
     payloads = {t.rsplit("/", 1)[1]: p for t, p in received}
@@ -189,27 +198,12 @@ def test_a_hook_meeting_the_database_unreachable_is_retried_not_skipped(
     config = IngestConfig(mqtt_url=mqtt_url, client_id=f"ingest-{token}",
                           topic_prefix=topic_prefix, session_expiry_s=60, retry_delay_s=0.1)
     worker = IngestWorker(make_sessionmaker(engine), config, hooks=[hook_during_failover])
-    received: list[dict] = []
-    host, port = mqtt_host_port(mqtt_url)
-    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    listener.on_message = lambda c, u, m: received.append(json.loads(m.payload))
-    listener.connect(host, port)
-    listener.subscribe(f"{topic_prefix}siaga/v1/events/arrival", qos=1)
-    listener.loop_start()
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        assert worker.ready.wait(10)
+    with running(worker, mqtt_url, f"{topic_prefix}siaga/v1/events/arrival") as received:
         dev = f"{token}-R1"
         fix = {"v": 1, "device_id": dev, "seq": 1,
                "fix_time": iso(datetime.now(UTC).replace(microsecond=0)), "lat": -7.8,
                "lon": 110.36}
         mosquitto_pub(mqtt_url, f"{topic_prefix}siaga/v1/pos/{dev}", json.dumps(fix).encode())
         wait_for(lambda: received, 15, "the hook's event after the retries")
-    finally:
-        worker.stop()
-        thread.join(10)
-        listener.loop_stop()
-        listener.disconnect()
-    assert attempts == [1, 1, 1] and received == [{"stored": 1}]
+    assert attempts == [1, 1, 1] and [p for _, p in received] == [{"stored": 1}]
     assert worker.counters["hook_retries"] == 2 and worker.counters["hook_errors"] == 0
