@@ -27,18 +27,29 @@
   }
   $("caller").addEventListener("input", updateCallback);
   function submitForm() { var f = $("incident-form"); if (f.requestSubmit) f.requestSubmit(); else f.dispatchEvent(new Event("submit", { cancelable: true })); }
-  // selects: Enter submits; letters pick the option whose label starts with them; arrows step
-  var typed = "", typedAt = 0;
+  // selects: Enter submits; letters pick the option whose label starts with them (typed within
+  // 0.9 s, per select and per focus; when the longer prefix matches nothing, the last letter
+  // alone, as a native select does); arrows step
   ["category", "channel"].forEach(function (id) {
-    var sel = $(id);
+    var sel = $(id), typed = "", typedAt = 0;
+    function find(prefix) {
+      for (var k = 0; k < sel.options.length; k++) {
+        if (sel.options[k].textContent.trim().toLowerCase().indexOf(prefix) === 0) return k;
+      }
+      return -1;
+    }
+    sel.addEventListener("focus", function () { typed = ""; });
     sel.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.altKey || e.metaKey) return;
       var i = sel.selectedIndex, n = sel.options.length;
       if (e.key === "Enter") { e.preventDefault(); submitForm(); return; }
       if (e.key === "ArrowDown" || e.key === "ArrowUp") { i = Math.max(0, Math.min(n - 1, i + (e.key === "ArrowDown" ? 1 : -1))); }
       else if (e.key.length === 1 && e.key !== " ") {
-        var now = Date.now(); typed = (now - typedAt < 900 ? typed : "") + e.key.toLowerCase(); typedAt = now;
-        for (var k = 0; k < n; k++) { if (sel.options[k].textContent.trim().toLowerCase().indexOf(typed) === 0) { i = k; break; } }
+        var now = Date.now(), key = e.key.toLowerCase();
+        typed = (now - typedAt < 900 ? typed : "") + key; typedAt = now;
+        var k = find(typed);
+        if (k < 0) { typed = key; k = find(key); }
+        if (k >= 0) i = k;
       } else return;
       e.preventDefault();
       if (i !== sel.selectedIndex) { sel.selectedIndex = i; sel.dispatchEvent(new Event("change", { bubbles: true })); }

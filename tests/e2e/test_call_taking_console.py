@@ -137,7 +137,8 @@ def test_keyboard_call_duplicate_attach_queue_and_breach_alert(
                 page.wait_for_selector("#place-results li", timeout=10_000)
                 kb.press("ArrowDown")
                 kb.press("Enter")
-                kb.type("Hewan")
+                kb.type("Hewan")  # within a second of the first call's: a fresh type-ahead
+                assert page.input_value("#category") == "animal"
                 page.wait_for_selector(f'#ct-duplicates .ct-dup[data-id="{first["id"]}"]',
                                        timeout=10_000)
                 kb.press("Tab")
