@@ -6,6 +6,7 @@ all in the caller's transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +22,34 @@ from dispatch.lifecycle import OPEN_INCIDENT_STATUSES, UNIT_SENDING_ROLES
 from dispatch.models import Agency, Incident, IncidentAgency
 from dispatch.notification_service import enqueue
 from dispatch.ports import RoadNetworks
+from dispatch.ranking import Recommendation
 from dispatch.recommend_service import recommend, recommendation_dict
 from dispatch.scope import Scope
 from dispatch.scoping import kab_condition
 from dispatch.timestamp import iso_utc
 
-__all__ = ["check_escalations"]
+__all__ = ["Escalation", "check_escalations"]
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One agency escalated on one incident, with the next unit the rules would send (for an
+    agency whose role sends units and which has one reachable)."""
+
+    incident_id: int
+    agency: str
+    role: str
+    ack_deadline: datetime
+    overdue_s: float
+    next_unit: Recommendation | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: the ``sla`` event's payload and an ``EscalationOut`` of the API."""
+        return {"action": "escalated", "incident_id": self.incident_id, "agency": self.agency,
+                "role": self.role, "ack_deadline": iso_utc(self.ack_deadline),
+                "overdue_s": self.overdue_s,
+                "next_unit": None if self.next_unit is None
+                else recommendation_dict(self.next_unit)}
 
 
 def check_escalations(
@@ -38,7 +61,7 @@ def check_escalations(
     road_networks: RoadNetworks | None = None,
     profiles: Mapping[str, Any] | None = None,
     scope: Scope,
-) -> Outcome[list[dict[str, Any]]]:
+) -> Outcome[list[Escalation]]:
     """Escalate every agency that has not acknowledged within its ack minutes at ``now``: mark
     it, audit it, and return an ``sla`` event carrying the next recommended unit."""
     now = now or utcnow()
@@ -69,14 +92,11 @@ def check_escalations(
         if ia.role in UNIT_SENDING_ROLES:
             recs = recommend(session, ia.incident_id, config=config, road_networks=road_networks,
                              profiles=profiles, agency_codes=[code], limit=1, scope=scope)
-            first = recs[0].first_reachable if recs else None
-            if first is not None:
-                next_unit = recommendation_dict(first)  # the event's and the reply's JSON
-        item = {"action": "escalated", "incident_id": ia.incident_id, "agency": code,
-                "role": ia.role, "ack_deadline": iso_utc(due.ack_deadline),
-                "overdue_s": due.overdue_s, "next_unit": next_unit}
+            next_unit = recs[0].first_reachable if recs else None
+        item = Escalation(ia.incident_id, code, ia.role, due.ack_deadline, due.overdue_s,
+                          next_unit)
         escalated.append(item)
-        events.append(DomainEvent("sla", item))
+        events.append(DomainEvent("sla", item.as_dict()))
         # the standby line hears of it too (delivered by the worker after the commit)
         incident = session.get(Incident, ia.incident_id)
         enqueue(session, kind="escalation", kode_kab=ia.kode_kab, agency_code=code,

@@ -67,4 +67,4 @@ def escalate(kode_kab: str | None = typer.Option(None, help="Only this region.")
         result = check_escalations(session, config=root.dispatch_config, kode_kab=kode_kab,
                                    profiles=nets.profiles, road_networks=nets,
                                    scope=EVERYTHING)  # the operator: every regency
-    print_json(result.value)
+    print_json([e.as_dict() for e in result.value])

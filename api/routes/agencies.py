@@ -45,7 +45,7 @@ def report_sla(request: Request, kode_kab: Annotated[str, Query(pattern=r"^\d{2}
         raise dx.DispatchValidationError("'to' must be after 'from'.")
     return sla_report(session, kode_kab=kode_kab, start=date_from, end=date_to,
                       scope=scope_of(request), tz=zone_for_code(kode_kab).iana,
-                      include_drills=include_drills)
+                      include_drills=include_drills).as_dict()
 
 
 @router.post("/escalations/check", response_model=EscalationsOut)
@@ -59,4 +59,4 @@ def escalations(request: Request, kode_kab: str | None = Query(None, pattern=r"^
                                scope=scope_of(request))
     session.commit()  # committed before the events and the response
     publish(state, result.events)
-    return {"escalated": result.value}
+    return {"escalated": [e.as_dict() for e in result.value]}

@@ -197,15 +197,15 @@ def test_escalation_on_missed_acknowledgement(seeded, dispatch_config, geocoder)
     out = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=3))
     [esc] = out.value
-    assert esc["agency"] == "DAMKAR" and esc["overdue_s"] == 60
-    assert esc["next_unit"]["call_sign"] in {"YK-DAMKAR-02", "YK-DAMKAR-03"}
+    assert esc.agency == "DAMKAR" and esc.overdue_s == 60
+    assert esc.next_unit.call_sign in {"YK-DAMKAR-02", "YK-DAMKAR-03"}
     assert out.events[0].topic == "siaga/v1/events/sla"
     again = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                   now=T0 + timedelta(minutes=4))
     assert again.value == []  # escalated once
     later = check_escalations(seeded, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                                   now=T0 + timedelta(minutes=6))
-    assert [e["agency"] for e in later.value] == ["PSC119"]
+    assert [e.agency for e in later.value] == ["PSC119"]
 
 
 def test_sla_report_average_and_p90_on_known_data(seeded, dispatch_config, geocoder):
@@ -225,12 +225,13 @@ def test_sla_report_average_and_p90_on_known_data(seeded, dispatch_config, geoco
         asg.set_unit_status(seeded, a.unit_id, "available", actor="d", scope=EVERYTHING)
     report = sla_report(seeded, kode_kab="34.71", start=T0, end=T0 + timedelta(days=1),
                         now=T0 + timedelta(days=1), scope=EVERYTHING)
-    damkar = next(a for a in report["agencies"] if a["agency"] == "DAMKAR")
-    assert damkar["on_scene"]["count"] == 10
-    assert damkar["on_scene"]["mean_response_s"] == 9.5 * 60
-    assert damkar["on_scene"]["p90_response_s"] == 13 * 60
-    assert (damkar["on_scene"]["met"], damkar["on_scene"]["breached"]) == (10, 0)
-    assert damkar["acknowledgement"]["met"] == 10
-    psc = next(a for a in report["agencies"] if a["agency"] == "PSC119")
-    assert psc["acknowledgement"]["breached"] == 10  # standby never acknowledged
+    damkar = report.agency("DAMKAR")
+    assert damkar.on_scene.count == 10
+    assert damkar.on_scene.mean_response_s == 9.5 * 60
+    assert damkar.on_scene.p90_response_s == 13 * 60
+    assert (damkar.on_scene.met, damkar.on_scene.breached) == (10, 0)
+    assert damkar.acknowledgement.met == 10
+    assert report.agency("PSC119").acknowledgement.breached == 10  # standby never acknowledged
+    as_json = next(a for a in report.as_dict()["agencies"] if a["agency"] == "DAMKAR")
+    assert as_json["on_scene"]["compliance_pct"] == 100.0
     assert seeded.scalars(select(Assignment)).all()

@@ -137,12 +137,15 @@ def test_kaur_standby_acknowledgement_and_escalation(seeded, dispatch_config):
                                  now=T0 + timedelta(minutes=5)).value == []
     out = check_escalations(seeded, config=dispatch_config, kode_kab="17.04", scope=EVERYTHING,
                                 now=T0 + timedelta(minutes=6, seconds=30))
-    by_agency = {e["agency"]: e for e in out.value}
+    by_agency = {e.agency: e for e in out.value}
     assert sorted(by_agency) == ["BPBD", "PSC119"]
-    assert by_agency["PSC119"]["overdue_s"] == 90
-    assert by_agency["BPBD"]["overdue_s"] == 30
-    assert by_agency["BPBD"]["next_unit"]["call_sign"] == "KAUR-BPBD-02"
-    assert by_agency["PSC119"]["next_unit"]["call_sign"] == "KAUR-PSC-01"
+    assert by_agency["PSC119"].overdue_s == 90
+    assert by_agency["BPBD"].overdue_s == 30
+    assert by_agency["BPBD"].next_unit.call_sign == "KAUR-BPBD-02"
+    assert by_agency["PSC119"].next_unit.call_sign == "KAUR-PSC-01"
+    payloads = {e.payload["agency"]: e.payload for e in out.events}  # the wire form
+    assert payloads["BPBD"]["next_unit"]["call_sign"] == "KAUR-BPBD-02"
+    assert payloads["BPBD"]["ack_deadline"].endswith("Z")
     assert {e.topic for e in out.events} == {"siaga/v1/events/sla"}
     escalations = seeded.scalars(select(AuditLog).where(AuditLog.action == "escalate",
                                                         AuditLog.kode_kab == "17.04")).all()

@@ -104,7 +104,7 @@ def test_escalation_reaches_email_sms_and_webhook(seeded, dispatch_config, geoco
     assert s.scalar(select(func.count()).select_from(Notification)) == before
     out = check_escalations(s, config=dispatch_config, kode_kab="34.71", scope=EVERYTHING,
                             now=T0 + timedelta(minutes=3))
-    assert [e["agency"] for e in out.value] == ["DAMKAR"]
+    assert [e.agency for e in out.value] == ["DAMKAR"]
     s.flush()
 
     sessions = sessionmaker(bind=s.connection(), join_transaction_mode="create_savepoint",
