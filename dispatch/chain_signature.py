@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,17 @@ STATEMENT_VERSION = 1
 
 class ChainSignatureError(DispatchError):
     """A key or signature file that cannot be used, or a signature that does not verify."""
+
+
+@dataclass(frozen=True)
+class HeadStatement:
+    """What a valid signature document states: the chain head at the end of ``month`` is link
+    ``seq`` with hash ``head_hash``."""
+
+    month: str
+    seq: int
+    head_hash: str
+    signed_at: str
 
 
 def generate_key() -> tuple[bytes, bytes]:
@@ -83,14 +95,18 @@ def sign_head(key: Ed25519PrivateKey, *, month: str, seq: int, head_hash: str,
             "signature": base64.b64encode(signature).decode("ascii")}
 
 
-def verify_document(doc: Any, public_key: Ed25519PublicKey | None = None) -> dict[str, Any]:
+def verify_document(doc: Any, public_key: Ed25519PublicKey | None = None) -> HeadStatement:
     """The statement of a valid signature document, checked with ``public_key`` (the regency's;
     without it, the key inside the document, which only proves the document is intact)."""
     try:
         statement = doc["statement"]
         signature = base64.b64decode(doc["signature"], validate=True)
         embedded = load_public_key(doc["public_key"].encode("ascii"))
-        if statement["kind"] != STATEMENT_KIND or not isinstance(statement["seq"], int):
+        head = HeadStatement(statement["month"], statement["seq"], statement["head_hash"],
+                             statement["signed_at"])
+        if statement["kind"] != STATEMENT_KIND or not isinstance(head.seq, int) \
+                or isinstance(head.seq, bool) or not all(
+                    isinstance(v, str) for v in (head.month, head.head_hash, head.signed_at)):
             raise ChainSignatureError("Bukan tanda tangan kepala rantai audit / not an audit "
                                       "chain head signature.")
     except (KeyError, TypeError, AttributeError, binascii.Error, UnicodeError):
@@ -103,4 +119,4 @@ def verify_document(doc: Any, public_key: Ed25519PublicKey | None = None) -> dic
     except InvalidSignature:
         raise ChainSignatureError("Tanda tangan tidak valid / the signature does not verify."
                                   ) from None
-    return dict(statement)
+    return head

@@ -8,7 +8,7 @@ the arithmetic. :func:`dispatch.report_service.sla_report` merges the result int
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,14 +21,35 @@ from dispatch.perbup import START_NOTIFIED, RuleSet, SlaRuleSpec, in_force
 from dispatch.rule_models import ComplaintTicket
 from dispatch.scope import Scope
 from dispatch.segments import Timeline
-from dispatch.sla_breakdown import ResponseRecord, agency_sections, breakdown
+from dispatch.sla_breakdown import (
+    AgencySections,
+    BreakdownRow,
+    ResponseRecord,
+    agency_sections,
+    breakdown,
+)
+from dispatch.sla_document import RuleVersionRef
 from dispatch.sla_rules_service import RuleSetNotFound, rule_sets_by_region
-from dispatch.timestamp import iso_utc
 
 #: Roles whose records are judged: units sent (dispatch), units that came anyway (standby),
 #: complaints followed up (forward). Hand-offs to external lines are not the regency's to judge.
 JUDGED_ROLES = ("dispatch", "standby", "forward")
 EXCLUDED_STATUSES = ("cancelled", "duplicate")
+
+
+@dataclass(frozen=True)
+class PerbupSections:
+    """The Perbup, segment and breakdown sections of a period (see :mod:`dispatch.sla_breakdown`):
+    per agency code its name and sections, the breakdowns, the drills left out and the rule
+    versions that judged records."""
+
+    agencies: dict[str, tuple[str, AgencySections]]
+    breakdown: list[BreakdownRow]
+    breakdown_desa: list[BreakdownRow]
+    drills_excluded: int
+    include_drills: bool
+    timezone: str
+    rule_versions: list[RuleVersionRef]
 
 
 def _first_units() -> Any:
@@ -51,10 +72,9 @@ def _legacy_rule(ia: IncidentAgency) -> SlaRuleSpec:
 
 def perbup_sections(session: Session, scope: Scope, *, kode_kab: str, start: datetime,
                     end: datetime, now: datetime, tz: str = "UTC",
-                    include_drills: bool = False) -> dict[str, Any]:
-    """The new report sections for incidents received in ``[start, end)`` (see
-    :mod:`dispatch.sla_breakdown`): ``agency_sections`` (merged into the agency entries),
-    ``breakdown``, ``breakdown_desa``, ``drills_excluded``, ``rule_versions``, ``timezone``."""
+                    include_drills: bool = False) -> PerbupSections:
+    """The Perbup, segment and breakdown sections for incidents received in ``[start, end)``
+    (see :mod:`dispatch.sla_breakdown`)."""
     if not scope.allows(kode_kab):
         raise RuleSetNotFound(f"Wilayah {kode_kab} tidak ditemukan / region {kode_kab} not "
                               f"found.")
@@ -109,15 +129,10 @@ def perbup_sections(session: Session, scope: Scope, *, kode_kab: str, start: dat
         drills = session.scalar(select(func.count()).select_from(Incident).where(
             Incident.kode_kab == kode_kab, Incident.received_at >= start,
             Incident.received_at < end, Incident.drill.is_(True))) or 0
-    return {
-        "agency_sections": {code: asdict(s) | {"name": names[code]}
-                            for code, s in agency_sections(records, now).items()},
-        "breakdown": [asdict(r) for r in breakdown(records, now)],
-        "breakdown_desa": [asdict(r) for r in breakdown(records, now, by_desa=True)],
-        "drills_excluded": drills,
-        "include_drills": include_drills,
-        "timezone": tz,
-        "rule_versions": [{"version": v.version, "effective_from": iso_utc(v.effective_from),
-                           "reference": v.reference}
-                          for v in versions if (v.version or 0) in used],
-    }
+    return PerbupSections(
+        agencies={code: (names[code], sections)
+                  for code, sections in agency_sections(records, now).items()},
+        breakdown=breakdown(records, now), breakdown_desa=breakdown(records, now, by_desa=True),
+        drills_excluded=drills, include_drills=include_drills, timezone=tz,
+        rule_versions=[RuleVersionRef(v.version, v.effective_from, v.reference)
+                       for v in versions if (v.version or 0) in used])

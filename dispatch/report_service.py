@@ -17,6 +17,7 @@ from dispatch.perbup_report_service import perbup_sections
 from dispatch.scope import Scope
 from dispatch.scoping import check_region, incident_condition
 from dispatch.sla import SlaOutcome, SlaSummary, evaluate, summarize
+from dispatch.sla_document import AgencyEntry, SlaDocument
 from dispatch.sla_rules_service import rule_in_force
 from dispatch.timestamp import iso_utc
 
@@ -95,34 +96,27 @@ def agency_sla(session: Session, *, kode_kab: str, start: datetime, end: datetim
 
 def sla_report(session: Session, *, kode_kab: str, start: datetime, end: datetime,
                now: datetime | None = None, scope: Scope, tz: str = "UTC",
-               include_drills: bool = False) -> dict[str, Any]:
-    """The SLA report document (the API's JSON, the monthly report's data): per agency the
-    summaries of :func:`agency_sla` with counts, mean and p90 in seconds, plus the Perbup
-    judgement, the standard segments and the breakdowns by category, kecamatan, desa and month
-    (months in ``tz``) from :func:`dispatch.perbup_report_service.perbup_sections` (structure in
-    :mod:`dispatch.sla_breakdown`)."""
+               include_drills: bool = False) -> SlaDocument:
+    """The SLA report (the API's reply, the monthly report's data): per agency the summaries
+    of :func:`agency_sla` with counts, mean and p90 in seconds, plus the Perbup judgement, the
+    standard segments and the breakdowns by category, kecamatan, desa and month (months in
+    ``tz``) from :func:`dispatch.perbup_report_service.perbup_sections`."""
     now = now or utcnow()
     summaries = {a.agency: a for a in agency_sla(session, kode_kab=kode_kab, start=start,
                                                  end=end, now=now, scope=scope,
                                                  include_drills=include_drills)}
     extra = perbup_sections(session, scope, kode_kab=kode_kab, start=start, end=end, now=now,
                             tz=tz, include_drills=include_drills)
-    sections = extra.pop("agency_sections")
     empty = summarize([])
     agencies = []
-    for code in sorted(set(summaries) | set(sections)):
-        added = dict(sections.get(code) or {})
+    for code in sorted(set(summaries) | set(extra.agencies)):
         a = summaries.get(code)
-        agencies.append({"agency": code, "name": a.name if a else added.get("name", code),
-                         "on_scene": _summary(a.on_scene if a else empty),
-                         "acknowledgement": _summary(a.acknowledgement if a else empty)}
-                        | {k: v for k, v in added.items() if k != "name"})
-    return {"kode_kab": kode_kab, "from": iso_utc(start), "to": iso_utc(end),
-            "evaluated_at": iso_utc(now), "percentile_method": "nearest-rank",
-            "agencies": agencies} | extra
-
-
-def _summary(s: SlaSummary) -> dict[str, Any]:
-    return {"count": s.count, "met": s.met, "breached": s.breached, "pending": s.pending,
-            "mean_response_s": s.mean_response_s, "p90_response_s": s.p90_response_s,
-            "compliance_pct": s.compliance_pct}
+        name, sections = extra.agencies.get(code, (code, None))
+        agencies.append(AgencyEntry(
+            agency=code, name=a.name if a else name, on_scene=a.on_scene if a else empty,
+            acknowledgement=a.acknowledgement if a else empty, sections=sections))
+    return SlaDocument(kode_kab=kode_kab, start=start, end=end, evaluated_at=now,
+                       agencies=agencies, breakdown=extra.breakdown,
+                       breakdown_desa=extra.breakdown_desa,
+                       drills_excluded=extra.drills_excluded, include_drills=include_drills,
+                       timezone=extra.timezone, rule_versions=extra.rule_versions)

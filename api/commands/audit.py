@@ -53,19 +53,19 @@ def verify(
             fail(str(exc))
     with session_scope() as session:
         report = verify_chain(session, scope=scope)
-        stored = link_at(session, statement["seq"], scope=scope) if statement else None
+        stored = link_at(session, statement.seq, scope=scope) if statement else None
     result = {"ok": report.ok, "links": report.links, "entries": report.entries,
               "head_seq": report.head_seq, "head_hash": report.head_hash,
               "finding": None if report.finding is None else {
                   "kind": report.finding.kind, "seq": report.finding.seq,
                   "audit_id": report.finding.audit_id, "message": report.finding.message}}
     if statement is not None:
-        matches = stored == statement["head_hash"]
-        result["signature"] = {"month": statement["month"], "seq": statement["seq"],
-                               "head_hash": statement["head_hash"], "signature_valid": True,
+        matches = stored == statement.head_hash
+        result["signature"] = {"month": statement.month, "seq": statement.seq,
+                               "head_hash": statement.head_hash, "signature_valid": True,
                                "matches_chain": matches,
                                "key": "given" if public_key else "embedded in the file"}
-        result["ok"] = result["ok"] and matches
+        result["ok"] = report.ok and matches
     if as_json:
         print_json(result)
     else:
@@ -74,10 +74,10 @@ def verify(
         if report.finding is not None:
             typer.echo(f"RUSAK / BROKEN: {report.finding.kind}: {report.finding.message}")
         if statement is not None:
-            verdict = "cocok / matches" if result["signature"]["matches_chain"] else \
+            verdict = "cocok / matches" if stored == statement.head_hash else \
                 "TIDAK COCOK / DOES NOT MATCH"
-            typer.echo(f"signed head {statement['month']} = {statement['seq']}:"
-                       f"{statement['head_hash']} (signature valid): {verdict}")
+            typer.echo(f"signed head {statement.month} = {statement.seq}:"
+                       f"{statement.head_hash} (signature valid): {verdict}")
         if result["ok"]:
             typer.echo("rantai audit utuh / audit chain intact")
     if not result["ok"]:

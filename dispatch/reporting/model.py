@@ -1,5 +1,5 @@
 """The data of one monthly report, and what the renderers share: labels (Bahasa Indonesia first,
-English), the month arithmetic, number formats and the generic reading of SLA segments.
+English), the month arithmetic, number formats and the tables of the SLA document.
 
 Pure: no I/O. Times are aware datetimes; the report shows them in the region's local zone.
 """
@@ -7,8 +7,8 @@ Pure: no I/O. Times are aware datetimes; the report shows them in the region's l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from shapely.geometry.base import BaseGeometry
 
 from dispatch.exceptions import DispatchError
+from dispatch.sla_document import SlaDocument, Summary
+from dispatch.timestamp import iso_utc
 
 Lang = Literal["id", "en"]
 
@@ -25,7 +27,7 @@ MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Ag
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
 
-#: Display names of the SLA segments the report service may return (others show their key).
+#: Display names of the SLA segments (:meth:`dispatch.sla_document.AgencyEntry.summaries`).
 SEGMENTS: dict[str, tuple[str, str]] = {
     "call_processing": ("Pemrosesan panggilan", "Call processing"),
     "acknowledgement": ("Penerimaan instansi", "Agency acknowledgement"),
@@ -51,7 +53,7 @@ SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
     "compliant": ("Patuh", "Compliant"),
 }
 
-#: Extra tables of the SLA report (lists of records), by key.
+#: Extra tables of the SLA report (:func:`breakdown_tables`), by key.
 TABLES: dict[str, tuple[str, str]] = {
     "breakdown": ("Rincian kecamatan", "Breakdown by kecamatan"),
     "breakdown_desa": ("Rincian desa", "Breakdown by village"),
@@ -248,7 +250,7 @@ class MonthlyReport:
     tz: str
     tz_label: str
     generated_at: datetime
-    sla: Mapping[str, Any]
+    sla: SlaDocument
     incidents: Sequence[IncidentRow] = ()
     agency_rows: Sequence[AgencyRow] = ()
     kecamatan: Sequence[KecamatanArea] = ()
@@ -266,7 +268,7 @@ class MonthlyReport:
 
     def agency_codes(self) -> list[str]:
         """Agencies of the SLA summary and the register, sorted."""
-        codes = {a["agency"] for a in self.sla.get("agencies", [])}
+        codes = {a.agency for a in self.sla.agencies}
         codes |= {r.agency for r in self.agency_rows}
         return sorted(codes)
 
@@ -275,21 +277,10 @@ class MonthlyReport:
         return [s for r in self.agency_rows if (s := r.response_s) is not None]
 
 
-def segments(agency: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """The segment summaries of one agency entry of the SLA report, known segments first.
-
-    A segment is any value that is a mapping with a ``count``; new segments the report service
-    adds show up without a change here.
-    """
-    found = {k: v for k, v in agency.items() if isinstance(v, Mapping) and "count" in v}
-    order = [k for k in SEGMENTS if k in found] + sorted(k for k in found if k not in SEGMENTS)
-    for key in order:
-        yield key, found[key]
-
-
-def summary_value(summary: Mapping[str, Any], column: str) -> float | int | None:
-    """A summary cell as written to tables: seconds become minutes, percentages 1 decimal."""
-    value = summary.get(column)
+def summary_value(summary: Summary, column: str) -> float | int | None:
+    """A summary cell as written to tables: seconds become minutes, percentages 1 decimal;
+    ``None`` for a column the summary does not have."""
+    value = getattr(summary, column, None)
     if value is None:
         return None
     if column.endswith("_s"):
@@ -300,33 +291,25 @@ def summary_value(summary: Mapping[str, Any], column: str) -> float | int | None
 
 
 def summary_columns(report: MonthlyReport) -> list[str]:
-    """Summary columns present in the report (the known ones in order, then any new ones)."""
-    present: set[str] = set()
-    for agency in report.sla.get("agencies", []):
-        for _, s in segments(agency):
-            present |= {k for k, v in s.items() if isinstance(v, int | float) or v is None}
-    return [c for c in SUMMARY_COLUMNS if c in present] + sorted(present - set(SUMMARY_COLUMNS))
+    """The columns of :data:`SUMMARY_COLUMNS` that some summary of the report has, in order."""
+    summaries = [s for a in report.sla.agencies for s in a.summaries().values()]
+    return [c for c in SUMMARY_COLUMNS if any(hasattr(s, c) for s in summaries)]
 
 
-def breakdown_tables(sla: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Other tables of the SLA report, flattened (nested mappings become ``outer.inner``
-    columns): lists of records beside ``agencies``, and lists of records inside the agency
-    entries (gathered into one table per key, each row led by its agency)."""
+def breakdown_tables(sla: SlaDocument) -> dict[str, list[dict[str, Any]]]:
+    """The SLA document's tables beside the summaries, flattened (nested summaries become
+    ``outer.inner`` columns), those with rows: the per-rule verdicts of every agency
+    (``perbup_rules``), the breakdowns by kecamatan and by desa, the rule versions."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    for agency in sla.get("agencies", []):
-        for key, value in agency.items():
-            if _records(value):
-                tables.setdefault(key, []).extend(
-                    {"agency": agency.get("agency")} | _flatten(v) for v in value)
-    for key, value in sla.items():
-        if key != "agencies" and _records(value):
-            tables[key] = [_flatten(v) for v in value]
+    rules = [{"agency": a.agency} | _flatten(asdict(r)) for a in sla.agencies
+             if a.sections is not None for r in a.sections.perbup_rules]
+    for key, rows in (("perbup_rules", rules),
+                      ("breakdown", [_flatten(asdict(r)) for r in sla.breakdown]),
+                      ("breakdown_desa", [_flatten(asdict(r)) for r in sla.breakdown_desa]),
+                      ("rule_versions", [_flatten(asdict(v)) for v in sla.rule_versions])):
+        if rows:
+            tables[key] = rows
     return tables
-
-
-def _records(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping)
-                                                           for v in value)
 
 
 def column_label(column: str, lang: Lang = "id") -> str:
@@ -351,6 +334,8 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out.update(_flatten(v, name + "."))
         elif isinstance(v, list | tuple):
             out[name] = ", ".join(str(x) for x in v)
+        elif isinstance(v, datetime):
+            out[name] = iso_utc(v)
         else:
             out[name] = v
     return out

@@ -30,7 +30,6 @@ from dispatch.reporting.model import (
     label,
     minutes,
     month_name,
-    segments,
     summary_columns,
     summary_value,
 )
@@ -90,7 +89,7 @@ def _cover(report: MonthlyReport, lang: Lang, styles: Any) -> list[Any]:
         [label("timezone", lang), report.tz_label],
         [label("incidents", lang), fmt_number(len(report.incidents), lang=lang)],
         [label("drills_excluded", lang),
-         fmt_number(int(report.sla.get("drills_excluded", 0)), lang=lang)],
+         fmt_number(report.sla.drills_excluded, lang=lang)],
         [label("generated", lang), f"{fmt_time(report.generated_at, report.tz)} "
                                    f"{report.tz_label}"],
         [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],
@@ -107,9 +106,9 @@ def _summary_table(report: MonthlyReport, lang: Lang) -> Table:
     cols = summary_columns(report)
     data: list[list[str]] = [[label("agency", lang), label("segment", lang)]
                              + [label(c, lang) for c in cols]]
-    for agency in report.sla.get("agencies", []):
-        for key, seg in segments(agency):
-            data.append([agency["agency"], label(key, lang)]
+    for agency in report.sla.agencies:
+        for key, seg in agency.summaries().items():
+            data.append([agency.agency, label(key, lang)]
                         + [_fmt(summary_value(seg, c), lang) for c in cols])
     if len(data) == 1:
         data.append([label("no_data", lang), ""] + [""] * len(cols))

@@ -26,7 +26,6 @@ from dispatch.reporting.model import (
     label,
     minutes,
     month_name,
-    segments,
     summary_columns,
     summary_value,
     table_value,
@@ -83,7 +82,7 @@ def _summary_sheet(ws: Worksheet, report: MonthlyReport, lang: Lang) -> None:
         [label("timezone", lang), report.tz_label],
         [label("incidents", lang), len(report.incidents)],
         [label("non_incident_calls", lang), report.non_incident_text(lang)],
-        [label("drills_excluded", lang), report.sla.get("drills_excluded", 0)],
+        [label("drills_excluded", lang), report.sla.drills_excluded],
         [label("chain_head", lang), report.chain_head or label("chain_missing", lang)],
     ]
     for r, line in enumerate(lines, start=1):
@@ -96,10 +95,10 @@ def _summary_sheet(ws: Worksheet, report: MonthlyReport, lang: Lang) -> None:
         cell.font = _BOLD
     ws["A1"].font = Font(bold=True, size=14)
     r = header_row
-    for agency in report.sla.get("agencies", []):
-        for key, seg in segments(agency):
+    for agency in report.sla.agencies:
+        for key, seg in agency.summaries().items():
             r += 1
-            _put(ws, r, [agency["agency"], label(key, lang)]
+            _put(ws, r, [agency.agency, label(key, lang)]
                  + [summary_value(seg, c) for c in cols])
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     _widths(ws, len(header))

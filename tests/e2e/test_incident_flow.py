@@ -111,12 +111,11 @@ def test_call_by_kelurahan_to_gps_verified_arrival(seeded, dispatch_config, geoc
                                reason="selesai", now=T0 + timedelta(hours=2), scope=EVERYTHING)
     assert incident.status == "closed"
     # SLA report: one DAMKAR response of 7 min (met); PSC 119 never acknowledged (breached)
-    report = {r["agency"]: r for r in sla_report(
-        session, kode_kab="34.71", start=T0, end=T0 + timedelta(hours=1),
-        now=T0 + timedelta(hours=3), scope=EVERYTHING)["agencies"]}
-    assert report["DAMKAR"]["on_scene"]["mean_response_s"] == 420
-    assert report["DAMKAR"]["acknowledgement"]["met"] == 1
-    assert report["PSC119"]["acknowledgement"]["breached"] == 1
+    report = sla_report(session, kode_kab="34.71", start=T0, end=T0 + timedelta(hours=1),
+                        now=T0 + timedelta(hours=3), scope=EVERYTHING)
+    assert report.agency("DAMKAR").on_scene.mean_response_s == 420
+    assert report.agency("DAMKAR").acknowledgement.met == 1
+    assert report.agency("PSC119").acknowledgement.breached == 1
     # the audit trail tells the whole story, with who did what
     trail = [(e.entity, e.action, e.actor) for e in svc.timeline(session, incident.id,
                                                                  scope=EVERYTHING)]

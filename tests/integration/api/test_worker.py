@@ -124,10 +124,11 @@ def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, dat
     from dispatch import service as svc
     from dispatch.config import parse_config
     from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
+    from dispatch.rule_models import SlaRuleSetRow
     from dispatch.seed_service import seed_region
     from geo.routing.store import RoadNetworks
 
-    kode = "99.08"
+    kode = "99.28"  # this test's own region: others' leftovers (SLA rule sets) do not apply
     config = parse_config([{
         "categories": {"public_order": {"kind": "public_service", "agencies": [
             {"agency": "SATPOLPP", "role": "forward"}]}},
@@ -139,6 +140,7 @@ def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, dat
             s.execute(delete(IncidentAgency).where(IncidentAgency.kode_kab == kode))
             s.execute(delete(Incident).where(Incident.kode_kab == kode))
             s.execute(delete(SlaRule).where(SlaRule.kode_kab == kode))
+            s.execute(delete(SlaRuleSetRow).where(SlaRuleSetRow.kode_kab == kode))
             s.execute(delete(Agency).where(Agency.kode_kab == kode))
             s.commit()
 

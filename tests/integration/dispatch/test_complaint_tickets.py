@@ -117,8 +117,8 @@ def test_report_judges_forwarded_complaints_by_the_ticket(seeded, dispatch_confi
     complaint(seeded, dispatch_config, "51.06", "public_order")  # never handled
     out = sla_report(seeded, kode_kab="51.06", start=T - timedelta(days=1),
                      end=T + timedelta(days=1), now=T + timedelta(days=5), scope=EVERYTHING)
-    satpol = next(a for a in out["agencies"] if a["agency"] == "SATPOLPP")
-    p = satpol["perbup"]
-    assert (p["count"], p["met"], p["breached"], p["unfinished"]) == (2, 1, 1, 1)
-    assert p["mean_response_s"] == 20 * 3600
-    assert satpol["perbup_rules"][0]["limit_min"] == 2880
+    satpol = out.agency("SATPOLPP").sections
+    p = satpol.perbup
+    assert (p.count, p.met, p.breached, p.unfinished) == (2, 1, 1, 1)
+    assert p.mean_response_s == 20 * 3600
+    assert satpol.perbup_rules[0].limit_min == 2880

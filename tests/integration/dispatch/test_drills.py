@@ -142,8 +142,8 @@ def test_sla_report_leaves_drills_out_unless_asked(db, dispatch_config, geocoder
     def psc_acks(**kw):
         out = sla_report(db, kode_kab=KAB, start=T0, end=T0 + timedelta(hours=1),
                          now=T0 + timedelta(hours=2), scope=EVERYTHING, **kw)
-        ack = {a["agency"]: a for a in out["agencies"]}["PSC119"]["acknowledgement"]
-        return ack["met"] + ack["breached"] + ack.get("pending", 0)
+        ack = out.agency("PSC119").acknowledgement
+        return ack.met + ack.breached + ack.pending
 
     assert psc_acks() == 1
     assert psc_acks(include_drills=True) == 2

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.monthly_report_service import monthly_report
 from dispatch.reporting.csvfile import render_csv
-from dispatch.reporting.model import label, minutes, segments, summary_value
+from dispatch.reporting.model import SUMMARY_COLUMNS, label, minutes, summary_value
 from dispatch.reporting.pdf import render_pdf
 from dispatch.reporting.xlsx import render_xlsx
 from dispatch.scope import Scope
@@ -51,10 +51,10 @@ def test_register_and_summary_match_the_database(engine, report_month):  # noqa:
     assert [r.incident_id for r in report.incidents] == report_month.incident_ids
     db = _db_on_scene(engine)
     assert db == {"RPT_DAMKAR": (2, 10.0), "RPT_PSC": (1, 24.5)}
-    for agency in report.sla["agencies"]:
-        n, mean_min = db[agency["agency"]]
-        assert agency["on_scene"]["count"] == n
-        assert minutes(agency["on_scene"]["mean_response_s"]) == mean_min
+    for agency in report.sla.agencies:
+        n, mean_min = db[agency.agency]
+        assert agency.on_scene.count == n
+        assert minutes(agency.on_scene.mean_response_s) == mean_min
     counts = {k.kode_kec: k.count for k in report.kecamatan}
     (kec_a, _), (kec_b, _) = report_month.kecamatan
     assert counts[kec_a] == 2 and counts[kec_b] == 2 and sum(counts.values()) == 4
@@ -70,11 +70,11 @@ def test_xlsx_read_back_equals_the_sla_report_and_the_database(engine, report_mo
     assert wb["Ringkasan"].freeze_panes == f"A{at + 2}"
     assert ("Kejadian latihan tidak dihitung", 1) in [r[:2] for r in rows]  # the one drill
     checked = 0
-    for agency in report.sla["agencies"]:
-        for key, seg in segments(agency):
-            row = table[(agency["agency"], label(key))]
-            for col in seg:
-                if label(col) in header:
+    for agency in report.sla.agencies:
+        for key, seg in agency.summaries().items():
+            row = table[(agency.agency, label(key))]
+            for col in SUMMARY_COLUMNS:
+                if hasattr(seg, col):
                     assert row[header.index(label(col))] == summary_value(seg, col)
                     checked += 1
     assert checked >= 20
@@ -129,7 +129,7 @@ def test_an_agency_desk_sees_only_its_incidents(engine, report_month):  # noqa: 
     report = _report(engine, report_month, scope=Scope.of(["51.06"], "RPT_PSC"))
     assert [r.incident_id for r in report.incidents] == [report_month.incident_ids[2]]
     assert {r.agency for r in report.agency_rows} == {"RPT_PSC"}
-    assert [a["agency"] for a in report.sla["agencies"]] == ["RPT_PSC"]
+    assert [a.agency for a in report.sla.agencies] == ["RPT_PSC"]
 
 
 @needs_poppler

@@ -72,9 +72,10 @@ def bangli_month(seeded, dispatch_config):
 
 
 def report(session, **kw):
+    """The SLA report of March 2026 (and 1 April) in its JSON form, the API's reply."""
     return sla_report(session, kode_kab=BANGLI, start=datetime(2026, 3, 1, tzinfo=UTC),
                       end=datetime(2026, 4, 2, tzinfo=UTC),
-                      now=datetime(2026, 4, 10, tzinfo=UTC), scope=EVERYTHING, **kw)
+                      now=datetime(2026, 4, 10, tzinfo=UTC), scope=EVERYTHING, **kw).as_dict()
 
 
 def test_seeded_default_rule_set_is_the_packaged_one(seeded):

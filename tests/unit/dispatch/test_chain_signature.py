@@ -30,8 +30,9 @@ def signed():
 def test_signature_verifies_with_the_regency_key():
     doc, key = signed()
     statement = verify_document(doc, key)
-    assert (statement["month"], statement["seq"], statement["head_hash"]) == ("2026-11", 42, HEAD)
-    assert verify_document(doc)["seq"] == 42  # the embedded key: the file is intact
+    assert (statement.month, statement.seq, statement.head_hash) == ("2026-11", 42, HEAD)
+    assert statement.signed_at == "2026-12-01T00:00:00+00:00"
+    assert verify_document(doc).seq == 42  # the embedded key: the file is intact
 
 
 @pytest.mark.parametrize("field,value", [("seq", 41), ("head_hash", "cd" * 32),
@@ -57,6 +58,16 @@ def test_another_key_is_refused():
 def test_malformed_files_give_a_typed_error(doc):
     with pytest.raises(ChainSignatureError):
         verify_document(doc)
+
+
+@pytest.mark.parametrize("field,value", [("seq", "42"), ("seq", True), ("seq", None),
+                                         ("month", 202611), ("head_hash", ["ab"]),
+                                         ("signed_at", None)])
+def test_a_statement_of_the_wrong_types_is_refused_before_its_signature(field, value):
+    doc, key = signed()
+    doc["statement"][field] = value
+    with pytest.raises(ChainSignatureError, match="not an audit chain head"):
+        verify_document(doc, key)
 
 
 def test_non_ed25519_or_garbage_keys_are_refused():

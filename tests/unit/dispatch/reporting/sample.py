@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 from shapely.geometry import box
 
 from dispatch.reporting.model import AgencyRow, IncidentRow, KecamatanArea, MonthlyReport
+from dispatch.sla import SlaSummary
+from dispatch.sla_document import AgencyEntry, SlaDocument
 
 T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
 
 
-def _seg(count: int, met: int, breached: int, mean_s: float | None, p90_s: float | None) -> dict:
-    decided = met + breached
-    return {"count": count, "met": met, "breached": breached, "pending": count - decided,
-            "mean_response_s": mean_s, "p90_response_s": p90_s,
-            "compliance_pct": None if not decided else 100.0 * met / decided}
+def _seg(count: int, met: int, breached: int, mean_s: float | None,
+         p90_s: float | None) -> SlaSummary:
+    return SlaSummary(count, met, breached, count - met - breached, mean_s, p90_s)
 
 
 def sample_report(**changes) -> MonthlyReport:
@@ -36,12 +36,12 @@ def sample_report(**changes) -> MonthlyReport:
         AgencyRow(2, "PSC119", "dispatch", t(60), "medical", "Bangli", "Cempaga", t(61),
                   t(63), t(80), 15.0, "breached"),
     ]
-    sla = {"kode_kab": "51.06", "agencies": [
-        {"agency": "DAMKAR", "name": "Damkar", "on_scene": _seg(1, 1, 0, 480.0, 480.0),
-         "acknowledgement": _seg(1, 1, 0, 60.0, 60.0)},
-        {"agency": "PSC119", "name": "PSC 119", "on_scene": _seg(1, 0, 1, 1140.0, 1140.0),
-         "acknowledgement": _seg(1, 1, 0, 120.0, 120.0)},
-    ]}
+    sla = SlaDocument(
+        kode_kab="51.06", start=T0, end=T0 + timedelta(days=30), evaluated_at=t(43000),
+        agencies=[AgencyEntry("DAMKAR", "Damkar", on_scene=_seg(1, 1, 0, 480.0, 480.0),
+                              acknowledgement=_seg(1, 1, 0, 60.0, 60.0)),
+                  AgencyEntry("PSC119", "PSC 119", on_scene=_seg(1, 0, 1, 1140.0, 1140.0),
+                              acknowledgement=_seg(1, 1, 0, 120.0, 120.0))])
     areas = [KecamatanArea("51.06.01", "Bangli", box(115.30, -8.50, 115.40, -8.40), 2),
              KecamatanArea("51.06.02", "Susut", box(115.40, -8.50, 115.50, -8.40), 1)]
     values = dict(kode_kab="51.06", region_name="Kabupaten Bangli", month="2026-11",

@@ -7,6 +7,7 @@ import csv
 import io
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,23 @@ from dispatch.reporting.charts import kecamatan_map, response_histogram
 from dispatch.reporting.csvfile import render_csv
 from dispatch.reporting.model import (
     ReportInputError,
+    breakdown_tables,
     fmt_number,
     month_name,
     parse_month,
-    segments,
+    summary_columns,
 )
 from dispatch.reporting.pdf import render_pdf
 from dispatch.reporting.xlsx import render_xlsx
-from tests.unit.dispatch.reporting.sample import sample_report
+from dispatch.sla_breakdown import (
+    AgencySections,
+    BreakdownRow,
+    PerbupSummary,
+    RuleJudgement,
+    SegmentSummary,
+)
+from dispatch.sla_document import RuleVersionRef
+from tests.unit.dispatch.reporting.sample import T0, sample_report
 
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfimages") and shutil.which("pdftoppm")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed "
@@ -53,10 +63,54 @@ def test_numbers_and_months_in_indonesian_and_english():
     assert month_name("2026-08", "en") == "August 2026"
 
 
-def test_segments_known_first_then_new_ones_in_key_order():
-    agency = {"agency": "X", "zeta": {"count": 1}, "on_scene": {"count": 2},
-              "call_processing": {"count": 3}, "name": "x", "alpha": {"count": 0}}
-    assert [k for k, _ in segments(agency)] == ["call_processing", "on_scene", "alpha", "zeta"]
+def _seg(count: int, mean_s: float | None, p90_s: float | None) -> SegmentSummary:
+    return SegmentSummary(count, mean_s, p90_s)
+
+
+PERBUP = PerbupSummary(count=1, met=1, breached=0, pending=0, unfinished=0,
+                       mean_response_s=540.0, p90_response_s=540.0, compliance_pct=100.0)
+RULE = RuleJudgement(version=2, agency="*", categories=["fire"], kind=None, start="received",
+                     limit_min=15.0, judge="each", label="SPM kebakaran", count=1, met=1,
+                     breached=0, pending=0, unfinished=0, mean_response_s=540.0,
+                     p90_response_s=540.0, judged_value_s=None, compliant=True,
+                     compliance_pct=100.0)
+
+
+def _with_sections():
+    """The sample with DAMKAR's Perbup sections, a kecamatan breakdown and a rule version."""
+    report = sample_report()
+    sections = AgencySections(perbup=PERBUP, call_processing=_seg(1, 60.0, 60.0),
+                              turnout=_seg(1, 90.0, 90.0), travel=_seg(1, 300.0, 360.0),
+                              total_response=_seg(1, 540.0, 540.0), gps_verified_arrivals=1,
+                              perbup_rules=[RULE])
+    damkar = replace(report.sla.agencies[0], sections=sections)
+    row = BreakdownRow(agency="DAMKAR", category="fire", month="2026-11", kode_kec="51.06.01",
+                       nama_kec="Bangli", kode_desa=None, nama_desa=None, perbup=PERBUP,
+                       call_processing=_seg(1, 60.0, 60.0), turnout=_seg(1, 90.0, 90.0),
+                       travel=_seg(1, 300.0, 360.0), total_response=_seg(1, 540.0, 540.0))
+    sla = replace(report.sla, agencies=[damkar, report.sla.agencies[1]], breakdown=[row],
+                  rule_versions=[RuleVersionRef(2, T0, "Perbup Bangli 12/2026")])
+    return sample_report(sla=sla)
+
+
+def test_segments_in_report_order_and_only_the_columns_present():
+    report = _with_sections()
+    damkar, psc = report.sla.agencies
+    assert list(damkar.summaries()) == ["call_processing", "acknowledgement", "turnout",
+                                        "travel", "on_scene", "total_response", "perbup"]
+    assert list(psc.summaries()) == ["acknowledgement", "on_scene"]
+    assert summary_columns(report) == ["count", "met", "breached", "pending",
+                                       "mean_response_s", "p90_response_s", "compliance_pct",
+                                       "unfinished"]
+    assert "unfinished" not in summary_columns(sample_report())  # no Perbup section: no column
+    tables = breakdown_tables(report.sla)
+    assert list(tables) == ["perbup_rules", "breakdown", "rule_versions"]
+    assert tables["perbup_rules"][0]["agency"] == "*"  # the rule's own agency (any)
+    assert tables["perbup_rules"][0]["categories"] == "fire"
+    assert tables["breakdown"][0]["travel.p90_response_s"] == 360.0
+    assert tables["rule_versions"] == [{"version": 2, "effective_from": "2026-11-03T02:00:00Z",
+                                        "reference": "Perbup Bangli 12/2026"}]
+    assert breakdown_tables(sample_report().sla) == {}
 
 
 def test_xlsx_sheets_headers_frozen_values_no_formulas():
@@ -88,23 +142,22 @@ def test_xlsx_sheets_headers_frozen_values_no_formulas():
     assert damkar[1][0] == 1 and damkar[1][-1] == "tepat waktu" and damkar[1][-3] == 8.0
 
 
-def test_xlsx_in_english_and_new_segments_and_breakdown_tables():
-    report = sample_report()
-    sla = dict(report.sla)
-    sla["agencies"] = [dict(a, travel={"count": 1, "mean_response_s": 300.0, "p90_s": 360.0})
-                       for a in sla["agencies"]]
-    sla["breakdown"] = [{"agency": "DAMKAR", "category": "fire", "kecamatan": "Bangli",
-                         "on_scene": {"count": 1, "mean_s": 480.0}}]
-    wb = load_workbook(io.BytesIO(render_xlsx(sample_report(sla=sla), lang="en")))
-    assert wb.sheetnames[:2] == ["Summary", "Incident Register"]
+def test_xlsx_in_english_with_segments_and_breakdown_tables():
+    wb = load_workbook(io.BytesIO(render_xlsx(_with_sections(), lang="en")))
+    assert wb.sheetnames == ["Summary", "Incident Register", "DAMKAR", "PSC119", "Perbup rules",
+                             "Breakdown by kecamatan", "Rule versions"]
     rows = list(wb["Summary"].iter_rows(values_only=True))
     header = next(r for r in rows if r[0] == "Agency")
-    assert "p90_s" in header
+    assert header[-1] == "Unfinished"
     travel = next(r for r in rows if r[1] == "Travel")
-    assert travel[header.index("Mean (min)")] == 5.0 and travel[header.index("p90_s")] == 6.0
+    assert travel[0] == "DAMKAR"
+    assert travel[header.index("Mean (min)")] == 5.0 and travel[header.index("P90 (min)")] == 6.0
+    assert travel[header.index("Met")] is None  # a segment has no met/breached
     extra = list(wb["Breakdown by kecamatan"].iter_rows(values_only=True))
-    assert extra[0] == ("Agency", "Category", "Kecamatan", "On scene Count", "On scene mean_s")
-    assert extra[1] == ("DAMKAR", "fire", "Bangli", 1, 8.0)  # seconds shown as minutes
+    assert extra[0][:4] == ("Agency", "Category", "Month", "Kecamatan code")
+    col = extra[0].index("Travel P90 (min)")
+    assert extra[1][:4] == ("DAMKAR", "fire", "2026-11", "51.06.01")
+    assert extra[1][col] == 6.0  # seconds shown as minutes
 
 
 def test_csv_rows_per_agency_involvement_and_formula_guard():
