@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from api.drill_report import build_report
+from api.drill_report import DrillReport, build_report
 from api.schemas_dispatch import RecommendationsOut
 from dispatch.drill_scenario import Scenario
 from geo.geodesy import haversine_m
@@ -255,7 +255,7 @@ class DrillRun:
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> DrillReport:
         started_at = datetime.now().astimezone()
         homes = {u["device_id"]: (u["lon"], u["lat"]) for u in self.fleet}
         link = FleetLink(self.mqtt_url, set(homes))

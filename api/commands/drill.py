@@ -101,11 +101,11 @@ def run(
         fail(f"drill stopped: {exc!r}; is the platform running (siaga serve, siaga ingest, "
              "the broker)?")
     stem = f"drill-{scenario.kode_kab}-{datetime.now():%Y%m%d-%H%M%S}"
-    (out / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     (out / f"{stem}.md").write_text(render_markdown(report), encoding="utf-8")
-    typer.echo(f"[drill] {report['met']} met / terpenuhi, {report['not_met']} not met / "
+    typer.echo(f"[drill] {report.met} met / terpenuhi, {report.not_met} not met / "
                f"tidak terpenuhi; report: {out / stem}.md (.json)")
-    if strict and report["not_met"]:
+    if strict and report.not_met:
         raise typer.Exit(1)
 
 

@@ -4,6 +4,7 @@ Bahasa Indonesia and English; hand-offs are not reported as missed acknowledgeme
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from api.drill_report import build_report, render_markdown
@@ -40,13 +41,26 @@ def _report():
 
 def test_times_in_scenario_seconds_and_verdicts():
     r = _report()
-    by = {(o["kind"], o["agency"] or o["unit"]): o for o in r["outcomes"]}
-    assert by[("acknowledged", "DAMKAR")]["measured_s"] == 30.0  # 0.5 s real x 60
-    assert by[("acknowledged", "DAMKAR")]["met"]
-    assert not by[("acknowledged", "PSC119")]["met"]
-    assert by[("arrives", "U1")]["measured_s"] == 100.0 and by[("arrives", "U1")]["met"]  # 20 x 5
-    assert by[("sla_met", "DAMKAR")]["met"]
-    assert (r["met"], r["not_met"], r["exercise_id"]) == (3, 1, 3)
+    by = {(o.kind, o.agency or o.unit): o for o in r.outcomes}
+    assert by[("acknowledged", "DAMKAR")].measured_s == 30.0  # 0.5 s real x 60
+    assert by[("acknowledged", "DAMKAR")].met
+    assert not by[("acknowledged", "PSC119")].met
+    assert by[("arrives", "U1")].measured_s == 100.0 and by[("arrives", "U1")].met  # 20 x 5
+    assert by[("sla_met", "DAMKAR")].met
+    assert (r.met, r.not_met, r.exercise_id) == (3, 1, 3)
+    [call] = r.calls
+    assert [(a.agency, a.acknowledged_after_s, a.late) for a in call.agencies] == [
+        ("DAMKAR", 30.0, False), ("PSC119", None, False), ("POLRI110", None, False)]
+
+
+def test_json_form_keeps_the_file_format():
+    out = _report().as_dict()
+    assert (out["met"], out["not_met"], out["exercise_id"]) == (3, 1, 3)
+    assert out["started_at"] == "2026-09-01T02:00:00+00:00"
+    assert out["calls"][0]["units"] == [{"unit": "U1", "agency": "DAMKAR",
+                                         "arrived_after_s": 100.0, "arrival_source": "gps"}]
+    assert {o["kind"] for o in out["outcomes"]} == {"acknowledged", "arrives", "sla_met"}
+    assert json.loads(json.dumps(out)) == out
 
 
 def test_markdown_is_bilingual_and_names_what_failed():
