@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 from api import migrate
 from api.db import make_engine
 from api.auth import service as auth
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.config import load_config
 from dispatch.models import Unit
 from dispatch.seed_service import fleet_path, seed_region

@@ -60,7 +60,7 @@ def _bench_db(base_url: str, n_incidents: int) -> tuple[str, str]:
     from api import migrate
     from api.auth import service as auth
     from api.db import make_engine
-    from dispatch import service as svc
+    from dispatch import incident_service as svc
     from dispatch.config import load_config
     from dispatch.scoping import EVERYTHING
     from dispatch.seed_service import fleet_path, seed_region

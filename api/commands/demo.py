@@ -198,7 +198,7 @@ class GotoRelay:
         self.client.loop_stop()
 
     def _incident_point(self, incident_id: int) -> Any:
-        from dispatch.service import get_incident, point_of
+        from dispatch.incident_service import get_incident, point_of
 
         with session_scope(self.cfg) as session:
             return point_of(get_incident(session, incident_id, scope=EVERYTHING).geom)

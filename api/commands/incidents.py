@@ -26,8 +26,8 @@ def create(
     reveal_caller: bool = typer.Option(False, help="Print the caller number unmasked."),
 ) -> None:
     """Create an incident (by --lat/--lon or --place) and print it as JSON."""
+    from dispatch import incident_service as incidents
     from dispatch import schemas
-    from dispatch import service as incidents
     from dispatch.exceptions import DispatchError
     from geo.exceptions import GeoError
     from geo.types import LonLat

@@ -276,7 +276,7 @@ def sheet(incident_id: ID, request: Request,
           lang: Annotated[str, Query(pattern="^(id|en)$")] = "id",
           session: Session = Depends(get_session)) -> HTMLResponse:
     """The incident on one printable page (both languages with ``lang``)."""
-    from dispatch import service as incidents
+    from dispatch import incident_service as incidents
     from dispatch.assignment_service import incident_assignments
 
     scope = scope_of(request)

@@ -20,8 +20,8 @@ from api.routes.routing import road_networks_of
 from api.schemas_dispatch import IncidentDetailOut, RecommendationsOut
 from api.state import AppState
 from dispatch import exceptions as dx
+from dispatch import incident_service as incidents
 from dispatch import recommend_service, schemas
-from dispatch import service as incidents
 from dispatch.config import AgencyRequirement, DispatchConfig
 from dispatch.events import DomainEvent
 from dispatch.scope import Scope

@@ -215,7 +215,7 @@ def hotspot(request: Request, kode_kab: str = _kode_kab_query(),
             state: AppState = Depends(get_state),
             session: Session = Depends(get_session)) -> HTMLResponse:
     """Incident hotspots (heat layer and densest grid cells) over the last ``days``."""
-    from dispatch.service import list_incidents, point_of
+    from dispatch.incident_service import list_incidents, point_of
 
     scope = scope_of(request)
     check_region(kode_kab, scope)  # another regency's map: not found

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch import assignment_service as asg
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.models import Unit
 from dispatch.recommend_service import recommend
 from dispatch.report_service import assignment_sla, sla_report

@@ -10,7 +10,7 @@ import time
 import httpx
 from sqlalchemy.orm import Session
 
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.scoping import EVERYTHING
 from geo.types import LonLat
 from tests.integration.api.live_server import serve

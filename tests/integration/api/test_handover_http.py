@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dispatch import assignment_service as asg
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.config import parse_config
 from dispatch.models import Agency, Assignment, Incident, IncidentAgency, SlaRule, Station, Unit
 from dispatch.scoping import EVERYTHING

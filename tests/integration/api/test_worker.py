@@ -121,7 +121,7 @@ def test_the_escalation_job_escalates_and_publishes_after_its_commit(engine, dat
 
     from api.commands.worker import escalation_job
     from api.db import make_sessionmaker
-    from dispatch import service as svc
+    from dispatch import incident_service as svc
     from dispatch.config import parse_config
     from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
     from dispatch.rule_models import SlaRuleSetRow

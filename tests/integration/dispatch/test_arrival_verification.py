@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from api.ingest_hooks import ingest_hooks
 from dispatch import assignment_service as asg
 from dispatch import audit
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.models import AuditChain, AuditLog, Unit
 from dispatch.scoping import EVERYTHING
 from dispatch.timestamp import iso_utc

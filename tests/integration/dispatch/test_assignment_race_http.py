@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.models import Assignment, Unit
 from dispatch.scoping import EVERYTHING
 from geo.types import LonLat

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli_app
 from dispatch import assignment_service as asg
 from dispatch import audit
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.audit_chain_service import verify_chain
 from dispatch.models import Assignment, AuditChain, AuditLog, Unit
 from dispatch.scope import Scope

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch import complaint_service as complaints
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.exceptions import DispatchValidationError, IllegalTransition
 from dispatch.report_service import sla_report
 from dispatch.rule_models import ComplaintTicket

@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.config import DEFAULT_PATH, parse_config
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
 from dispatch.rule_models import ComplaintTicket, SlaRuleSetRow

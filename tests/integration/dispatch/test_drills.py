@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from dispatch import analytics_service as analytics
 from dispatch import assignment_service as asg
 from dispatch import drill
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.exceptions import DispatchNotFound, DispatchValidationError
 from dispatch.models import Assignment, AuditLog, Exercise, Incident, Unit
 from dispatch.scope import Scope

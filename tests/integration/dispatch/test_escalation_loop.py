@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.config import parse_config
 from dispatch.models import Agency, Incident, IncidentAgency, SlaRule
 from dispatch.scoping import EVERYTHING

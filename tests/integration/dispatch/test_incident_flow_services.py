@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from dispatch import assignment_service as asg
+from dispatch import incident_service as svc
 from dispatch import schemas
-from dispatch import service as svc
 from dispatch.config import AgencyRequirement
 from dispatch.escalation_service import check_escalations
 from dispatch.exceptions import (

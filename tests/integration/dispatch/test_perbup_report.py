@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch import assignment_service as asg
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch import sla_rules_service as rules
 from dispatch.exceptions import IncidentNotFound, SlaRuleError
 from dispatch.models import Incident, Unit

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch import assignment_service as asg
-from dispatch import service as svc
+from dispatch import incident_service as svc
 from dispatch.escalation_service import check_escalations
 from dispatch.exceptions import DispatchValidationError
 from dispatch.models import Agency, Assignment, AuditLog, SlaRule, Unit

@@ -18,8 +18,8 @@ from sqlalchemy.orm import sessionmaker
 
 from api.notify import NotifyConfig, deliver_due
 from dispatch import assignment_service as asg
+from dispatch import incident_service as svc
 from dispatch import notification_service as ns
-from dispatch import service as svc
 from dispatch.escalation_service import check_escalations
 from dispatch.exceptions import RegionNotFound
 from dispatch.models import AuditLog

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch import analytics_service, assignment_service, intake, report_service
-from dispatch import service as incidents
+from dispatch import incident_service as incidents
 from dispatch.exceptions import (
     AssignmentNotFound,
     DispatchValidationError,

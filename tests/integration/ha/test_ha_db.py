@@ -232,7 +232,7 @@ def test_two_api_instances_one_assignment_wins_and_events_cross_instances(
         pg_pair, ha_url, ha_world, mqtt_url):
     from websockets.sync.client import connect
 
-    from dispatch import service as svc
+    from dispatch import incident_service as svc
     from geo.types import LonLat
 
     engine, config, tokens = ha_world["engine"], ha_world["config"], ha_world["tokens"]

@@ -1,5 +1,5 @@
 """Domain code imports our own packages at module level only: an import hidden in a function
-hides a dependency (and used to hide the ``dispatch.service`` cycle) from the import graph."""
+hides a dependency (and used to hide the incident service's cycle) from the import graph."""
 
 from __future__ import annotations
 
@@ -66,6 +66,6 @@ def test_every_allowed_import_is_still_there() -> None:
 
 def test_the_checker_sees_a_function_level_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("import os\n\ndef f():\n    from dispatch.service import utcnow\n"
+    module.write_text("import os\n\ndef f():\n    from dispatch.incident_service import utcnow\n"
                       "    import json\n    return utcnow, json, os\n", encoding="utf-8")
-    assert _function_imports(module) == ["4: dispatch.service"]
+    assert _function_imports(module) == ["4: dispatch.incident_service"]

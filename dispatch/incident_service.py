@@ -2,8 +2,8 @@
 (resolve, close, cancel, duplicate), queries and the timeline.
 
 Intake and triage live in :mod:`dispatch.intake`, the shared lookups in
-:mod:`dispatch.incident_records`; both are re-exported here, so ``dispatch.service`` remains the
-one entry point of the incident services for the API and the CLI. Functions never commit.
+:mod:`dispatch.incident_records`; both are re-exported here, so this module remains the one
+entry point of the incident services for the API and the CLI. Functions never commit.
 """
 
 from __future__ import annotations
