@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,11 +91,15 @@ def ha_world(ha_url):
     engine.dispose()
 
 
+#: This run's devices (another HA test's rows, even left by a failure, are not counted).
+DEVICE_PREFIX = f"ha-db-{uuid.uuid4().hex[:8]}-"
+
+
 def _fixes(batch: int):
     from tracking.fix import Fix
 
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    return [Fix(device_id=f"ha-{n % DEVICES:03d}",
+    return [Fix(device_id=f"{DEVICE_PREFIX}{n % DEVICES:03d}",
                 fix_time=base + timedelta(seconds=batch * BATCH + n),
                 lon=110.37 + n * 1e-5, lat=-7.80, seq=batch * BATCH + n, source="native",
                 received_at=datetime.now(UTC))
@@ -174,7 +179,7 @@ def _primary_loss(pg_pair, ha_url, ha_world, settings, logs, workers) -> None:
     with Session(ha_world["engine"]) as s:
         total, distinct = s.execute(text(
             "SELECT count(*), count(DISTINCT (device_id, fix_time)) FROM position "
-            "WHERE device_id LIKE 'ha-%'")).one()
+            "WHERE device_id LIKE :p"), {"p": f"{DEVICE_PREFIX}%"}).one()
         created = [a[2] for a in answers if a[1] == 201]
         found = s.execute(text("SELECT count(*) FROM incident WHERE id = ANY(:ids)"),
                           {"ids": created}).scalar_one()
