@@ -85,10 +85,14 @@ def get_assignment(session: Session, assignment_id: int, *, lock: bool = False,
     return a
 
 
+#: The audited fields of an assignment.
+ASSIGNMENT_FIELDS = ("status", "unit_id", "agency_id", "dispatched_at", "acknowledged_at",
+                     "departed_at", "arrived_at", "cleared_at", "arrival_source", "arrived_by",
+                     "evidence_digest")
+
+
 def assignment_state(a: Assignment) -> dict[str, Any]:
-    return {k: getattr(a, k) for k in (
-        "status", "unit_id", "agency_id", "dispatched_at", "acknowledged_at", "departed_at",
-        "arrived_at", "cleared_at", "arrival_source", "arrived_by", "evidence_digest")}
+    return audit.snapshot(a, ASSIGNMENT_FIELDS)
 
 
 def unit_event(u: Unit, action: str, **extra: Any) -> DomainEvent:

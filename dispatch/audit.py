@@ -37,6 +37,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def snapshot(row: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """The audited ``fields`` of ``row`` (an entry's ``before`` or ``after``)."""
+    return {name: getattr(row, name) for name in fields}
+
+
 def record(
     session: Session,
     *,

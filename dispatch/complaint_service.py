@@ -129,8 +129,7 @@ def open_tickets(session: Session, incident: Incident, *, actor: str,
 
 
 def _state(t: ComplaintTicket) -> dict[str, Any]:
-    return {"ticket_no": t.ticket_no, "status": t.status, "reason": t.reason,
-            "due_at": t.due_at, "closed_at": t.closed_at}
+    return audit.snapshot(t, ("ticket_no", "status", "reason", "due_at", "closed_at"))
 
 
 def _find(session: Session, scope: Scope, ticket_no: str, *,

@@ -62,10 +62,14 @@ def _incident_agency(session: Session, incident: Incident, code: str) -> Inciden
     return ia
 
 
+#: The audited fields of an agency's part in an incident.
+INCIDENT_AGENCY_FIELDS = ("agency_id", "role", "notified_at", "acknowledged_at",
+                          "acknowledged_by", "escalated_at", "escalation_count", "handoff_ref",
+                          "handoff_at", "resolved_at")
+
+
 def _ia_state(ia: IncidentAgency) -> dict[str, Any]:
-    return {k: getattr(ia, k) for k in (
-        "agency_id", "role", "notified_at", "acknowledged_at", "acknowledged_by", "escalated_at",
-        "escalation_count", "handoff_ref", "handoff_at", "resolved_at")}
+    return audit.snapshot(ia, INCIDENT_AGENCY_FIELDS)
 
 
 def acknowledge_agency(session: Session, incident_id: int, agency_code: str, *, actor: str,
